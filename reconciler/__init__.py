@@ -1,0 +1,3 @@
+"""Declarative reconciler for Azure ML inference clusters on AKS."""
+
+__version__ = "0.1.0"
