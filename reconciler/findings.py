@@ -1,0 +1,52 @@
+"""A finding: one error or warning about a manifest, pinned to file:line:col."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, order=True)
+class Position:
+    """1-based line and column, as editors count them."""
+
+    path: Path
+    line: int = 0
+    col: int = 0
+
+    def __str__(self) -> str:
+        if self.line <= 0:
+            return display_path(self.path)
+        return f"{display_path(self.path)}:{self.line}:{self.col}"
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    severity: Severity
+    message: str
+    position: Position
+    hint: str = ""
+    address: str | None = None
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity is Severity.ERROR
+
+    def format(self) -> str:
+        head = f"{self.position}: {self.severity.value} {self.rule}: {self.message}"
+        return f"{head}\n  hint: {self.hint}" if self.hint else head
+
+
+def display_path(path: Path) -> str:
+    """Paths relative to the working directory when below it, as compilers print them."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
