@@ -81,7 +81,7 @@ class _Reject(Exception):
         self.rule, self.message, self.mark, self.hint = rule, message, mark, hint
 
 
-def discover(paths: Iterable[Path]) -> tuple[list[Path], list[Finding]]:
+def discover(paths: list[Path]) -> tuple[list[Path], list[Finding]]:
     """Every *.yaml / *.yml below the given paths, in a stable order."""
     files: list[Path] = []
     findings: list[Finding] = []
@@ -97,6 +97,9 @@ def discover(paths: Iterable[Path]) -> tuple[list[Path], list[Finding]]:
             findings.append(_finding("IO001", f"no such file or directory: {path}", Position(path), "give a manifest file or a folder of them"))
     seen: set[Path] = set()
     unique = [f for f in files if not (f.resolve() in seen or seen.add(f.resolve()))]
+    if not unique and not findings:
+        where = ", ".join(str(p) for p in paths)
+        findings.append(_finding("IO001", f"no manifest files (*.yaml, *.yml) found in {where}", Position(Path(where)), "give a manifest file or a folder of them"))
     return unique, findings
 
 

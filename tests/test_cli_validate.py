@@ -1,0 +1,73 @@
+"""`reconciler validate` and `reconciler schema` as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from reconciler.manifest import json_schema
+from tests.manifests import attach, workspace
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_example_manifests_are_valid(run_cli, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    result = run_cli("validate")
+    assert result.exit_code == 0, result.stdout
+    assert result.stdout.strip().endswith("documents)")
+    assert "0 errors" in result.stdout
+
+
+def test_invalid_manifest_exits_1_with_file_line_col_and_hint(run_cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "bad.yaml").write_text(workspace() + "---\n" + attach(name="'1-bad'"))
+    result = run_cli("validate", "bad.yaml")
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("bad.yaml:14:9: error AKS001: ")
+    assert lines[1].startswith("  hint: ")
+    assert lines[-1].startswith("1 error, 0 warnings in 1 file")
+
+
+def test_warnings_do_not_fail_validate(run_cli, tmp_path):
+    (tmp_path / "m.yaml").write_text(workspace() + "---\n" + attach(extra="  tls:\n    enabled: false\n    leafDomainLabel: x\n"))
+    result = run_cli("validate", tmp_path)
+    assert result.exit_code == 0 and "warning AKS017" in result.stdout
+
+
+def test_usage_error_exits_64_not_2(run_cli):
+    assert run_cli("validate", "--no-such-flag").exit_code == 64
+    assert run_cli("no-such-command").exit_code == 64
+    assert run_cli("--cloud", "mars", "validate").exit_code == 64
+
+
+def test_help_exits_0_and_explains(run_cli):
+    result = run_cli("validate", "--help")
+    assert result.exit_code == 0 and "No network" in result.stdout
+
+
+def test_schema_command_prints_the_committed_schema(run_cli):
+    result = run_cli("schema")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout) == json_schema()
+
+
+def test_committed_schema_is_up_to_date():
+    committed = json.loads((ROOT / "schemas" / "manifest.schema.json").read_text())
+    assert committed == json_schema(), "run: reconciler schema > schemas/manifest.schema.json"
+
+
+def test_example_manifests_carry_the_schema_modeline():
+    for path in sorted((ROOT / "manifests").glob("*.yaml")):
+        if path.name == "local-cloud.yaml":
+            continue
+        assert path.read_text().startswith("# yaml-language-server: $schema=../schemas/manifest.schema.json"), path
+
+
+def test_console_script_runs_as_module_without_azure_imports():
+    code = "import sys, runpy; sys.argv=['reconciler','validate','--help']\ntry:\n  runpy.run_module('reconciler', run_name='__main__')\nexcept SystemExit: pass\nprint(sorted(m for m in sys.modules if m.startswith('azure')))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"
