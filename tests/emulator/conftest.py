@@ -1,0 +1,149 @@
+"""Fixtures for the emulator's tests: a seeded emulator, a raw ARM client, SDK clients."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+import requests
+
+from reconciler.emulator import Emulator
+
+SUB = "00000000-0000-0000-0000-000000000001"
+OTHER_SUB = "00000000-0000-0000-0000-000000000002"
+WS_PATH = f"/subscriptions/{SUB}/resourceGroups/ml-prod-rg/providers/Microsoft.MachineLearningServices/workspaces/ml-prod"
+AKS_RG = f"/subscriptions/{SUB}/resourceGroups/aks-rg/providers/Microsoft.ContainerService/managedClusters"
+
+
+def cluster_id(name: str, sub: str = SUB, rg: str = "aks-rg") -> str:
+    return f"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.ContainerService/managedClusters/{name}"
+
+
+def _pool(count: int = 3, vm: str = "Standard_D3_v2") -> list[dict]:
+    return [{"name": "nodepool1", "vmSize": vm, "count": count, "mode": "System"}]
+
+
+def make_seed() -> dict:
+    return {
+        "kubernetesVersions": {
+            "westeurope": [
+                {"version": "1.30.5", "default": True},
+                {"version": "1.31.2"},
+                {"version": "1.32.0", "preview": True},
+            ],
+            "eastus": [{"version": "1.30.4", "default": True}, {"version": "1.31.1"}],
+        },
+        "subscriptions": {
+            SUB: {"resourceGroups": {
+                "aks-rg": {"managedClusters": {
+                    "scoring-aks": {"location": "westeurope", "kubernetesVersion": "1.30.5", "agentPools": _pool(),
+                                    "loadBalancerSku": "standard", "privateCluster": False,
+                                    "authorizedIPRanges": []},
+                    "second-aks": {"location": "westeurope", "kubernetesVersion": "1.31.2", "agentPools": _pool()},
+                    "preview-aks": {"location": "westeurope", "kubernetesVersion": "1.32.0", "agentPools": _pool()},
+                    "old-aks": {"location": "westeurope", "kubernetesVersion": "1.27.3", "agentPools": _pool()},
+                    "small-aks": {"location": "westeurope", "kubernetesVersion": "1.30.5",
+                                  "agentPools": _pool(count=2)},
+                    "tiny-aks": {"location": "westeurope", "kubernetesVersion": "1.30.5",
+                                 "agentPools": _pool(count=1, vm="Standard_D1_v2")},
+                    "legacy-aks": {"location": "westeurope", "kubernetesVersion": "1.30.5", "agentPools": _pool()},
+                }},
+                "ml-prod-rg": {"workspaces": {"ml-prod": {"location": "westeurope", "computes": {
+                    "legacy-scoring": {"tags": {"team": "fraud"}, "properties": {
+                        "computeType": "AKS", "resourceId": cluster_id("legacy-aks"),
+                        "properties": {"clusterPurpose": "DevTest", "sslConfiguration": {"status": "Disabled"}}}},
+                }}}},
+            }},
+            OTHER_SUB: {"resourceGroups": {"other-rg": {"managedClusters": {
+                "foreign-aks": {"location": "westeurope", "kubernetesVersion": "1.30.5", "agentPools": _pool()},
+            }}}},
+        },
+    }
+
+
+class Arm:
+    """A tiny raw ARM client (keep-alive session, bearer header, api-version)."""
+
+    def __init__(self, base: str, api_version: str = "2026-07-01") -> None:
+        self.base = base
+        self.api_version = api_version
+        self.s = requests.Session()
+        self.s.headers["Authorization"] = "Bearer test-token"
+
+    def url(self, path: str) -> str:
+        return path if path.startswith("http") else self.base + path
+
+    def call(self, method: str, path: str, body: Any = None, params: dict | None = None,
+             api_version: str | None = None, **kw: Any) -> requests.Response:
+        p = {"api-version": api_version or self.api_version}
+        if path.startswith("http"):
+            p = {}
+        p.update(params or {})
+        return self.s.request(method, self.url(path), json=body, params=p, timeout=10, **kw)
+
+    def get(self, path: str, **kw: Any) -> requests.Response:
+        return self.call("GET", path, **kw)
+
+    def put(self, path: str, body: Any, **kw: Any) -> requests.Response:
+        return self.call("PUT", path, body, **kw)
+
+    def delete(self, path: str, **kw: Any) -> requests.Response:
+        return self.call("DELETE", path, **kw)
+
+    def compute(self, name: str) -> str:
+        return f"{WS_PATH}/computes/{name}"
+
+    def attach(self, name: str, cluster: str, settings: dict | None = None, **extra: Any) -> requests.Response:
+        body = {"location": "westeurope", "properties": {"computeType": "AKS", "resourceId": cluster,
+                                                         "properties": settings or {}}}
+        body.update(extra)
+        return self.put(self.compute(name), body)
+
+    def create(self, name: str, settings: dict | None = None, **extra: Any) -> requests.Response:
+        body = {"location": "westeurope", "properties": {"computeType": "AKS", "properties": settings or {}}}
+        body.update(extra)
+        return self.put(self.compute(name), body)
+
+    def wait(self, resp: requests.Response, timeout: float = 10) -> dict:
+        """Poll Azure-AsyncOperation until terminal; returns the operation status body."""
+        import time
+
+        url = resp.headers["Azure-AsyncOperation"]
+        deadline = time.time() + timeout
+        while True:
+            st = self.s.get(url, timeout=10).json()
+            if st["status"] != "InProgress":
+                return st
+            assert time.time() < deadline, st
+            time.sleep(min(float(resp.headers.get("Retry-After", "0.01")), 0.05))
+
+    def admin(self, what: str, method: str = "GET", body: Any = None) -> Any:
+        r = self.s.request(method, f"{self.base}/_emulator/{what}", json=body, timeout=10)
+        r.raise_for_status()
+        return r.json()
+
+
+@pytest.fixture
+def seed() -> dict:
+    return make_seed()
+
+
+@pytest.fixture
+def emu(seed: dict) -> Iterator[Emulator]:
+    with Emulator(seed, time_scale=0) as e:
+        yield e
+
+
+@pytest.fixture
+def arm(emu: Emulator) -> Arm:
+    assert emu.url
+    return Arm(emu.url)
+
+
+def shared_dir() -> Path:
+    env = os.environ.get("RECONCILER_SHARED_DIR")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[2] / ".." / "shared"
