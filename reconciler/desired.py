@@ -1,0 +1,121 @@
+"""The desired state: loaded manifests resolved into workspaces and clusters to plan."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+from reconciler import secrets
+from reconciler.findings import Position
+from reconciler.ids import cluster_key
+from reconciler.loader import LoadResult
+from reconciler.manifest import InferenceCluster, LockSpec
+from reconciler.state import WorkspaceRef
+
+
+@dataclass(frozen=True)
+class DesiredWorkspace:
+    alias: str
+    ref: WorkspaceRef
+    position: Position
+    prune: bool = False
+    lock: LockSpec | None = None
+
+
+@dataclass(frozen=True)
+class DesiredCluster:
+    spec: InferenceCluster
+    alias: str
+    workspace: WorkspaceRef
+    position: Position
+    base_dir: Path
+    fingerprints: Mapping[str, str | None] = field(default_factory=dict)  # "certificate"/"key"
+
+    @property
+    def name(self) -> str:
+        return self.spec.metadata.name
+
+    @property
+    def address(self) -> str:
+        return f"{self.alias}/{self.name}"
+
+    @property
+    def cluster_id(self) -> str | None:
+        return self.spec.spec.attach.clusterId if self.spec.spec.attach else None
+
+    @property
+    def cluster_key(self) -> str | None:
+        return cluster_key(self.cluster_id) if self.cluster_id else None
+
+    @property
+    def custom_tls(self) -> bool:
+        tls = self.spec.spec.tls
+        return tls.enabled and (tls.certificate is not None or tls.key is not None)
+
+    @property
+    def secrets_known(self) -> bool:
+        return not self.custom_tls or all(self.fingerprints.get(k) for k in ("certificate", "key"))
+
+    def digest(self) -> str:
+        """Digest of the attach-time settings (DESIGN §6): how a changed certificate is seen."""
+        s = self.spec.spec
+        settings = {
+            "mode": "attach" if s.attach else "create",
+            "clusterId": self.cluster_key,
+            # agentCount is not attach-time: it changes by scaling, in place.
+            "create": s.create.model_dump(mode="json", exclude={"agentCount"}) if s.create else None,
+            "clusterPurpose": s.clusterPurpose.value,
+            "tls": {
+                "enabled": s.tls.enabled,
+                "leafDomainLabel": s.tls.leafDomainLabel,
+                "overwriteExistingDomain": s.tls.overwriteExistingDomain,
+                "cname": s.tls.cname,
+                "certificate": self.fingerprints.get("certificate") if s.tls.certificate else None,
+                "key": self.fingerprints.get("key") if s.tls.key else None,
+            },
+        }
+        blob = json.dumps(settings, sort_keys=True, separators=(",", ":"))
+        return "sha256:" + hashlib.sha256(blob.encode()).hexdigest()
+
+
+@dataclass
+class Desired:
+    workspaces: dict[str, DesiredWorkspace]
+    clusters: list[DesiredCluster]
+    digest: str = ""
+
+    def in_workspace(self, alias: str) -> list[DesiredCluster]:
+        return [c for c in self.clusters if c.alias == alias]
+
+
+def desired_from(result: LoadResult, *, read_secrets: bool = True) -> Desired:
+    """Resolve valid loaded manifests; secrets are only fingerprinted, never kept."""
+    workspaces = {
+        ws.metadata.name: DesiredWorkspace(
+            ws.metadata.name, WorkspaceRef(ws.spec.subscriptionId, ws.spec.resourceGroup, ws.spec.workspaceName), doc.at(), ws.spec.prune, ws.spec.lock
+        )
+        for doc, ws in result.workspaces
+    }
+    clusters = []
+    for doc, ic in result.clusters:
+        ws = workspaces[ic.spec.workspace]
+        fps: dict[str, str | None] = {}
+        if read_secrets:
+            for key in ("certificate", "key"):
+                ref = getattr(ic.spec.tls, key)
+                if ref is not None:
+                    fps[key] = secrets.fingerprint(ref, doc.path.parent)
+        clusters.append(DesiredCluster(ic, ws.alias, ws.ref, doc.at(), doc.path.parent, fps))
+    return Desired(workspaces, clusters, manifests_digest(result))
+
+
+def manifests_digest(result: LoadResult) -> str:
+    """Digest of the manifests' content, so a saved plan knows what it was made from."""
+    h = hashlib.sha256()
+    for doc in sorted(result.documents, key=lambda d: (str(d.path), d.index)):
+        h.update(json.dumps(doc.data, sort_keys=True, default=str).encode())
+        h.update(b"\0")
+    return "sha256:" + h.hexdigest()

@@ -1,0 +1,219 @@
+"""The observed state, normalised from Azure's REST shapes.
+
+The planner compares manifests with these objects only, so it never sees a
+REST body or an SDK model, and tests can build observed states by hand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from reconciler import vmsizes
+from reconciler.ids import cluster_key
+
+MANAGED_TAG = "reconciler-managed"
+SPEC_TAG = "reconciler-spec"
+CREATED_TAG = "reconciler-created"  # a created cluster re-attached after a failure stays "created"
+
+
+@dataclass(frozen=True)
+class WorkspaceRef:
+    subscription_id: str
+    resource_group: str
+    workspace_name: str
+
+    @property
+    def key(self) -> str:
+        return self.arm_id.lower()
+
+    @property
+    def arm_id(self) -> str:
+        return (
+            f"/subscriptions/{self.subscription_id}/resourceGroups/{self.resource_group}"
+            f"/providers/Microsoft.MachineLearningServices/workspaces/{self.workspace_name}"
+        )
+
+    def as_json(self) -> dict[str, str]:
+        return {"subscriptionId": self.subscription_id, "resourceGroup": self.resource_group, "workspaceName": self.workspace_name}
+
+
+@dataclass(frozen=True)
+class Tls:
+    status: str = "Disabled"  # Enabled | Disabled | Auto
+    leaf_domain_label: str | None = None
+    overwrite_existing_domain: bool = False
+    cname: str | None = None
+
+    @property
+    def enabled(self) -> bool:
+        return self.status.lower() in ("enabled", "auto")
+
+
+@dataclass(frozen=True)
+class Compute:
+    """One AKS compute of a workspace, as Azure reports it."""
+
+    name: str
+    compute_type: str = "AKS"
+    attached: bool = True
+    cluster_id: str | None = None
+    location: str | None = None
+    description: str | None = None
+    purpose: str | None = None
+    tls: Tls = Tls()
+    load_balancer_type: str = "PublicIp"
+    load_balancer_subnet: str | None = None
+    agent_count: int | None = None
+    agent_vm_size: str | None = None
+    network: Mapping[str, str] | None = None
+    provisioning_state: str = "Succeeded"
+    provisioning_errors: tuple[str, ...] = ()
+    tags: Mapping[str, str] = field(default_factory=dict)
+    modified_on: str | None = None
+    etag: str | None = None
+
+    @property
+    def managed(self) -> bool:
+        return str(self.tags.get(MANAGED_TAG, "")).lower() == "true"
+
+    @property
+    def spec_digest(self) -> str | None:
+        return self.tags.get(SPEC_TAG)
+
+    @property
+    def created(self) -> bool:
+        """Created by the workspace (rather than attached), including after a repair re-attach."""
+        return not self.attached or str(self.tags.get(CREATED_TAG, "")).lower() == "true"
+
+    @property
+    def cluster_key(self) -> str | None:
+        return cluster_key(self.cluster_id) if self.cluster_id else None
+
+    @property
+    def failed(self) -> bool:
+        return self.provisioning_state.lower() == "failed"
+
+    @property
+    def in_flight(self) -> bool:
+        return self.provisioning_state.lower() in ("creating", "updating", "deleting")
+
+    @property
+    def version(self) -> str | None:
+        """What changes on every write: the etag when Azure sends one, else modifiedOn."""
+        return self.etag or self.modified_on
+
+    @classmethod
+    def from_rest(cls, body: Mapping[str, Any]) -> "Compute":
+        """From a `Microsoft.MachineLearningServices/workspaces/computes` resource."""
+        props = body.get("properties") or {}
+        inner = props.get("properties") or {}
+        ssl = inner.get("sslConfiguration") or {}
+        errors = tuple(
+            ((e.get("error") or {}).get("message") or str(e)) if isinstance(e, Mapping) else str(e)
+            for e in (props.get("provisioningErrors") or [])
+        )
+        return cls(
+            name=body.get("name", ""),
+            compute_type=props.get("computeType", ""),
+            attached=bool(props.get("isAttachedCompute", bool(props.get("resourceId")))),
+            cluster_id=props.get("resourceId"),
+            location=body.get("location") or props.get("computeLocation"),
+            description=props.get("description"),
+            purpose=inner.get("clusterPurpose"),
+            tls=Tls(
+                status=ssl.get("status") or "Disabled",
+                leaf_domain_label=ssl.get("leafDomainLabel"),
+                overwrite_existing_domain=bool(ssl.get("overwriteExistingDomain", False)),
+                cname=ssl.get("cname"),
+            ),
+            load_balancer_type=inner.get("loadBalancerType") or "PublicIp",
+            load_balancer_subnet=inner.get("loadBalancerSubnet"),
+            agent_count=inner.get("agentCount"),
+            agent_vm_size=inner.get("agentVmSize"),
+            network=inner.get("aksNetworkingConfiguration"),
+            provisioning_state=props.get("provisioningState") or "Succeeded",
+            provisioning_errors=errors,
+            tags=dict(body.get("tags") or {}),
+            modified_on=props.get("modifiedOn"),
+            etag=body.get("etag"),
+        )
+
+
+@dataclass(frozen=True)
+class AgentPool:
+    name: str
+    vm_size: str
+    count: int
+    mode: str = "System"
+
+
+@dataclass(frozen=True)
+class AksCluster:
+    id: str
+    location: str
+    kubernetes_version: str
+    agent_pools: tuple[AgentPool, ...] = ()
+    load_balancer_sku: str = "standard"
+    private: bool = False
+    authorized_ip_ranges: tuple[str, ...] = ()
+    provisioning_state: str = "Succeeded"
+
+    @property
+    def key(self) -> str:
+        return cluster_key(self.id)
+
+    @property
+    def name(self) -> str:
+        return self.id.rstrip("/").rsplit("/", 1)[-1]
+
+    @property
+    def primary_pool(self) -> AgentPool | None:
+        system = [p for p in self.agent_pools if p.mode.lower() == "system"]
+        return (system or list(self.agent_pools) or [None])[0]
+
+    @property
+    def vcpus(self) -> int | None:
+        """Total cores over all pools; None when a VM size is not in the built-in table."""
+        total = 0
+        for pool in self.agent_pools:
+            size = vmsizes.lookup(pool.vm_size)
+            if size is None:
+                return None
+            total += size.cores * pool.count
+        return total
+
+
+@dataclass(frozen=True)
+class KubernetesVersion:
+    version: str
+    default: bool = False
+    preview: bool = False
+
+
+@dataclass
+class ObservedWorkspace:
+    ref: WorkspaceRef
+    exists: bool = True
+    location: str | None = None
+    computes: dict[str, Compute] = field(default_factory=dict)
+    other_computes: frozenset[str] = frozenset()  # names taken by non-AKS computes
+
+    def by_cluster(self, key: str) -> list[Compute]:
+        return [c for c in self.computes.values() if c.cluster_key == key]
+
+
+@dataclass
+class ObservedState:
+    workspaces: dict[str, ObservedWorkspace] = field(default_factory=dict)  # by WorkspaceRef.key
+    clusters: dict[str, AksCluster] = field(default_factory=dict)  # by cluster key; absent = not found
+    versions: dict[str, tuple[KubernetesVersion, ...]] = field(default_factory=dict)  # by region, lower case
+
+    def workspace(self, ref: WorkspaceRef) -> ObservedWorkspace:
+        return self.workspaces.get(ref.key) or ObservedWorkspace(ref, exists=False)
+
+    def cluster(self, cluster_id: str | None) -> AksCluster | None:
+        return self.clusters.get(cluster_key(cluster_id)) if cluster_id else None
+
+    def region_versions(self, region: str) -> tuple[KubernetesVersion, ...] | None:
+        return self.versions.get(region.lower())
