@@ -441,6 +441,11 @@ class Backend:
             comp.provisioning_state = "Updating"
             comp.provisioning_errors = []
             comp.modified_on_us = self.stamp_us()
+            if cl is not None:  # re-writing an attachment re-attaches: it breaks any other one
+                others = [c for c in ws.computes.values() if c is not comp and c.resource_id
+                          and c.resource_id.lower() == cl.id.lower()]
+                if others:
+                    self._break_attachments(ws, cl, others, comp)
         elif rid:
             kind = "attach"
             parsed = parse_cluster_id(str(rid))

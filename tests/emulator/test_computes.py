@@ -6,7 +6,7 @@ import pytest
 
 from reconciler.emulator import Emulator
 
-from .conftest import AKS_RG, OTHER_SUB, SUB, WS_PATH, Arm, cluster_id, make_seed
+from .conftest import OTHER_SUB, SUB, WS_PATH, Arm, cluster_id, make_seed
 
 
 def test_seeded_compute_is_attached_and_succeeded(arm: Arm) -> None:
@@ -337,3 +337,31 @@ def test_seed_compute_can_declare_failed_state() -> None:
     with Emulator(seed, time_scale=0) as e:
         arm = Arm(e.url or "")
         assert arm.get(arm.compute("legacy-scoring")).json()["properties"]["provisioningState"] == "Failed"
+
+
+def test_rewriting_a_broken_compute_breaks_the_other_one(arm: Arm) -> None:
+    arm.wait(arm.attach("first-one", cluster_id("scoring-aks")))
+    arm.wait(arm.attach("second-one", cluster_id("scoring-aks")))
+    assert arm.wait(arm.attach("first-one", cluster_id("scoring-aks")))["status"] == "Succeeded"
+    assert arm.get(arm.compute("second-one")).json()["properties"]["provisioningState"] == "Failed"
+    assert [v["computes"] for v in arm.admin("audit")["violations"]] == [
+        ["first-one", "second-one"], ["second-one", "first-one"]]
+
+
+def test_create_settings_round_trip(arm: Arm) -> None:
+    net = {"subnetId": f"/subscriptions/{SUB}/resourceGroups/net/providers/Microsoft.Network/virtualNetworks/v/"
+                       "subnets/aks", "serviceCidr": "10.1.0.0/16", "dnsServiceIP": "10.1.0.10",
+           "dockerBridgeCidr": "172.17.0.1/16"}
+    settings = {"agentCount": 4, "agentVmSize": "Standard_D4_v2", "clusterPurpose": "DenseProd",
+                "aksNetworkingConfiguration": net, "loadBalancerType": "InternalLoadBalancer",
+                "loadBalancerSubnet": "aks", "sslConfiguration": {"status": "Disabled"}}
+    r = arm.create("net-compute", settings, properties={"computeType": "AKS", "description": "d",
+                                                         "properties": settings})
+    assert arm.wait(r)["status"] == "Succeeded"
+    got = arm.get(arm.compute("net-compute")).json()["properties"]
+    assert got["description"] == "d"
+    for k, v in settings.items():
+        assert got["properties"][k] == v, k
+    cl = arm.get(got["resourceId"], api_version="2026-08-01").json()["properties"]
+    assert cl["networkProfile"]["serviceCidr"] == "10.1.0.0/16"
+    assert cl["agentPoolProfiles"][0]["vmSize"] == "Standard_D4_v2"
