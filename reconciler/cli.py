@@ -7,20 +7,26 @@ them, so `--help` and `validate` start fast.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Iterator, Optional
 
 import typer
 
-try:  # typer >= 0.2x vendors click
+try:  # typer >= 0.25 vendors click
     from typer._click import exceptions as click_exc
-except ImportError:  # pragma: no cover - older typer
+except ImportError:  # pragma: no cover - older typer, on real click
     from click import exceptions as click_exc  # type: ignore[no-redef]
 
 from reconciler import __version__
+
+if TYPE_CHECKING:
+    from reconciler.desired import Desired
+    from reconciler.planner import Plan
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_USAGE = 0, 1, 2, 64
 
@@ -78,6 +84,9 @@ def _global(
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit")] = False,
 ) -> None:
     OPTIONS.cloud, OPTIONS.endpoint, OPTIONS.log_format = cloud, endpoint, log_format
+    from reconciler import logs
+
+    logs.configure(log_format.value if log_format else None)
 
 
 @app.command()
@@ -100,6 +109,340 @@ def validate(paths: PathsArg = None) -> None:
         f"({_count(len(result.documents), 'document')})"
     )
     raise typer.Exit(EXIT_ERROR if errors else EXIT_OK)
+
+
+class PlanFormat(str, Enum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+
+
+TargetOpt = Annotated[Optional[list[str]], typer.Option("--target", help="Limit to this compute name or address (WORKSPACE/NAME), plus what it depends on; repeatable")]
+ReplaceOpt = Annotated[Optional[list[str]], typer.Option("--replace", help="Allow or force replacing this compute (delete + re-create a created cluster); repeatable")]
+
+
+@app.command()
+def plan(
+    paths: PathsArg = None,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Also write the plan as JSON to this file (mode 0600), for `apply --plan`")] = None,
+    format: Annotated[PlanFormat, typer.Option("--format", help="Output on stdout: text, json (DESIGN §5) or markdown (pull-request comment)")] = PlanFormat.text,
+    detailed_exitcode: Annotated[bool, typer.Option("--detailed-exitcode", help="Exit 2 when there are changes, 0 when there are none")] = False,
+    target: TargetOpt = None,
+    replace: ReplaceOpt = None,
+) -> None:
+    """Observe the workspaces and AKS clusters and show what `apply` would change.
+
+    Exit 0 ok, 1 error (invalid manifests, Azure errors, plan errors), 2 changes present
+    (only with --detailed-exitcode).
+    """
+    from reconciler import render
+
+    desired = _load_desired(paths)
+    result = _observe_and_plan(desired, target or [], replace or [])
+    if format is PlanFormat.json:
+        typer.echo(render.to_json(result), nl=False)
+    elif format is PlanFormat.markdown:
+        typer.echo(render.to_markdown(result), nl=False)
+    else:
+        _print_text(render.to_text(result, color=sys.stdout.isatty()))
+    if out is not None:
+        _write_private(out, render.to_json(result))
+    if result.errors:
+        raise typer.Exit(EXIT_ERROR)
+    raise typer.Exit(EXIT_CHANGES if detailed_exitcode and result.has_changes else EXIT_OK)
+
+
+def _print_text(text: str) -> None:
+    if sys.stdout.isatty():
+        from rich.console import Console
+
+        Console(highlight=False, soft_wrap=True).print(text, end="")
+    else:
+        typer.echo(text, nl=False)
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Plan files are written 0600 and atomically: they describe your infrastructure."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+
+
+def _load_desired(paths: list[Path] | None) -> "Desired":
+    """Load + offline rules; any error ends the command with exit 1 before any network call."""
+    from reconciler import loader, rules
+    from reconciler.desired import desired_from
+
+    result = loader.load(paths)
+    findings = result.findings + rules.check(result)
+    for finding in findings:
+        typer.echo(finding.format(), err=True)
+    errors = sum(f.is_error for f in findings)
+    if errors:
+        _fail(f"{_count(errors, 'error')} in the manifests; nothing was planned")
+    return desired_from(result)
+
+
+@contextlib.contextmanager
+def _endpoint() -> Iterator[str | None]:
+    if OPTIONS.cloud is Cloud.local:
+        if OPTIONS.endpoint:
+            _fail("--endpoint and --cloud local exclude each other", EXIT_USAGE)
+        from reconciler.localcloud import LocalCloudError, running
+
+        try:
+            with running() as url:
+                yield url
+        except LocalCloudError as exc:
+            _fail(str(exc))
+    else:
+        yield OPTIONS.endpoint
+
+
+@contextlib.contextmanager
+def _cloud_errors() -> Iterator[None]:
+    """Azure and configuration errors become one clear line, never a traceback."""
+    from reconciler.cloud.auth import CloudConfigError
+    from reconciler.cloud.arm import CloudError
+
+    try:
+        yield
+    except (CloudConfigError, CloudError) as exc:
+        _fail(str(exc))
+    except Exception as exc:  # azure-core errors: authentication, network
+        module = type(exc).__module__
+        if module.startswith("azure.") or isinstance(exc, OSError):
+            _fail(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+        raise
+
+
+def _observe(desired: "Desired", conn: object):
+    from reconciler.cloud.observe import observe
+
+    refs = [ws.ref for ws in desired.workspaces.values()]
+    attach_ids = [c.cluster_id for c in desired.clusters if c.cluster_id]
+    regions = sorted({c.spec.spec.create.location for c in desired.clusters if c.spec.spec.create})
+    return observe(conn, refs, attach_ids, regions)  # type: ignore[arg-type]
+
+
+def _observe_and_plan(desired: "Desired", targets: list[str], replace: list[str]) -> "Plan":
+    from reconciler import planner
+    from reconciler.cloud.auth import connect
+
+    with _endpoint() as endpoint, _cloud_errors():
+        observed = _observe(desired, connect(endpoint))
+    return planner.plan(desired, observed, planner.PlanOptions(frozenset(targets), frozenset(replace)))
+
+
+@app.command()
+def apply(
+    paths: PathsArg = None,
+    plan_file: Annotated[Optional[Path], typer.Option("--plan", help="Apply this saved plan (from `plan --out`); refused if anything it touches changed since", exists=True, dir_okay=False)] = None,
+    auto_approve: Annotated[bool, typer.Option("--auto-approve", help="Do not ask for confirmation (required without a TTY)")] = False,
+    parallelism: Annotated[int, typer.Option(min=1, max=100, help="Operations on independent clusters run at once")] = 10,
+    lock_timeout: Annotated[float, typer.Option(min=0, help="Seconds to wait for another apply's workspace lock")] = 0.0,
+    operation_timeout: Annotated[Optional[float], typer.Option(min=1, help="Seconds each Azure operation may take (default: Azure's typical duration x3, at least 300)")] = None,
+    settle_timeout: Annotated[float, typer.Option(min=0, help="Seconds to wait for operations already in flight before planning")] = 900.0,
+    target: TargetOpt = None,
+    replace: ReplaceOpt = None,
+) -> None:
+    """Plan, confirm, execute and verify: make the workspaces match the manifests.
+
+    Detaches always run before attaches of the same cluster, operations on one
+    cluster never overlap, and each attach re-reads the workspace first. Safe to run
+    again after any failure or crash: state lives in Azure. Exit 0 converged, 1 error.
+    """
+    from reconciler import render
+
+    desired = _load_desired(paths)
+    saved = _read_saved_plan(plan_file, desired) if plan_file else None
+    with _endpoint() as endpoint, _cloud_errors(), _workspace_locks(desired, lock_timeout):
+        from reconciler.cloud.auth import connect
+
+        conn = connect(endpoint)
+        options = _plan_options(target, replace, saved)
+        observed = _settle(desired, conn, settle_timeout)
+        from reconciler import planner
+
+        result = planner.plan(desired, observed, options)
+        if saved is not None:
+            _refuse_stale(saved, result)
+        _print_text(render.to_text(result, color=sys.stdout.isatty()))
+        if result.errors:
+            raise typer.Exit(EXIT_ERROR)
+        if not result.has_changes:
+            raise typer.Exit(EXIT_OK)
+        if not (auto_approve or saved is not None):
+            _confirm()
+        outcome = _execute(result, observed, conn, parallelism, operation_timeout, endpoint)
+        _report(outcome, result)
+        if not outcome.ok:
+            raise typer.Exit(EXIT_ERROR)
+        _verify(desired, conn, options, result)
+    raise typer.Exit(EXIT_OK)
+
+
+@app.command("force-unlock")
+def force_unlock(
+    workspace: Annotated[str, typer.Argument(help="Workspace alias (metadata.name) from the manifests, or SUBSCRIPTION/RESOURCE_GROUP/WORKSPACE")],
+    paths: Annotated[Optional[list[Path]], typer.Option("--manifests", help="Manifests that declare the workspace (default: manifests/)")] = None,
+) -> None:
+    """Break a workspace lock left by an apply that can no longer release it.
+
+    Only for a lock whose holder is gone (a killed pipeline): a running apply keeps
+    its lock alive and must be stopped instead.
+    """
+    from reconciler import lock
+
+    ref, spec = _workspace_for_unlock(workspace, paths)
+    try:
+        typer.echo(lock.force_unlock(ref, spec))
+    except lock.LockError as exc:
+        _fail(str(exc))
+
+
+def _workspace_for_unlock(name: str, paths: list[Path] | None):
+    from reconciler.state import WorkspaceRef
+
+    parts = name.split("/")
+    if len(parts) == 3:
+        return WorkspaceRef(*parts), None
+    from reconciler import loader
+
+    result = loader.load(paths)
+    for _, ws in result.workspaces:
+        if ws.metadata.name == name:
+            return WorkspaceRef(ws.spec.subscriptionId, ws.spec.resourceGroup, ws.spec.workspaceName), ws.spec.lock
+    _fail(f"no Workspace named {name!r} in the manifests; give SUBSCRIPTION/RESOURCE_GROUP/WORKSPACE instead", EXIT_USAGE)
+    raise AssertionError
+
+
+def _plan_options(target: list[str] | None, replace: list[str] | None, saved: dict | None):
+    from reconciler.planner import PlanOptions
+
+    if saved is not None:  # a saved plan carries its own targets and replacements
+        targets = saved.get("options", {}).get("targets", [])
+        replaces = saved.get("options", {}).get("replace", [])
+        return PlanOptions(frozenset(targets), frozenset(replaces))
+    return PlanOptions(frozenset(target or []), frozenset(replace or []))
+
+
+def _read_saved_plan(path: Path, desired: "Desired") -> dict:
+    try:
+        saved = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        _fail(f"cannot read plan file {path}: {exc}")
+    if not isinstance(saved, dict) or saved.get("formatVersion") != 1:
+        _fail(f"{path} is not a reconciler plan (formatVersion 1)")
+    if saved.get("manifestsDigest") != desired.digest:
+        _fail(f"the manifests changed since {path} was made; run `reconciler plan --out {path}` again")
+    if saved.get("errors"):
+        _fail(f"{path} has planning errors; it cannot be applied")
+    return saved
+
+
+def _plan_fingerprint(changes: list[dict]) -> list[tuple]:
+    return sorted(
+        (c["address"], c["action"], json.dumps(c.get("observed"), sort_keys=True), tuple(s["op"] for s in c["steps"]))
+        for c in changes if c["action"] != "noop"
+    )
+
+
+def _refuse_stale(saved: dict, current: "Plan") -> None:
+    """A saved plan applies only to the world it was made from."""
+    from reconciler import render
+
+    now = render.to_dict(current)["changes"]
+    if _plan_fingerprint(saved.get("changes", [])) != _plan_fingerprint(now):
+        _fail("the saved plan is stale: the workspaces changed since it was made (or it was already applied); run `reconciler plan` again")
+
+
+def _confirm() -> None:
+    if not sys.stdin.isatty():
+        _fail("refusing to apply without confirmation: no terminal to ask on; pass --auto-approve (or apply a reviewed plan with --plan FILE)")
+    answer = typer.prompt("Do you want to perform these actions? Only 'yes' will be accepted", default="", show_default=False)
+    if answer.strip() != "yes":
+        _fail("apply cancelled; nothing was changed")
+
+
+@contextlib.contextmanager
+def _workspace_locks(desired: "Desired", timeout: float) -> Iterator[None]:
+    """One lock per workspace for the whole apply, taken in a fixed order (no deadlock)."""
+    from reconciler import lock
+
+    with contextlib.ExitStack() as stack:
+        for ws in sorted(desired.workspaces.values(), key=lambda w: w.ref.key):
+            try:
+                stack.enter_context(lock.workspace_lock(ws.ref, ws.lock, command="apply", timeout=timeout))
+            except lock.LockError as exc:
+                _fail(str(exc))
+        yield
+
+
+def _settle(desired: "Desired", conn: object, timeout: float):
+    """Observe; if operations are still running in a declared workspace (say, after a
+    crash), wait for them to end first: planning over them would be guessing."""
+    import time
+
+    from reconciler import logs
+
+    deadline = time.monotonic() + timeout
+    log = logs.get("reconciler.apply")
+    while True:
+        observed = _observe(desired, conn)
+        busy = sorted(c.name for ws in observed.workspaces.values() for c in ws.computes.values() if c.in_flight)
+        if not busy:
+            return observed
+        if time.monotonic() >= deadline:
+            _fail(f"operations still in flight on {', '.join(busy)} after {timeout:.0f} s; run apply again later")
+        log.info("waiting for operations in flight", computes=busy)
+        time.sleep(min(2.0, max(0.05, deadline - time.monotonic())))
+
+
+def _execute(result: "Plan", observed, conn, parallelism: int, operation_timeout: float | None, endpoint: str | None):
+    from reconciler import progress
+    from reconciler.cloud.aks import AksClient
+    from reconciler.cloud.arm import ComputesClient
+    from reconciler.executor import DEFAULT_TIMEOUTS, Executor
+
+    timeouts = {op: operation_timeout for op in DEFAULT_TIMEOUTS} if operation_timeout else None
+    scale = 1.0
+    if OPTIONS.cloud is Cloud.local:
+        from reconciler.localcloud import time_scale
+
+        scale = time_scale()
+    reporter = progress.for_terminal(scale)
+    try:
+        return Executor(ComputesClient(conn), AksClient(conn), observed, reporter, parallelism=parallelism, timeouts=timeouts).run(result)
+    finally:
+        reporter.close()
+
+
+def _report(outcome, result: "Plan") -> None:
+    counts = outcome.counts()
+    for failure in outcome.failed:
+        typer.echo(f"{failure.step_id}: {failure.status}: {failure.message}", err=True)
+    typer.echo(f"Apply: {counts['succeeded']} steps succeeded, {counts['failed']} failed, {counts['skipped']} skipped.")
+    if not outcome.ok:
+        typer.echo("Nothing is lost: run `reconciler apply` again to continue from where Azure is now.", err=True)
+
+
+def _verify(desired: "Desired", conn: object, options, applied: "Plan") -> None:
+    """A fresh observe must show no changes for what was applied."""
+    from reconciler import planner, render
+
+    after = planner.plan(desired, _observe(desired, conn), options)
+    touched = {c.address for c in applied.actionable}
+    remaining = [c for c in after.actionable if c.address in touched]
+    if remaining or after.errors:
+        leftover = planner.Plan(remaining, [], after.errors, after.manifests_digest)
+        typer.echo(render.to_text(leftover), err=True)
+        _fail("apply finished but the workspaces still differ from the manifests (see above)")
+    typer.echo("Verified: the workspaces match the manifests.")
 
 
 @app.command()
@@ -142,15 +485,15 @@ def _fail(message: str, code: int = EXIT_ERROR) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: click's usage errors exit 64, never 2 (2 means "changes present")."""
+    """Entry point: usage errors exit 64, never 2 (2 means "changes present")."""
     try:
         code = app(args=argv, prog_name="reconciler", standalone_mode=False)
     except click_exc.UsageError as exc:
         exc.show()
         code = EXIT_USAGE
-    except (click_exc.Exit, typer.Exit) as exc:
+    except typer.Exit as exc:
         code = exc.exit_code
-    except (click_exc.Abort, typer.Abort):
+    except typer.Abort:
         typer.echo("aborted", err=True)
         code = 130
     except click_exc.ClickException as exc:
@@ -159,4 +502,7 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         code = 130
+    except BrokenPipeError:  # e.g. `reconciler plan | head`
+        sys.stderr.close()
+        code = EXIT_OK
     sys.exit(code if isinstance(code, int) else EXIT_OK)

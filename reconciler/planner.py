@@ -104,6 +104,7 @@ class Plan:
     warnings: list[Finding]
     errors: list[Finding]
     manifests_digest: str = ""
+    options: PlanOptions = PlanOptions()
     created_at: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
 
     @property
@@ -147,7 +148,7 @@ def plan(desired: Desired, observed: ObservedState, options: PlanOptions = PlanO
     changes = _select_targets(changes, options.targets)
     for ws_changes in _by_workspace(changes).values():
         _order_steps(ws_changes)
-    return Plan(changes, warnings, errors, desired.digest)
+    return Plan(changes, warnings, errors, desired.digest, options)
 
 
 def _finding(rule: Rule, message: str, position: Position, address: str | None) -> Finding:
@@ -243,11 +244,10 @@ class _WorkspacePlanner:
         if changed & set(SCALE_FIELDS):
             self._add(dc, Action.SCALE, current, [_reason(d) for d in diff], diff, also_update=bool(changed - set(SCALE_FIELDS)))
             return
-        if diff or not current.managed:
-            why = [_reason(d) for d in diff] or []
-            if not current.managed:
-                why.append("adopt: add the reconciler-managed tag")
-            self._add(dc, Action.UPDATE, current, why, diff)
+        if diff:
+            # An unmanaged compute that matches is simply declared now (e.g. after `import`);
+            # the managed tag is added by its next write.
+            self._add(dc, Action.UPDATE, current, [_reason(d) for d in diff], diff)
             return
         self._add(dc, Action.NOOP, current, [], [])
 

@@ -109,6 +109,7 @@ def to_dict(plan: Plan) -> dict[str, Any]:
         "formatVersion": FORMAT_VERSION,
         "createdAt": plan.created_at,
         "manifestsDigest": plan.manifests_digest,
+        "options": {"targets": sorted(plan.options.targets), "replace": sorted(plan.options.replace)},
         "summary": plan.summary(),
         "changes": [_change_json(c) for c in plan.changes],
         "warnings": [_finding_json(f) for f in plan.warnings],

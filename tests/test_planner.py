@@ -62,10 +62,16 @@ def test_switch_to_internal_load_balancer_is_an_update(tmp_path):
     assert actions(planned(tmp_path, (workspace(), attach(extra=lb)), obs)) == {"prod/scoring-prod": Action.UPDATE}
 
 
-def test_unmanaged_compute_with_declared_name_is_adopted_by_update(tmp_path):
+def test_unmanaged_compute_that_matches_its_declaration_is_noop(tmp_path):
     obs = observed([attached("scoring-prod", "scoring-aks", managed=False)], [cluster("scoring-aks")])
     (change,) = planned(tmp_path, (workspace(), attach()), obs).changes
-    assert change.action is Action.UPDATE and any("adopt" in r for r in change.reasons)
+    assert change.action is Action.NOOP
+
+
+def test_declared_unmanaged_compute_that_differs_is_updated_and_tagged(tmp_path):
+    obs = observed([attached("scoring-prod", "scoring-aks", managed=False, description="old")], [cluster("scoring-aks")])
+    (change,) = planned(tmp_path, (workspace(), attach()), obs).changes
+    assert change.action is Action.UPDATE
 
 
 def test_tls_label_change_detaches_then_attaches(tmp_path):

@@ -1,0 +1,217 @@
+"""Runs a Plan: steps as a dependency graph, independent clusters in parallel.
+
+Safety does not rest on the plan alone: before every attach or create the
+workspace is read again, and the step is refused if any other attachment of
+that cluster exists or is in flight. A failed step stops its dependents; the
+others finish. Every wait has a timeout.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from reconciler import bodies, secrets
+from reconciler.desired import DesiredCluster
+from reconciler.ids import cluster_key
+from reconciler.planner import Change, Plan, Step
+from reconciler.progress import EXPECTED_SECONDS, Progress
+from reconciler.state import Compute, ObservedState
+
+# Azure's typical durations (DOMAIN.md) with a wide margin.
+DEFAULT_TIMEOUTS = {op: max(300.0, seconds * 3.0) for op, seconds in EXPECTED_SECONDS.items()}
+
+
+class StepError(Exception):
+    """A step that could not run or failed; the message is safe to print."""
+
+
+@dataclass
+class StepResult:
+    step_id: str
+    status: str  # succeeded | failed | skipped
+    message: str = ""
+
+
+@dataclass
+class ApplyResult:
+    results: dict[str, StepResult] = field(default_factory=dict)
+
+    @property
+    def failed(self) -> list[StepResult]:
+        return [r for r in self.results.values() if r.status != "succeeded"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def counts(self) -> dict[str, int]:
+        out = {"succeeded": 0, "failed": 0, "skipped": 0}
+        for r in self.results.values():
+            out[r.status] += 1
+        return out
+
+
+SecretResolver = Callable[[DesiredCluster], dict[str, str] | None]
+
+
+def resolve_tls_secrets(dc: DesiredCluster) -> dict[str, str] | None:
+    """Read the certificate and key only now, at apply time (DESIGN §5)."""
+    tls = dc.spec.spec.tls
+    if not (tls.enabled and tls.cname):
+        return None
+    try:
+        return {k: secrets.resolve(getattr(tls, k), dc.base_dir) for k in ("certificate", "key") if getattr(tls, k) is not None}
+    except secrets.SecretError as exc:
+        raise StepError(f"TLS secret of {dc.address}: {exc}") from None
+
+
+class Executor:
+    def __init__(self, computes: Any, aks: Any, observed: ObservedState, progress: Progress, *,
+                 parallelism: int = 10, timeouts: dict[str, float] | None = None,
+                 resolve_secrets: SecretResolver = resolve_tls_secrets) -> None:
+        self.computes, self.aks, self.observed, self.progress = computes, aks, observed, progress
+        self.parallelism = max(1, parallelism)
+        self.timeouts = {**DEFAULT_TIMEOUTS, **(timeouts or {})}
+        self.resolve_secrets = resolve_secrets
+
+    def run(self, plan: Plan) -> ApplyResult:
+        changes = {s.id: c for c in plan.changes for s in c.steps}
+        steps = {s.id: s for s in plan.steps()}
+        result = ApplyResult()
+        pending = dict(steps)
+        running: dict[cf.Future, Step] = {}
+        with cf.ThreadPoolExecutor(max_workers=self.parallelism, thread_name_prefix="apply") as pool:
+            while pending or running:
+                for step in self._ready(pending, result):
+                    del pending[step.id]
+                    self.progress.started(step.id, step.op, step.compute)
+                    running[pool.submit(self._run_step, step, changes[step.id])] = step
+                if not running:
+                    break
+                done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
+                for future in done:
+                    step = running.pop(future)
+                    try:
+                        future.result()
+                        result.results[step.id] = StepResult(step.id, "succeeded")
+                        self.progress.finished(step.id, "succeeded")
+                    except Exception as exc:  # each failure is reported, the others go on
+                        message = _safe_message(exc)
+                        result.results[step.id] = StepResult(step.id, "failed", message)
+                        self.progress.finished(step.id, "failed", message)
+        return result
+
+    def _ready(self, pending: dict[str, Step], result: ApplyResult) -> list[Step]:
+        """Steps whose dependencies succeeded; dependents of a failure are skipped."""
+        ready = []
+        for step in list(pending.values()):
+            states = [result.results[d].status if d in result.results else None for d in step.depends_on]
+            if any(s in ("failed", "skipped") for s in states):
+                del pending[step.id]
+                result.results[step.id] = StepResult(step.id, "skipped", "a step it depends on did not succeed")
+                self.progress.finished(step.id, "skipped")
+            elif all(s == "succeeded" for s in states):
+                ready.append(step)
+        return ready
+
+    # -- one step ---------------------------------------------------------------
+    def _run_step(self, step: Step, change: Change) -> None:
+        ws = change.workspace
+        if step.op in ("detach", "delete"):
+            current = self._current(ws, step.compute)
+            if current is None:
+                return  # already gone: a re-run after a crash
+            self._refuse_if_in_flight(current)
+            action = "Delete" if step.op == "delete" else "Detach"
+            self._wait(step, self.computes.begin_delete(ws, step.compute, action))
+            return
+        dc = change.desired
+        if dc is None:
+            raise StepError(f"{step.id}: nothing declared to {step.op}")
+        if step.op == "scale":
+            self._scale(step, change, dc)
+            return
+        cluster_id = self._target_cluster(step, change)
+        if step.op in ("attach", "create"):
+            self._refuse_second_attachment(step, cluster_id)
+        tls = self.resolve_secrets(dc)
+        created = change.observed.created if change.observed is not None else dc.spec.spec.create is not None
+        location = self._location(cluster_id, change)
+        if step.op == "create":
+            body = bodies.create_body(dc, tls)
+        elif step.op == "attach":
+            body = bodies.attach_body(dc, cluster_id or "", location, tls, created=created and change.observed is not None)
+        else:
+            body = bodies.update_body(dc, cluster_id, location, tls, created=created)
+        self._wait(step, self.computes.begin_create_or_update(ws, step.compute, body))
+
+    def _target_cluster(self, step: Step, change: Change) -> str | None:
+        if step.op == "create":
+            return None
+        if step.op == "attach" and change.desired is not None and change.desired.cluster_id and not (change.observed and change.observed.created):
+            return change.desired.cluster_id
+        current = self._current(change.workspace, step.compute)
+        if current is not None and current.cluster_id:
+            return current.cluster_id
+        if change.desired is not None and change.desired.cluster_id:
+            return change.desired.cluster_id
+        return change.observed.cluster_id if change.observed else None
+
+    def _location(self, cluster_id: str | None, change: Change) -> str | None:
+        cluster = self.observed.cluster(cluster_id)
+        if cluster is not None:
+            return cluster.location
+        return change.observed.location if change.observed else None
+
+    def _scale(self, step: Step, change: Change, dc: DesiredCluster) -> None:
+        current = self._current(change.workspace, step.compute)
+        if current is None or not current.cluster_id:
+            raise StepError(f"{step.id}: compute {step.compute!r} or its cluster no longer exists")
+        cluster = self.aks.get_cluster(current.cluster_id)
+        if cluster is None or cluster.primary_pool is None:
+            raise StepError(f"{step.id}: AKS cluster {current.cluster_id} not found")
+        count = dc.spec.spec.create.agentCount  # type: ignore[union-attr]
+        self._wait(step, self.aks.begin_scale(current.cluster_id, cluster.primary_pool.name, count))
+
+    # -- safety checks ------------------------------------------------------------
+    def _current(self, ws: Any, name: str) -> Compute | None:
+        body = self.computes.get(ws, name)
+        return Compute.from_rest(body) if body else None
+
+    def _refuse_if_in_flight(self, compute: Compute) -> None:
+        if compute.in_flight:
+            raise StepError(f"compute {compute.name!r} has an operation in flight ({compute.provisioning_state}); run apply again when it ends")
+
+    def _refuse_second_attachment(self, step: Step, cluster_id: str | None) -> None:
+        """Re-read the workspace: never start an attachment next to another one of the same cluster."""
+        listed = self.computes.list(step.workspace) or []
+        computes = [Compute.from_rest(b) for b in listed]
+        for compute in computes:
+            if compute.name.lower() == step.compute.lower():
+                self._refuse_if_in_flight(compute)
+                continue
+            if cluster_id and compute.cluster_key == cluster_key(cluster_id):
+                state = "in flight" if compute.in_flight else compute.provisioning_state
+                raise StepError(
+                    f"refusing to {step.op} {step.compute!r}: cluster {cluster_id.rsplit('/', 1)[-1]!r} is already attached "
+                    f"as {compute.name!r} ({state}) in this workspace; a second attachment would break it"
+                )
+
+    def _wait(self, step: Step, poller: Any) -> None:
+        timeout = self.timeouts.get(step.op, 1800.0)
+        poller.result(timeout=timeout)
+        if not poller.done():
+            raise StepError(f"{step.op} of {step.compute!r} did not finish within {timeout:.0f} s; it may still be running in Azure")
+
+
+def _safe_message(exc: BaseException) -> str:
+    """First line of an error: Azure messages never carry our secrets, bodies are not echoed."""
+    text = str(exc).strip() or type(exc).__name__
+    first = text.splitlines()[0]
+    for line in text.splitlines():
+        if line.startswith("Message:"):
+            first = line[len("Message:"):].strip()
+            break
+    return first[:500]
