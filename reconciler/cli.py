@@ -445,6 +445,49 @@ def _verify(desired: "Desired", conn: object, options, applied: "Plan") -> None:
     typer.echo("Verified: the workspaces match the manifests.")
 
 
+@app.command("import")
+def import_(
+    workspace: Annotated[str, typer.Option("--workspace", help="SUBSCRIPTION/RESOURCE_GROUP/WORKSPACE to read")],
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the manifests into")] = Path("manifests"),
+    alias: Annotated[Optional[str], typer.Option("--alias", help="metadata.name of the Workspace manifest (default: the workspace name)")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite manifest files that already exist")] = False,
+) -> None:
+    """Write one manifest per AKS compute a workspace already has (attach form for attached
+    clusters, create form for created ones), plus the Workspace manifest.
+
+    TLS certificates and keys are never returned by Azure: they become references to fill
+    in, listed at the end. Then `reconciler plan OUT` shows no changes.
+    """
+    import re
+
+    from reconciler.importer import import_workspace
+    from reconciler.state import WorkspaceRef
+
+    parts = workspace.strip("/").split("/")
+    if len(parts) != 3 or not all(parts):
+        _fail("--workspace takes SUBSCRIPTION/RESOURCE_GROUP/WORKSPACE", EXIT_USAGE)
+    ref = WorkspaceRef(*parts)
+    name = alias or re.sub(r"[^a-z0-9-]", "-", ref.workspace_name.lower())
+    with _endpoint() as endpoint, _cloud_errors():
+        from reconciler.cloud.auth import connect
+        from reconciler.cloud.observe import observe
+
+        observed = observe(connect(endpoint), [ref], [], [])
+    ows = observed.workspace(ref)
+    if not ows.exists:
+        _fail(f"workspace {ref.workspace_name!r} not found in resource group {ref.resource_group!r}")
+    imported = import_workspace(name, ows, observed.clusters)
+    existing = [f for f in imported.files if (out / f).exists()]
+    if existing and not force:
+        _fail(f"{', '.join(existing)} already exist in {out}; use --force to overwrite or --out another folder")
+    out.mkdir(parents=True, exist_ok=True)
+    for file_name, text in imported.files.items():
+        (out / file_name).write_text(text)
+    for note in imported.notes:
+        typer.echo(f"note: {note}", err=True)
+    typer.echo(f"wrote {_count(len(imported.files), 'manifest')} to {out}")
+
+
 @app.command()
 def schema() -> None:
     """Print the JSON Schema of the manifests (also committed as schemas/manifest.schema.json)."""

@@ -425,11 +425,12 @@ def _observed_view(compute: Compute, cluster: AksCluster | None, dc: DesiredClus
         "specDigest": compute.spec_digest,
     })
     desired_tls = dc.spec.spec.tls
-    # Azure never returns certificates: compare them through the digest only.
-    if desired_tls.enabled and desired_tls.certificate:
-        view["tls.certificate"] = redact(dc.fingerprints.get("certificate"))
-    if desired_tls.enabled and desired_tls.key:
-        view["tls.key"] = redact(dc.fingerprints.get("key"))
+    # Azure never returns certificates: one that is there is compared through the digest.
+    if tls.enabled and tls.cname:
+        if desired_tls.enabled and desired_tls.certificate:
+            view["tls.certificate"] = redact(dc.fingerprints.get("certificate"))
+        if desired_tls.enabled and desired_tls.key:
+            view["tls.key"] = redact(dc.fingerprints.get("key"))
     return view
 
 
