@@ -1,0 +1,202 @@
+"""Azure ML workspace computes over the REST API (api-version 2026-07-01).
+
+The stable ML management SDK lags the API version this project needs, so the
+calls are built by hand as `HttpRequest`s and sent through azure-mgmt-core's
+`ARMPipelineClient`: azure-core's RetryPolicy handles throttling, 5xx and dropped
+connections, and `ARMPolling` + `LROPoller` handle long-running operations.
+Request bodies may hold TLS keys: they are never logged or put in errors.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+from urllib.parse import quote
+
+from reconciler.cloud.auth import Connection
+from reconciler.state import WorkspaceRef
+
+ML_API_VERSION = "2026-07-01"
+USER_AGENT = "reconciler/0.1"
+
+
+class CloudError(Exception):
+    """An error answered by Azure (or Azure unreachable), safe to print: no request bodies."""
+
+    def __init__(self, message: str, *, status: int | None = None, code: str | None = None, what: str = "") -> None:
+        self.status = status
+        self.code = code
+        self.message = message
+        self.what = what
+        head = f"{what}: " if what else ""
+        detail = f"HTTP {status}" if status else "no response"
+        super().__init__(f"{head}{detail}{f' {code}' if code else ''}: {message}")
+
+    @classmethod
+    def from_response(cls, response: Any, what: str) -> "CloudError":
+        """From an azure-core HttpResponse carrying ARM's `{"error": {"code", "message"}}`."""
+        code, message = None, None
+        try:
+            body = response.json()
+        except Exception:  # not JSON (a proxy page, an empty body)
+            body = None
+        if isinstance(body, dict):
+            err = body.get("error") if isinstance(body.get("error"), dict) else body
+            code, message = err.get("code"), err.get("message")
+        return cls(_clip(message or response.reason or "request failed"), status=response.status_code, code=code, what=what)
+
+    @classmethod
+    def from_azure(cls, exc: Exception, what: str) -> "CloudError":
+        """From an azure-core exception (HttpResponseError, transport errors)."""
+        from azure.core.exceptions import HttpResponseError
+
+        if isinstance(exc, HttpResponseError):
+            err = getattr(exc, "error", None)
+            code = getattr(err, "code", None)
+            message = getattr(err, "message", None) or (exc.message or str(exc)).strip().splitlines()[0]
+            return cls(_clip(message), status=exc.status_code, code=code, what=what)
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return cls(_clip(f"{type(exc).__name__}: {text}"), what=what)
+
+
+def _clip(text: str, limit: int = 1000) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def build_pipeline_client(conn: Connection) -> Any:
+    """An ARMPipelineClient with the standard ARM policy chain and the connection's auth and retry."""
+    from azure.core.pipeline import policies
+    from azure.mgmt.core import ARMPipelineClient
+    from azure.mgmt.core.policies import ARMAutoResourceProviderRegistrationPolicy, ARMHttpLoggingPolicy
+
+    chain = [
+        policies.RequestIdPolicy(),
+        policies.HeadersPolicy(),
+        policies.UserAgentPolicy(sdk_moniker=USER_AGENT),
+        policies.ProxyPolicy(),
+        policies.ContentDecodePolicy(),
+        ARMAutoResourceProviderRegistrationPolicy(),
+        policies.RedirectPolicy(),
+        policies.RetryPolicy(**conn.retry_kwargs()),
+        conn.auth_policy_for(),
+        policies.CustomHookPolicy(),
+        policies.NetworkTraceLoggingPolicy(),  # logs bodies only when logging_enable=True, which we never set
+        policies.DistributedTracingPolicy(),
+        policies.SensitiveHeaderCleanupPolicy(),
+        ARMHttpLoggingPolicy(),  # headers only, Authorization redacted
+    ]
+    return ARMPipelineClient(base_url=conn.endpoint, policies=chain, transport=conn.transport())
+
+
+def error_mapping_polling(interval: float, what: str, **kwargs: Any) -> Any:
+    """ARMPolling whose failures surface as CloudError (LROPoller re-raises them from result())."""
+    from azure.core.exceptions import AzureError
+    from azure.mgmt.core.polling.arm_polling import ARMPolling
+
+    class _Polling(ARMPolling):
+        def run(self) -> None:
+            try:
+                super().run()
+            except AzureError as exc:
+                raise CloudError.from_azure(exc, what) from None
+
+    return _Polling(interval, **kwargs)
+
+
+class ComputesClient:
+    """`Microsoft.MachineLearningServices/workspaces/computes`: list, get, PUT, DELETE, listKeys."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self._client = build_pipeline_client(conn)
+
+    def close(self) -> None:
+        self._client.close()
+
+    # -- URLs ------------------------------------------------------------------
+    def _ws_url(self, ws: WorkspaceRef) -> str:
+        return (
+            f"{self.conn.endpoint}/subscriptions/{quote(ws.subscription_id, safe='')}"
+            f"/resourceGroups/{quote(ws.resource_group, safe='')}"
+            f"/providers/Microsoft.MachineLearningServices/workspaces/{quote(ws.workspace_name, safe='')}"
+        )
+
+    def _compute_url(self, ws: WorkspaceRef, name: str) -> str:
+        return f"{self._ws_url(ws)}/computes/{quote(name, safe='')}"
+
+    # -- plumbing --------------------------------------------------------------
+    def _send(self, method: str, url: str, what: str, *, params: dict[str, str] | None = None,
+              json: Any = None, pipeline_response: bool = False) -> Any:
+        from azure.core.exceptions import AzureError
+        from azure.core.rest import HttpRequest
+
+        query = {"api-version": ML_API_VERSION, **(params or {})} if "api-version=" not in url else params
+        request = HttpRequest(method, url, params=query, json=json, headers={"Accept": "application/json"})
+        try:
+            return self._client.send_request(request, _return_pipeline_response=pipeline_response)
+        except AzureError as exc:
+            raise CloudError.from_azure(exc, what) from None
+
+    def _lro(self, initial: Any, what: str, deserialize: Any) -> Any:
+        from azure.core.polling import LROPoller
+
+        response = initial.http_response
+        if response.status_code not in (200, 201, 202, 204):
+            raise CloudError.from_response(response, what)
+        polling = error_mapping_polling(self.conn.polling_interval, what)
+        return LROPoller(self._client, initial, deserialize, polling)
+
+    # -- operations ------------------------------------------------------------
+    def list(self, ws: WorkspaceRef) -> list[dict] | None:
+        """Every compute of the workspace (all pages); None when the workspace does not exist."""
+        what = f"list computes of workspace {ws.workspace_name}"
+        url: str | None = f"{self._ws_url(ws)}/computes"
+        items: list[dict] = []
+        while url:  # pagination only: retries live in the pipeline
+            response = self._send("GET", url, what)
+            if response.status_code == 404 and not items:
+                return None
+            if response.status_code != 200:
+                raise CloudError.from_response(response, what)
+            page = response.json() or {}
+            items.extend(page.get("value") or [])
+            url = page.get("nextLink")
+        return items
+
+    def get(self, ws: WorkspaceRef, name: str) -> dict | None:
+        what = f"get compute {name} in workspace {ws.workspace_name}"
+        response = self._send("GET", self._compute_url(ws, name), what)
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise CloudError.from_response(response, what)
+        return response.json()
+
+    def begin_create_or_update(self, ws: WorkspaceRef, name: str, body: dict) -> Any:
+        """PUT the compute (create, attach or update); the poller's result is the final compute body."""
+        what = f"create or update compute {name} in workspace {ws.workspace_name}"
+        initial = self._send("PUT", self._compute_url(ws, name), what, json=body, pipeline_response=True)
+        return self._lro(initial, what, _json_body)
+
+    def begin_delete(self, ws: WorkspaceRef, name: str, underlying_resource_action: Literal["Detach", "Delete"]) -> Any:
+        """Detach (keep the AKS cluster) or Delete (remove it too); the poller's result is None."""
+        if underlying_resource_action not in ("Detach", "Delete"):
+            raise ValueError(f"underlying_resource_action must be Detach or Delete, not {underlying_resource_action!r}")
+        what = f"{underlying_resource_action.lower()} compute {name} in workspace {ws.workspace_name}"
+        initial = self._send("DELETE", self._compute_url(ws, name), what,
+                             params={"underlyingResourceAction": underlying_resource_action}, pipeline_response=True)
+        return self._lro(initial, what, lambda _response: None)
+
+    def list_keys(self, ws: WorkspaceRef, name: str) -> dict:
+        """Kubeconfigs and the like: secrets, so the caller must never log the result."""
+        what = f"list keys of compute {name} in workspace {ws.workspace_name}"
+        response = self._send("POST", f"{self._compute_url(ws, name)}/listKeys", what)
+        if response.status_code != 200:
+            raise CloudError.from_response(response, what)
+        return response.json()
+
+
+def _json_body(pipeline_response: Any) -> Any:
+    response = pipeline_response.http_response
+    if response.status_code == 204 or not response.content:
+        return None
+    return response.json()

@@ -1,0 +1,137 @@
+"""Where ARM calls go and how they are authenticated (DESIGN §9).
+
+Azure gets `DefaultAzureCredential` over https. A loopback endpoint (the local
+emulator) may be plain http and gets a fixed development token, sent by a small
+policy passed through the SDKs' documented `authentication_policy=` keyword,
+because azure-core's bearer policy refuses non-https URLs. Anything else over
+http is refused: a real token must never travel in clear text.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+AZURE_ENDPOINT = "https://management.azure.com"
+ARM_SCOPE = "https://management.azure.com/.default"
+DEV_TOKEN = "reconciler-local-development-token"
+
+
+class CloudConfigError(ValueError):
+    """The endpoint or credentials are unusable; the message is meant for the user."""
+
+
+def is_loopback_host(host: str | None) -> bool:
+    """127.0.0.0/8, ::1 and `localhost` (and its subdomains, which resolve to loopback)."""
+    if not host:
+        return False
+    host = host.strip("[]").lower().rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class DevelopmentCredential:
+    """A TokenCredential with a fixed fake token: only ever used for loopback endpoints."""
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+        from azure.core.credentials import AccessToken
+
+        return AccessToken(DEV_TOKEN, int(time.time()) + 3600)
+
+
+def _loopback_bearer_policy(credential: Any) -> Any:
+    """A bearer-token policy that accepts http but only talks to loopback hosts.
+
+    Built lazily so that importing this module needs no Azure library.
+    """
+    from azure.core.exceptions import ClientAuthenticationError
+    from azure.core.pipeline.policies import SansIOHTTPPolicy
+
+    class LoopbackBearerPolicy(SansIOHTTPPolicy):
+        def on_request(self, request: Any) -> None:
+            host = urlsplit(request.http_request.url).hostname
+            if not is_loopback_host(host):
+                # A nextLink or polling URL pointing elsewhere must not receive even a fake token.
+                raise ClientAuthenticationError(f"refusing to send the development token to non-loopback host {host!r}")
+            token = credential.get_token(ARM_SCOPE).token
+            request.http_request.headers["Authorization"] = f"Bearer {token}"
+
+    return LoopbackBearerPolicy()
+
+
+@dataclass
+class Connection:
+    """Everything a cloud client needs: endpoint, credential, policies and retry/poll timing."""
+
+    endpoint: str
+    credential: Any
+    is_local: bool
+    auth_policy: Any = None  # None: the SDKs' own ARM bearer/challenge policy with `credential`
+    retry_total: int = 10
+    retry_backoff: float = 0.8  # azure-core retry_backoff_factor
+    retry_backoff_max: float = 60.0
+    polling_interval: float = 5.0  # used only when Azure sends no Retry-After
+    max_workers: int = 16  # concurrent calls while observing
+    scope: str = ARM_SCOPE  # token audience of the endpoint
+
+    def retry_kwargs(self) -> dict[str, Any]:
+        return {
+            "retry_total": self.retry_total,
+            "retry_backoff_factor": self.retry_backoff,
+            "retry_backoff_max": self.retry_backoff_max,
+        }
+
+    def auth_policy_for(self) -> Any:
+        """The authentication policy for a raw pipeline (the SDK builds its own when None)."""
+        if self.auth_policy is not None:
+            return self.auth_policy
+        from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy
+
+        return ARMChallengeAuthenticationPolicy(self.credential, self.scope)
+
+    def transport(self) -> Any:
+        """One connection pool per client, sized for the observe fan-out."""
+        import requests
+        from azure.core.pipeline.transport import RequestsTransport
+
+        session = requests.Session()
+        adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=max(10, self.max_workers * 2))
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        return RequestsTransport(session=session, session_owner=True)
+
+
+def connect(endpoint: str | None, *, retry_backoff: float | None = None) -> Connection:
+    """Resolve the endpoint (None → Azure) and pick the matching credential."""
+    url = (endpoint or AZURE_ENDPOINT).strip().rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise CloudConfigError(f"endpoint {endpoint!r} is not an http(s) URL like https://management.azure.com")
+    if parts.path or parts.query or parts.fragment:
+        raise CloudConfigError(f"endpoint {endpoint!r} must be a base URL without path or query (e.g. http://127.0.0.1:8080)")
+    local = is_loopback_host(parts.hostname)
+    if parts.scheme == "http" and not local:
+        raise CloudConfigError(
+            f"endpoint {url} uses plain http on a non-loopback host; only loopback addresses "
+            "(127.0.0.1, localhost, ::1) may use http, anything else must be https"
+        )
+    if local:
+        credential = DevelopmentCredential()
+        conn = Connection(url, credential, True, _loopback_bearer_policy(credential), polling_interval=0.1)
+    else:
+        try:
+            from azure.identity import DefaultAzureCredential
+        except ImportError as exc:  # pragma: no cover - a declared dependency
+            raise CloudConfigError(f"azure-identity is not installed: {exc}") from None
+        conn = Connection(url, DefaultAzureCredential(), False, scope=f"{url}/.default")
+    if retry_backoff is not None:
+        conn.retry_backoff = retry_backoff
+        conn.retry_backoff_max = max(retry_backoff, 0.0)
+    return conn
