@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import threading
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from reconciler.cloud.arm import CloudError, error_mapping_polling
 from reconciler.cloud.auth import Connection
@@ -73,8 +73,10 @@ def versions_from_sdk(result: Any) -> tuple[KubernetesVersion, ...]:
 class AksClient:
     """One `ContainerServiceClient` per subscription, created on first use (thread-safe)."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, *, on_request: Callable[[Any], None] | None = None) -> None:
+        """`on_request` sees every request sent (pages and retries included): for counting calls."""
         self.conn = conn
+        self.on_request = on_request
         self._clients: dict[str, Any] = {}
         self._lock = threading.Lock()
 
@@ -86,6 +88,8 @@ class AksClient:
                 from azure.mgmt.containerservice import ContainerServiceClient
 
                 kwargs: dict[str, Any] = dict(self.conn.retry_kwargs())
+                if self.on_request is not None:
+                    kwargs["raw_request_hook"] = self.on_request
                 if self.conn.auth_policy is not None:
                     kwargs["authentication_policy"] = self.conn.auth_policy
                 client = ContainerServiceClient(

@@ -9,7 +9,7 @@ Request bodies may hold TLS keys: they are never logged or put in errors.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Callable, Literal
 from urllib.parse import quote
 
 from reconciler.cloud.auth import Connection
@@ -62,7 +62,7 @@ def _clip(text: str, limit: int = 1000) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def build_pipeline_client(conn: Connection) -> Any:
+def build_pipeline_client(conn: Connection, on_request: Callable[[Any], None] | None = None) -> Any:
     """An ARMPipelineClient with the standard ARM policy chain and the connection's auth and retry."""
     from azure.core.pipeline import policies
     from azure.mgmt.core import ARMPipelineClient
@@ -78,7 +78,7 @@ def build_pipeline_client(conn: Connection) -> Any:
         policies.RedirectPolicy(),
         policies.RetryPolicy(**conn.retry_kwargs()),
         conn.auth_policy_for(),
-        policies.CustomHookPolicy(),
+        policies.CustomHookPolicy(raw_request_hook=on_request) if on_request else policies.CustomHookPolicy(),
         policies.NetworkTraceLoggingPolicy(),  # logs bodies only when logging_enable=True, which we never set
         policies.DistributedTracingPolicy(),
         policies.SensitiveHeaderCleanupPolicy(),
@@ -105,9 +105,10 @@ def error_mapping_polling(interval: float, what: str, **kwargs: Any) -> Any:
 class ComputesClient:
     """`Microsoft.MachineLearningServices/workspaces/computes`: list, get, PUT, DELETE, listKeys."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, *, on_request: Callable[[Any], None] | None = None) -> None:
+        """`on_request` sees every request sent (after retries are decided): for counting calls."""
         self.conn = conn
-        self._client = build_pipeline_client(conn)
+        self._client = build_pipeline_client(conn, on_request)
 
     def close(self) -> None:
         self._client.close()
