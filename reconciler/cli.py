@@ -435,7 +435,8 @@ def _verify(desired: "Desired", conn: object, options, applied: "Plan") -> None:
     """A fresh observe must show no changes for what was applied."""
     from reconciler import planner, render
 
-    after = planner.plan(desired, _observe(desired, conn), options)
+    # --replace forces a replacement once; verifying must not force it again.
+    after = planner.plan(desired, _observe(desired, conn), planner.PlanOptions(options.targets))
     touched = {c.address for c in applied.actionable}
     remaining = [c for c in after.actionable if c.address in touched]
     if remaining or after.errors:

@@ -1,0 +1,178 @@
+"""End-to-end: the real `reconciler` CLI (a subprocess) against an emulator process over HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from ruamel.yaml import YAML
+
+SUB = "00000000-0000-0000-0000-000000000001"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def aks(name: str) -> str:
+    return f"/subscriptions/{SUB}/resourceGroups/aks-rg/providers/Microsoft.ContainerService/managedClusters/{name}"
+
+
+def pool(vm: str = "Standard_D3_v2", count: int = 3) -> list[dict]:
+    return [{"name": "nodepool1", "vmSize": vm, "count": count, "mode": "System"}]
+
+
+def seed(computes: dict | None = None, clusters: dict | None = None) -> dict:
+    base_clusters = {
+        "scoring-aks": {"location": "westeurope", "kubernetesVersion": "1.30.5", "agentPools": pool()},
+        "internal-aks": {"location": "westeurope", "kubernetesVersion": "1.31.2", "agentPools": pool()},
+        "other-aks": {"location": "northeurope", "kubernetesVersion": "1.30.5", "agentPools": pool("Standard_D4_v2", 2)},
+        "old-aks": {"location": "westeurope", "kubernetesVersion": "1.27.1", "agentPools": pool()},
+        "tiny-aks": {"location": "westeurope", "kubernetesVersion": "1.30.5", "agentPools": pool("Standard_D2_v2", 1)},
+    }
+    base_clusters.update(clusters or {})
+    return {
+        "kubernetesVersions": {
+            "westeurope": [{"version": "1.30.5", "default": True}, {"version": "1.31.2"}, {"version": "1.32.0", "preview": True}],
+            "northeurope": [{"version": "1.30.5", "default": True}],
+        },
+        "subscriptions": {SUB: {"resourceGroups": {
+            "aks-rg": {"managedClusters": base_clusters},
+            "ml-prod-rg": {"workspaces": {"ml-prod": {"location": "westeurope", "computes": computes or {}}}},
+        }}},
+    }
+
+
+def attached_compute(cluster: str, *, managed: bool = False, purpose: str = "FastProd") -> dict:
+    return {"tags": {"reconciler-managed": "true"} if managed else {},
+            "properties": {"computeType": "AKS", "resourceId": aks(cluster),
+                           "properties": {"clusterPurpose": purpose, "sslConfiguration": {"status": "Disabled"}}}}
+
+
+WORKSPACE = f"""apiVersion: reconciler.aml/v1
+kind: Workspace
+metadata:
+  name: prod
+spec:
+  subscriptionId: {SUB}
+  resourceGroup: ml-prod-rg
+  workspaceName: ml-prod
+  prune: {{prune}}
+"""
+
+
+def attach_doc(name: str, cluster: str, *, purpose: str = "FastProd", extra: str = "", description: str = "scoring") -> str:
+    return f"""apiVersion: reconciler.aml/v1
+kind: InferenceCluster
+metadata:
+  name: {name}
+spec:
+  workspace: prod
+  description: {description}
+  clusterPurpose: {purpose}
+  attach:
+    clusterId: {aks(cluster)}
+{extra}"""
+
+
+def create_doc(name: str, *, count: int = 1, vm: str = "Standard_D3_v2", purpose: str = "DevTest", extra: str = "") -> str:
+    return f"""apiVersion: reconciler.aml/v1
+kind: InferenceCluster
+metadata:
+  name: {name}
+spec:
+  workspace: prod
+  description: dev
+  clusterPurpose: {purpose}
+  create:
+    location: westeurope
+    vmSize: {vm}
+    agentCount: {count}
+{extra}"""
+
+
+@dataclass
+class Run:
+    code: int
+    stdout: str
+    stderr: str
+
+
+class Cloud:
+    """An emulator process plus a manifests folder, driven through the CLI."""
+
+    def __init__(self, tmp: Path, seed_data: dict, time_scale: float = 0.001, faults: str | None = None) -> None:
+        self.dir = tmp
+        self.manifests = tmp / "manifests"
+        self.manifests.mkdir()
+        seed_file = tmp / "seed.yaml"
+        YAML(typ="safe", pure=True).dump(seed_data, seed_file)
+        cmd = [sys.executable, "-m", "reconciler.emulator", "--port", "0", "--seed", str(seed_file), "--time-scale", str(time_scale)]
+        if faults:
+            cmd += ["--faults", faults, "--fault-seed", "7"]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+        line = self.proc.stdout.readline().strip()
+        assert line.startswith("listening on "), line + self.proc.stderr.read()
+        self.url = line.split()[-1]
+
+    def write(self, prune: bool = False, **docs: str) -> None:
+        for f in self.manifests.glob("*.yaml"):
+            f.unlink()
+        (self.manifests / "workspace.yaml").write_text(WORKSPACE.replace("{prune}", str(prune).lower()))
+        for name, text in docs.items():
+            (self.manifests / f"{name}.yaml").write_text(text)
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("RECONCILER_", "AZURE_"))}
+        env.update(RECONCILER_ARM_ENDPOINT=self.url, PYTHONPATH=str(ROOT), **extra)
+        return env
+
+    def cli(self, *args: str, env: dict[str, str] | None = None, timeout: float = 120) -> Run:
+        proc = subprocess.run([sys.executable, "-m", "reconciler", *args], capture_output=True, text=True, cwd=self.dir,
+                              env=env or self.env(), timeout=timeout, stdin=subprocess.DEVNULL)
+        return Run(proc.returncode, proc.stdout, proc.stderr)
+
+    def popen(self, *args: str, **extra_env: str) -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, "-m", "reconciler", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, cwd=self.dir, env=self.env(**extra_env), stdin=subprocess.DEVNULL)
+
+    def admin(self, path: str, body: dict | None = None) -> dict:
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.url + "/_emulator/" + path, data=data, method="POST" if data is not None else "GET",
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            raw = resp.read()
+        return json.loads(raw) if raw else {}
+
+    def audit(self) -> dict:
+        return self.admin("audit")
+
+    def computes(self) -> dict:
+        ws = self.admin("state")["subscriptions"][SUB]["resourceGroups"]["ml-prod-rg"]["workspaces"]["ml-prod"]
+        return ws.get("computes", {})
+
+    def close(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+@pytest.fixture
+def make_cloud(tmp_path):
+    clouds: list[Cloud] = []
+
+    def make(seed_data: dict | None = None, **kw) -> Cloud:
+        folder = tmp_path / f"cloud{len(clouds)}"
+        folder.mkdir()
+        cloud = Cloud(folder, seed_data or seed(), **kw)
+        clouds.append(cloud)
+        return cloud
+
+    yield make
+    for cloud in clouds:
+        cloud.close()
