@@ -1,1 +1,14 @@
-"""The only package that talks to Azure."""
+"""The only package that talks to Azure.
+
+Importing it is cheap: Azure libraries are imported inside the functions that use them.
+`observe` itself is not re-exported here: it would shadow the `reconciler.cloud.observe`
+module; use `from reconciler.cloud.observe import observe`.
+"""
+
+from reconciler.cloud.aks import AksClient
+from reconciler.cloud.arm import CloudError, ComputesClient
+from reconciler.cloud.auth import CloudConfigError, Connection, connect
+from reconciler.cloud.observe import ObserveStats, observe_with_stats
+
+__all__ = ["AksClient", "CloudConfigError", "CloudError", "ComputesClient", "Connection", "ObserveStats", "connect",
+           "observe_with_stats"]

@@ -22,13 +22,15 @@ USER_AGENT = "reconciler/0.1"
 class CloudError(Exception):
     """An error answered by Azure (or Azure unreachable), safe to print: no request bodies."""
 
-    def __init__(self, message: str, *, status: int | None = None, code: str | None = None, what: str = "") -> None:
-        self.status = status
+    def __init__(self, message: str, *, status: int | None = None, code: str | None = None, what: str = "",
+                 operation_failed: bool = False) -> None:
+        self.status = status  # HTTP status; None for a failed long-running operation or no response
         self.code = code
         self.message = message
         self.what = what
+        self.operation_failed = operation_failed
         head = f"{what}: " if what else ""
-        detail = f"HTTP {status}" if status else "no response"
+        detail = "operation failed" if operation_failed else f"HTTP {status}" if status else "no response"
         super().__init__(f"{head}{detail}{f' {code}' if code else ''}: {message}")
 
     @classmethod
@@ -97,7 +99,10 @@ def error_mapping_polling(interval: float, what: str, **kwargs: Any) -> Any:
             try:
                 super().run()
             except AzureError as exc:
-                raise CloudError.from_azure(exc, what) from None
+                err = CloudError.from_azure(exc, what)
+                if err.status is not None and err.status < 300:  # a poll answered 200 with status Failed/Canceled
+                    err = CloudError(err.message, code=err.code, what=what, operation_failed=True)
+                raise err from None
 
     return _Polling(interval, **kwargs)
 

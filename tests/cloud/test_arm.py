@@ -120,6 +120,7 @@ def test_failed_lro_raises_cloud_error_from_result(computes: ComputesClient, adm
     with pytest.raises(CloudError) as info:
         poller.result(timeout=10)
     assert "doomed" in str(info.value)
+    assert info.value.operation_failed and info.value.status is None and "operation failed" in str(info.value)
 
 
 @pytest.mark.parametrize("fault", ["500", "reset"])
