@@ -15,6 +15,7 @@ from reconciler.findings import Finding
 from reconciler.planner import Action, Change, Plan
 
 FORMAT_VERSION = 1
+HIDDEN_FIELDS = ("specDigest", "mode")  # internal: shown through reasons instead
 MARKDOWN_LIMIT = 65_536
 
 SYMBOLS = {
@@ -71,9 +72,12 @@ def to_text(plan: Plan, *, color: bool = False) -> str:
         for reason in change.reasons:
             lines.append(plain(f"      # {reason}"))
         for d in change.diff:
-            if d.path == "specDigest":
+            if d.path in HIDDEN_FIELDS:
                 continue
-            lines.append(plain(f"      ~ {d.path}: {_value(d.before)} -> {_value(d.after)}"))
+            if change.action in (Action.CREATE, Action.ATTACH) and d.before is None:
+                lines.append(plain(f"      + {d.path} = {_value(d.after)}"))
+            else:
+                lines.append(plain(f"      ~ {d.path}: {_value(d.before)} -> {_value(d.after)}"))
         if len(change.steps) > 1:
             lines.append(plain("      steps: " + " -> ".join(s.op for s in change.steps)))
     lines.append("")
@@ -147,7 +151,7 @@ def to_markdown(plan: Plan, *, limit: int = MARKDOWN_LIMIT) -> str:
             block.append("")
         if c.diff:
             block += ["| field | before | after |", "|---|---|---|"]
-            block += [f"| `{_md(d.path)}` | `{_md(_value(d.before))}` | `{_md(_value(d.after))}` |" for d in c.diff if d.path != "specDigest"]
+            block += [f"| `{_md(d.path)}` | `{_md(_value(d.before))}` | `{_md(_value(d.after))}` |" for d in c.diff if d.path not in HIDDEN_FIELDS]
             block.append("")
         block.append("Steps: " + " → ".join(f"`{s.op}`" for s in c.steps))
         block += ["", "</details>"]

@@ -1,0 +1,149 @@
+"""Apply throughput: N = 1, 10, 50 independent clusters plus a chain of renames, at
+time-scale 0.001, against the emulator. Prints apply wall time, the critical-path lower
+bound, and a baseline doing what the Azure docs show (per cluster: start the operation,
+wait for it, next).
+
+Targets (issue 5): apply <= 1.1 x critical path; >= 0.9 x N times faster than the baseline.
+Run: python bench/apply.py
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from reconciler import loader, planner  # noqa: E402
+from reconciler.cloud.aks import AksClient  # noqa: E402
+from reconciler.cloud.arm import ComputesClient  # noqa: E402
+from reconciler.cloud.auth import connect  # noqa: E402
+from reconciler.cloud.observe import observe  # noqa: E402
+from reconciler.desired import desired_from  # noqa: E402
+import contextlib  # noqa: E402
+import subprocess  # noqa: E402
+
+from ruamel.yaml import YAML  # noqa: E402
+from reconciler.executor import Executor  # noqa: E402
+from reconciler.progress import LogProgress  # noqa: E402
+from reconciler.state import WorkspaceRef  # noqa: E402
+
+SUB = "00000000-0000-0000-0000-000000000001"
+SCALE = 0.001
+DURATIONS = {"create": 600, "attach": 300, "detach": 60, "update": 120, "scale": 180, "delete": 60}
+RENAMES = 3  # clusters attached under an old name, renamed: detach then attach each
+
+
+class Quiet(LogProgress):
+    def started(self, *a, **k):  # noqa: D401 - benchmarks print figures, not logs
+        pass
+
+    def finished(self, *a, **k):
+        pass
+
+
+@contextlib.contextmanager
+def emulator(seed_data: dict):
+    """The emulator in its own process, as Azure would be: it must not share our GIL."""
+    with tempfile.TemporaryDirectory() as tmp:
+        seed_file = Path(tmp) / "seed.yaml"
+        YAML(typ="safe", pure=True).dump(seed_data, seed_file)
+        proc = subprocess.Popen([sys.executable, "-m", "reconciler.emulator", "--port", "0", "--seed", str(seed_file),
+                                 "--time-scale", str(SCALE)], stdout=subprocess.PIPE, text=True)
+        try:
+            yield proc.stdout.readline().split()[-1]
+        finally:
+            proc.terminate()
+            proc.wait(10)
+
+
+def cluster_id(name: str) -> str:
+    return f"/subscriptions/{SUB}/resourceGroups/aks-rg/providers/Microsoft.ContainerService/managedClusters/{name}"
+
+
+def seed(n: int) -> dict:
+    clusters = {f"aks{i}": {"location": "westeurope", "kubernetesVersion": "1.30.5",
+                            "agentPools": [{"name": "nodepool1", "vmSize": "Standard_D3_v2", "count": 3, "mode": "System"}]}
+                for i in range(n + RENAMES)}
+    computes = {f"old{i}": {"tags": {"reconciler-managed": "true"},
+                            "properties": {"computeType": "AKS", "resourceId": cluster_id(f"aks{n + i}"),
+                                           "properties": {"clusterPurpose": "FastProd"}}} for i in range(RENAMES)}
+    return {"kubernetesVersions": {"westeurope": [{"version": "1.30.5", "default": True}]},
+            "subscriptions": {SUB: {"resourceGroups": {
+                "aks-rg": {"managedClusters": clusters},
+                "ml-rg": {"workspaces": {"ml": {"location": "westeurope", "computes": computes}}}}}}}
+
+
+def manifests(folder: Path, n: int) -> None:
+    (folder / "ws.yaml").write_text(f"apiVersion: reconciler.aml/v1\nkind: Workspace\nmetadata: {{name: ws}}\n"
+                                    f"spec: {{subscriptionId: {SUB}, resourceGroup: ml-rg, workspaceName: ml}}\n")
+    names = [(f"scoring{i}", f"aks{i}") for i in range(n)] + [(f"new{i}", f"aks{n + i}") for i in range(RENAMES)]
+    for name, cluster in names:
+        (folder / f"{name}.yaml").write_text(
+            f"apiVersion: reconciler.aml/v1\nkind: InferenceCluster\nmetadata: {{name: {name}}}\n"
+            f"spec: {{workspace: ws, attach: {{clusterId: {cluster_id(cluster)}}}}}\n")
+
+
+def critical_path(plan: planner.Plan) -> float:
+    steps = {s.id: s for s in plan.steps()}
+    memo: dict[str, float] = {}
+
+    def finish(step_id: str) -> float:
+        if step_id not in memo:
+            step = steps[step_id]
+            memo[step_id] = DURATIONS[step.op] * SCALE + max((finish(d) for d in step.depends_on), default=0.0)
+        return memo[step_id]
+
+    return max((finish(s) for s in steps), default=0.0)
+
+
+def run_apply(n: int) -> tuple[float, float, int]:
+    with tempfile.TemporaryDirectory() as tmp, emulator(seed(n)) as url:
+        manifests(Path(tmp), n)
+        desired = desired_from(loader.load([Path(tmp)]))
+        conn = connect(url)
+        refs = [w.ref for w in desired.workspaces.values()]
+        observed = observe(conn, refs, [c.cluster_id for c in desired.clusters if c.cluster_id])
+        plan = planner.plan(desired, observed)
+        assert not plan.errors, plan.errors
+        executor = Executor(ComputesClient(conn), AksClient(conn), observed, Quiet(), parallelism=len(plan.steps()))
+        start = time.perf_counter()
+        result = executor.run(plan)
+        wall = time.perf_counter() - start
+        assert result.ok, result.failed
+        return wall, critical_path(plan), len(plan.steps())
+
+
+def run_baseline(n: int) -> float:
+    """One operation at a time, waiting for each, as the Azure docs' examples do."""
+    with emulator(seed(n)) as url:
+        computes = ComputesClient(connect(url))
+        ws = WorkspaceRef(SUB, "ml-rg", "ml")
+        start = time.perf_counter()
+        for i in range(RENAMES):
+            computes.begin_delete(ws, f"old{i}", "Detach").result()
+            computes.begin_create_or_update(ws, f"new{i}", attach(cluster_id(f"aks{n + i}"))).result()
+        for i in range(n):
+            computes.begin_create_or_update(ws, f"scoring{i}", attach(cluster_id(f"aks{i}"))).result()
+        return time.perf_counter() - start
+
+
+def attach(cid: str) -> dict:
+    return {"location": "westeurope", "properties": {"computeType": "AKS", "resourceId": cid,
+                                                      "properties": {"clusterPurpose": "FastProd"}}}
+
+
+def main() -> None:
+    print(f"time scale {SCALE}: attach {DURATIONS['attach'] * SCALE:.2f} s, detach {DURATIONS['detach'] * SCALE:.2f} s; "
+          f"+ {RENAMES} renames (detach -> attach) in every run")
+    print(f"{'N':>4} {'steps':>6} {'apply s':>8} {'critical s':>10} {'ratio':>6} {'baseline s':>10} {'speed-up':>8} {'target':>7}")
+    for n in (1, 10, 50):
+        wall, crit, steps = run_apply(n)
+        base = run_baseline(n)
+        print(f"{n:>4} {steps:>6} {wall:>8.3f} {crit:>10.3f} {wall / crit:>6.2f} {base:>10.3f} {base / wall:>8.1f} {0.9 * n:>7.1f}")
+
+
+if __name__ == "__main__":
+    main()
