@@ -9,6 +9,8 @@ others finish. Every wait has a timeout.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import itertools
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -56,6 +58,35 @@ class ApplyResult:
 SecretResolver = Callable[[DesiredCluster], dict[str, str] | None]
 
 
+class FreshListing:
+    """Workspace listings shared by concurrent steps without losing freshness.
+
+    A caller gets the result of a list call that *started after it asked*, so the
+    safety check sees every attachment made before the step was ready; callers that
+    arrive together share one call instead of each listing the whole workspace.
+    """
+
+    def __init__(self, fetch: Callable[[Any], list[dict] | None]) -> None:
+        self._fetch = fetch
+        self._tickets = itertools.count()
+        self._guard = threading.Lock()
+        self._locks: dict[str, threading.Lock] = {}
+        self._last: dict[str, tuple[int, list[dict]]] = {}
+
+    def __call__(self, ws: Any) -> list[dict]:
+        asked = next(self._tickets)
+        with self._guard:
+            lock = self._locks.setdefault(ws.key, threading.Lock())
+        with lock:
+            last = self._last.get(ws.key)
+            if last is not None and last[0] > asked:
+                return last[1]
+            started = next(self._tickets)
+            result = self._fetch(ws) or []
+            self._last[ws.key] = (started, result)
+            return result
+
+
 def resolve_tls_secrets(dc: DesiredCluster) -> dict[str, str] | None:
     """Read the certificate and key only now, at apply time (DESIGN §5)."""
     tls = dc.spec.spec.tls
@@ -75,6 +106,7 @@ class Executor:
         self.parallelism = max(1, parallelism)
         self.timeouts = {**DEFAULT_TIMEOUTS, **(timeouts or {})}
         self.resolve_secrets = resolve_secrets
+        self.fresh_listing = FreshListing(computes.list)
 
     def run(self, plan: Plan) -> ApplyResult:
         changes = {s.id: c for c in plan.changes for s in c.steps}
@@ -186,8 +218,7 @@ class Executor:
 
     def _refuse_second_attachment(self, step: Step, cluster_id: str | None) -> None:
         """Re-read the workspace: never start an attachment next to another one of the same cluster."""
-        listed = self.computes.list(step.workspace) or []
-        computes = [Compute.from_rest(b) for b in listed]
+        computes = [Compute.from_rest(b) for b in self.fresh_listing(step.workspace)]
         for compute in computes:
             if compute.name.lower() == step.compute.lower():
                 self._refuse_if_in_flight(compute)
