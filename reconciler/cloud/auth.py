@@ -82,8 +82,13 @@ class Connection:
     scope: str = ARM_SCOPE  # token audience of the endpoint
 
     def retry_kwargs(self) -> dict[str, Any]:
+        # azure-core caps status/connect/read retries at 3 each by default: a burst of
+        # 429s from ARM throttling would fail the call long before retry_total.
         return {
             "retry_total": self.retry_total,
+            "retry_status": self.retry_total,
+            "retry_connect": self.retry_total,
+            "retry_read": self.retry_total,
             "retry_backoff_factor": self.retry_backoff,
             "retry_backoff_max": self.retry_backoff_max,
         }

@@ -130,6 +130,12 @@ def test_transient_faults_are_retried_by_azure_core(computes: ComputesClient, ad
     assert admin.requests()["Compute_List"] == 3  # two faults, then the answer
 
 
+def test_a_burst_of_server_errors_longer_than_azure_cores_default_is_retried(computes: ComputesClient, admin: Admin) -> None:
+    admin.faults({"500": 1.0, "limit": 5})  # azure-core alone gives up after 3 status retries
+    assert computes.get(PROD, "legacy-scoring") is not None
+    assert admin.requests()["Compute_Get"] == 6
+
+
 def test_throttling_is_retried_honouring_retry_after(computes: ComputesClient, admin: Admin) -> None:
     admin.faults({"429": 1.0, "limit": 1})
     t0 = time.perf_counter()
