@@ -238,7 +238,9 @@ class _WorkspacePlanner:
         if changed & set(REATTACH_FIELDS) or forced:
             if not is_create:
                 self._check_attach_target(dc)
-            why = [_reason(d) for d in diff if d.path in REATTACH_FIELDS] or ["--replace requested"]
+            specific = [_reason(d) for d in diff if d.path in REATTACH_FIELDS and d.path != "specDigest"]
+            digest = [_reason(d) for d in diff if d.path == "specDigest"]
+            why = specific or digest or ["--replace requested"]
             self._add(dc, Action.REATTACH, current, why, diff, repair_created=is_create)
             return
         if changed & set(SCALE_FIELDS):
