@@ -21,30 +21,30 @@ from reconciler.desired import Desired, DesiredCluster, DesiredWorkspace
 from reconciler.findings import Finding, Position, Severity
 from reconciler.ids import cluster_key
 from reconciler.manifest import ClusterPurpose, LoadBalancerType
-from reconciler.rules import Rule, _rule
+from reconciler.rules import Rule, define
 from reconciler.secrets import redact
 from reconciler.state import MANAGED_TAG, SPEC_TAG, AksCluster, Compute, ObservedState, ObservedWorkspace, WorkspaceRef
 
 E, W = Severity.ERROR, Severity.WARNING
-AKS020 = _rule("AKS020", E, "attach target cluster not found", "check the clusterId, or create the cluster in AKS first")
-AKS021 = _rule("AKS021", E, "Kubernetes version not supported in the cluster's region", "upgrade the AKS cluster to a supported version (az aks get-versions -l <region>)")
-AKS022 = _rule("AKS022", W, "preview Kubernetes version", "preview versions have no SLA; prefer a generally available version for production")
-AKS023 = _rule("AKS023", E, "cluster has too few vCPUs for its purpose", "production needs >= 12 vCPUs over its agent pools, DevTest >= 2: scale the cluster in AKS or use DevTest")
-AKS024 = _rule("AKS024", W, "private AKS cluster", "a private cluster (Private Link) must be reachable by Azure ML: attach from a workspace with network access to it")
-AKS025 = _rule("AKS025", W, "API server authorized IP ranges", "allow the Azure ML control-plane ranges of the region pair in the cluster's authorized IP ranges")
-AKS026 = _rule("AKS026", W, "Basic load balancer SKU", "authorized IP ranges and internal load balancers need the Standard load balancer: recreate the cluster with the Standard SKU")
-AKS027 = _rule("AKS027", W, "VM size of the cluster not known", "its vCPUs could not be checked against the purpose's minimum")
-AKS028 = _rule(
+AKS020 = define("AKS020", E, "attach target cluster not found", "check the clusterId, or create the cluster in AKS first")
+AKS021 = define("AKS021", E, "Kubernetes version not supported in the cluster's region", "upgrade the AKS cluster to a supported version (az aks get-versions -l <region>)")
+AKS022 = define("AKS022", W, "preview Kubernetes version", "preview versions have no SLA; prefer a generally available version for production")
+AKS023 = define("AKS023", E, "cluster has too few vCPUs for its purpose", "production needs >= 12 vCPUs over its agent pools, DevTest >= 2: scale the cluster in AKS or use DevTest")
+AKS024 = define("AKS024", W, "private AKS cluster", "a private cluster (Private Link) must be reachable by Azure ML: attach from a workspace with network access to it")
+AKS025 = define("AKS025", W, "API server authorized IP ranges", "allow the Azure ML control-plane ranges of the region pair in the cluster's authorized IP ranges")
+AKS026 = define("AKS026", W, "Basic load balancer SKU", "authorized IP ranges and internal load balancers need the Standard load balancer: recreate the cluster with the Standard SKU")
+AKS027 = define("AKS027", W, "VM size of the cluster not known", "its vCPUs could not be checked against the purpose's minimum")
+AKS028 = define(
     "AKS028", E, "cluster already attached under a compute these manifests do not manage",
     "declare the cluster under that compute name, adopt it with `reconciler import`, or detach that compute first",
 )
-AKS029 = _rule("AKS029", E, "change needs a replacement", "location, vmSize and network of a created cluster cannot change in place: re-run with --replace NAME to delete and re-create it")
-AKS030 = _rule("AKS030", E, "workspace not found", "check subscriptionId, resourceGroup and workspaceName, and your access to them")
-AKS031 = _rule("AKS031", E, "region has no default Kubernetes version", "check create.location: AKS must be offered in that region")
-AKS032 = _rule("AKS032", W, "TLS secret not available to plan", "the certificate change cannot be detected without it; provide the file or environment variable where you plan")
-AKS033 = _rule("AKS033", E, "compute name taken by a non-AKS compute", "pick another compute name")
-AKS034 = _rule("AKS034", E, "operation in progress", "wait for the running operation on this compute to finish, then plan again")
-AKS035 = _rule("AKS035", W, "managed compute no longer declared", "set prune: true on the workspace to detach it, or declare it again")
+AKS029 = define("AKS029", E, "change needs a replacement", "location, vmSize and network of a created cluster cannot change in place: re-run with --replace NAME to delete and re-create it")
+AKS030 = define("AKS030", E, "workspace not found", "check subscriptionId, resourceGroup and workspaceName, and your access to them")
+AKS031 = define("AKS031", E, "region has no default Kubernetes version", "check create.location: AKS must be offered in that region")
+AKS032 = define("AKS032", W, "TLS secret not available to plan", "the certificate change cannot be detected without it; provide the file or environment variable where you plan")
+AKS033 = define("AKS033", E, "compute name taken by a non-AKS compute", "pick another compute name")
+AKS034 = define("AKS034", E, "operation in progress", "wait for the running operation on this compute to finish, then plan again")
+AKS035 = define("AKS035", W, "managed compute no longer declared", "set prune: true on the workspace to detach it, or declare it again")
 
 
 class Action(str, Enum):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections import defaultdict
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
@@ -35,51 +34,52 @@ class Rule:
 RULES: dict[str, Rule] = {}
 
 
-def _rule(id: str, severity: Severity, title: str, hint: str) -> Rule:
+def define(id: str, severity: Severity, title: str, hint: str) -> Rule:
+    """Register a rule under its stable id (README lists them all)."""
     RULES[id] = Rule(id, severity, title, hint)
     return RULES[id]
 
 
 E, W = Severity.ERROR, Severity.WARNING
 # Loader rules are listed here too so that every id has one home.
-_rule("IO001", E, "manifest path cannot be read", "give a manifest file or a folder of them")
-_rule("YAML001", E, "invalid YAML", "fix the YAML syntax at this position")
-_rule("YAML002", E, "YAML anchors and aliases are not allowed", "write the value out in full")
-_rule("YAML003", E, "custom YAML tags are not allowed", "remove the tag; manifests hold plain data only")
-_rule("YAML004", E, "duplicate or non-string mapping keys", "keep one entry per key")
-_rule("YAML005", E, "file too large or nested too deeply", "split or flatten the manifests")
-_rule("SCHEMA001", E, "document does not match the manifest schema", "see schemas/manifest.schema.json")
-WS001 = _rule("WS001", E, "workspace alias declared twice", "give each Workspace document its own metadata.name")
-WS002 = _rule("WS002", E, "one Azure workspace declared under two aliases", "declare each workspace once and refer to that alias")
-AKS001 = _rule(
+define("IO001", E, "manifest path cannot be read", "give a manifest file or a folder of them")
+define("YAML001", E, "invalid YAML", "fix the YAML syntax at this position")
+define("YAML002", E, "YAML anchors and aliases are not allowed", "write the value out in full")
+define("YAML003", E, "custom YAML tags are not allowed", "remove the tag; manifests hold plain data only")
+define("YAML004", E, "duplicate or non-string mapping keys", "keep one entry per key")
+define("YAML005", E, "file too large or nested too deeply", "split or flatten the manifests")
+define("SCHEMA001", E, "document does not match the manifest schema", "see schemas/manifest.schema.json")
+WS001 = define("WS001", E, "workspace alias declared twice", "give each Workspace document its own metadata.name")
+WS002 = define("WS002", E, "one Azure workspace declared under two aliases", "declare each workspace once and refer to that alias")
+AKS001 = define(
     "AKS001", E, "invalid compute name",
     "use 3-24 letters, digits and '-', starting with a letter and not ending in '-<digits>'",
 )
-AKS002 = _rule("AKS002", E, "compute name used twice in one workspace", "compute names must be unique within a workspace")
-AKS003 = _rule("AKS003", E, "unknown workspace alias", "refer to the metadata.name of a Workspace document")
-AKS004 = _rule("AKS004", E, "exactly one of attach / create", "keep either spec.attach (existing cluster) or spec.create (new cluster)")
-AKS005 = _rule(
+AKS002 = define("AKS002", E, "compute name used twice in one workspace", "compute names must be unique within a workspace")
+AKS003 = define("AKS003", E, "unknown workspace alias", "refer to the metadata.name of a Workspace document")
+AKS004 = define("AKS004", E, "exactly one of attach / create", "keep either spec.attach (existing cluster) or spec.create (new cluster)")
+AKS005 = define(
     "AKS005", E, "malformed AKS cluster id",
     "use /subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.ContainerService/managedClusters/<name>",
 )
-AKS006 = _rule("AKS006", E, "AKS cluster in another subscription", "Azure ML attaches only clusters in the workspace's subscription; it may be in another region")
-AKS007 = _rule(
+AKS006 = define("AKS006", E, "AKS cluster in another subscription", "Azure ML attaches only clusters in the workspace's subscription; it may be in another region")
+AKS007 = define(
     "AKS007", E, "AKS cluster declared twice in one workspace",
     "a second attachment silently breaks the first: declare each cluster once per workspace (rename = change metadata.name)",
 )
-AKS008 = _rule("AKS008", E, "too few vCPUs for the cluster purpose", "production needs >= 12 vCPUs (nodes x cores), DevTest >= 2: add nodes, pick a larger size, or use DevTest")
-AKS009 = _rule("AKS009", W, "VM size not known offline", "its cores are checked against Azure at plan time; check the spelling")
-AKS010 = _rule("AKS010", W, "GPU/FPGA VM size", "deployments run only on the cluster's primary node pool; secondary node pools are not supported")
-AKS011 = _rule("AKS011", E, "agentCount below 1", "set create.agentCount to 1 or more")
-AKS012 = _rule(
+AKS008 = define("AKS008", E, "too few vCPUs for the cluster purpose", "production needs >= 12 vCPUs (nodes x cores), DevTest >= 2: add nodes, pick a larger size, or use DevTest")
+AKS009 = define("AKS009", W, "VM size not known offline", "its cores are checked against Azure at plan time; check the spelling")
+AKS010 = define("AKS010", W, "GPU/FPGA VM size", "deployments run only on the cluster's primary node pool; secondary node pools are not supported")
+AKS011 = define("AKS011", E, "agentCount below 1", "set create.agentCount to 1 or more")
+AKS012 = define(
     "AKS012", E, "TLS needs a leaf domain label or cname + certificate + key",
     "set tls.leafDomainLabel (Microsoft certificate) or tls.cname, tls.certificate and tls.key (your own), not both",
 )
-AKS013 = _rule("AKS013", E, "TLS with an internal load balancer", "TLS termination is not supported with InternalLoadBalancer: disable TLS or use PublicIp")
-AKS014 = _rule("AKS014", E, "load balancer subnet without an internal load balancer", "set loadBalancer.type: InternalLoadBalancer or remove loadBalancer.subnet")
-AKS015 = _rule("AKS015", E, "network settings incomplete", "give all four of subnetId, serviceCidr, dnsServiceIP, dockerBridgeCidr, or none")
-AKS016 = _rule("AKS016", E, "invalid network addresses", "use a subnet id and CIDRs such that dnsServiceIP is inside serviceCidr and the Docker bridge does not overlap it")
-AKS017 = _rule("AKS017", W, "TLS settings given while TLS is disabled", "set tls.enabled: true or remove the other tls fields")
+AKS013 = define("AKS013", E, "TLS with an internal load balancer", "TLS termination is not supported with InternalLoadBalancer: disable TLS or use PublicIp")
+AKS014 = define("AKS014", E, "load balancer subnet without an internal load balancer", "set loadBalancer.type: InternalLoadBalancer or remove loadBalancer.subnet")
+AKS015 = define("AKS015", E, "network settings incomplete", "give all four of subnetId, serviceCidr, dnsServiceIP, dockerBridgeCidr, or none")
+AKS016 = define("AKS016", E, "invalid network addresses", "use a subnet id and CIDRs such that dnsServiceIP is inside serviceCidr and the Docker bridge does not overlap it")
+AKS017 = define("AKS017", W, "TLS settings given while TLS is disabled", "set tls.enabled: true or remove the other tls fields")
 
 Check = Callable[[LoadResult], Iterator[Finding]]
 _CHECKS: list[Check] = []
@@ -273,15 +273,3 @@ def _per_workspace_uniqueness(result: LoadResult) -> Iterator[Finding]:
             )
         else:
             clusters[cluster_key] = (doc, ic)
-
-
-def errors(findings: list[Finding]) -> list[Finding]:
-    return [f for f in findings if f.is_error]
-
-
-def by_workspace(result: LoadResult) -> dict[str, list[InferenceCluster]]:
-    """Declared clusters grouped by workspace alias."""
-    grouped: dict[str, list[InferenceCluster]] = defaultdict(list)
-    for _, ic in result.clusters:
-        grouped[ic.spec.workspace].append(ic)
-    return dict(grouped)

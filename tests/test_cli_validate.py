@@ -71,3 +71,12 @@ def test_console_script_runs_as_module_without_azure_imports():
     code = "import sys, runpy; sys.argv=['reconciler','validate','--help']\ntry:\n  runpy.run_module('reconciler', run_name='__main__')\nexcept SystemExit: pass\nprint(sorted(m for m in sys.modules if m.startswith('azure')))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_every_rule_id_is_documented_in_the_readme():
+    import reconciler.planner  # noqa: F401 - registers the rules that need Azure
+    from reconciler.rules import RULES
+
+    readme = (ROOT / "README.md").read_text()
+    for rule_id in RULES:
+        assert rule_id in readme or (rule_id.startswith("YAML") and "YAML001–YAML005" in readme), rule_id
