@@ -1,0 +1,27 @@
+"""`reconciler force-unlock` through the CLI, on the default file lock."""
+
+from __future__ import annotations
+
+from reconciler import lock
+from tests.manifests import workspace
+from tests.planning import WS
+
+
+def test_force_unlock_refuses_a_live_holder_and_clears_a_stale_one(run_cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "manifests").mkdir()
+    (tmp_path / "manifests" / "ws.yaml").write_text(workspace())
+    with lock.workspace_lock(WS, None, command="apply"):
+        held = run_cli("force-unlock", "prod")
+        assert held.exit_code == 1 and "apply" in held.stderr
+    free = run_cli("force-unlock", "prod")
+    assert free.exit_code == 0, free.stderr
+    by_id = run_cli("force-unlock", "00000000-0000-0000-0000-000000000001/ml-prod-rg/ml-prod")
+    assert by_id.exit_code == 0
+
+
+def test_force_unlock_of_an_unknown_alias_is_a_usage_error(run_cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "manifests").mkdir()
+    (tmp_path / "manifests" / "ws.yaml").write_text(workspace())
+    assert run_cli("force-unlock", "nope").exit_code == 64
