@@ -212,7 +212,13 @@ def _cloud_errors() -> Iterator[None]:
     try:
         yield
     except (CloudConfigError, CloudError) as exc:
-        _fail(str(exc))
+        message = str(exc)
+        if "DefaultAzureCredential failed" in message or "authentication unavailable" in message:
+            message += (
+                "\n  hint: sign in with `az login`, or set AZURE_CLIENT_ID / AZURE_TENANT_ID (and a secret or "
+                "federated token file) for a service principal; to try the tool without Azure, use --cloud local"
+            )
+        _fail(message)
     except Exception as exc:  # azure-core errors: authentication, network
         module = type(exc).__module__
         if module.startswith("azure.") or isinstance(exc, OSError):

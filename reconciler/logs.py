@@ -21,8 +21,9 @@ def configure(fmt: str | None = None, level: int = logging.INFO) -> None:
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=False,
     )
-    # Azure SDK loggers are chatty and may print request bodies: keep them quiet.
-    logging.getLogger("azure").setLevel(logging.WARNING)
+    # Azure SDK loggers are chatty and may print request bodies: keep them quiet; the
+    # errors that matter reach the user as one line through the CLI.
+    logging.getLogger("azure").setLevel(logging.ERROR)
 
 
 def get(name: str = "reconciler") -> structlog.stdlib.BoundLogger:
