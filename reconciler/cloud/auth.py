@@ -107,7 +107,10 @@ class Connection:
         from azure.core.pipeline.transport import RequestsTransport
 
         session = requests.Session()
-        adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=max(10, self.max_workers * 2))
+        if self.is_local:
+            session.trust_env = False  # no proxy look-ups on every call to a loopback emulator
+        # As many kept-alive connections as apply may run operations at once (--parallelism <= 100).
+        adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=max(100, self.max_workers * 2))
         session.mount("http://", adapter)
         session.mount("https://", adapter)
         return RequestsTransport(session=session, session_owner=True)
