@@ -198,3 +198,35 @@ def test_import_round_trip_shows_no_changes(make_cloud):
     assert cloud.cli("validate", "imported").code == 0
     plan = cloud.cli("plan", "imported", "--detailed-exitcode")
     assert plan.code == 0, plan.stdout + plan.stderr
+
+
+def test_failed_attachment_is_repaired(make_cloud):
+    broken = attached_compute("scoring-aks", managed=True)
+    broken["properties"]["provisioningState"] = "Failed"
+    cloud = make_cloud(seed({"scoring-prod": broken}))
+    cloud.write(a=attach_doc("scoring-prod", "scoring-aks"))
+    run = converge(cloud)
+    assert "-/+ prod/scoring-prod  reattach" in run.stdout and "Failed" in run.stdout
+    assert cloud.computes()["scoring-prod"]["properties"].get("provisioningState", "Succeeded") == "Succeeded"
+    no_violations(cloud)
+
+
+def test_created_compute_whose_cluster_was_deleted_is_recreated(make_cloud):
+    import urllib.request
+
+    cloud = make_cloud()
+    cloud.write(dev=create_doc("dev-scoring"))
+    converge(cloud)
+    clusters = cloud.admin("state")["subscriptions"]["00000000-0000-0000-0000-000000000001"]["resourceGroups"]["ml-prod-rg"]["managedClusters"]
+    (name,) = clusters
+    url = (f"{cloud.url}/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/ml-prod-rg/providers/"
+           f"Microsoft.ContainerService/managedClusters/{name}?api-version=2026-08-01")
+    req = urllib.request.Request(url, method="DELETE", headers={"Authorization": "Bearer test"})
+    urllib.request.urlopen(req, timeout=10).close()
+    import time
+
+    time.sleep(0.3)  # the delete takes 60 s x 0.001
+    plan = cloud.cli("plan")
+    assert "-/+ prod/dev-scoring  replace" in plan.stdout, plan.stdout + plan.stderr
+    converge(cloud)
+    assert [o["kind"] for o in ops(cloud) if o["compute"].endswith("dev-scoring")] == ["create", "detach", "create"]
