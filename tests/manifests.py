@@ -25,7 +25,8 @@ spec:
 """
 
 
-def attach(name: str = "scoring-prod", cluster: str = "scoring-aks", ws: str = "prod", extra: str = "", cluster_id: str | None = None, purpose: str = "FastProd") -> str:
+def attach(name: str = "scoring-prod", cluster: str = "scoring-aks", ws: str = "prod", extra: str = "", cluster_id: str | None = None,
+           purpose: str = "FastProd", description: str = "test") -> str:
     """Line 1 apiVersion ... line 10 clusterId; `extra` lines follow at spec level."""
     return f"""apiVersion: reconciler.aml/v1
 kind: InferenceCluster
@@ -33,7 +34,7 @@ metadata:
   name: {name}
 spec:
   workspace: {ws}
-  description: test
+  description: {description}
   clusterPurpose: {purpose}
   attach:
     clusterId: {cluster_id or aks_id(cluster)}

@@ -13,12 +13,10 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
+from tests.manifests import aks_id as aks, attach, create, workspace
+
 SUB = "00000000-0000-0000-0000-000000000001"
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def aks(name: str) -> str:
-    return f"/subscriptions/{SUB}/resourceGroups/aks-rg/providers/Microsoft.ContainerService/managedClusters/{name}"
 
 
 def pool(vm: str = "Standard_D3_v2", count: int = 3) -> list[dict]:
@@ -52,46 +50,8 @@ def attached_compute(cluster: str, *, managed: bool = False, purpose: str = "Fas
                            "properties": {"clusterPurpose": purpose, "sslConfiguration": {"status": "Disabled"}}}}
 
 
-WORKSPACE = f"""apiVersion: reconciler.aml/v1
-kind: Workspace
-metadata:
-  name: prod
-spec:
-  subscriptionId: {SUB}
-  resourceGroup: ml-prod-rg
-  workspaceName: ml-prod
-  prune: {{prune}}
-"""
-
-
-def attach_doc(name: str, cluster: str, *, purpose: str = "FastProd", extra: str = "", description: str = "scoring") -> str:
-    return f"""apiVersion: reconciler.aml/v1
-kind: InferenceCluster
-metadata:
-  name: {name}
-spec:
-  workspace: prod
-  description: {description}
-  clusterPurpose: {purpose}
-  attach:
-    clusterId: {aks(cluster)}
-{extra}"""
-
-
-def create_doc(name: str, *, count: int = 1, vm: str = "Standard_D3_v2", purpose: str = "DevTest", extra: str = "") -> str:
-    return f"""apiVersion: reconciler.aml/v1
-kind: InferenceCluster
-metadata:
-  name: {name}
-spec:
-  workspace: prod
-  description: dev
-  clusterPurpose: {purpose}
-  create:
-    location: westeurope
-    vmSize: {vm}
-    agentCount: {count}
-{extra}"""
+# One set of manifest builders for every test.
+attach_doc, create_doc = attach, create
 
 
 @dataclass
@@ -121,7 +81,7 @@ class Cloud:
     def write(self, prune: bool = False, **docs: str) -> None:
         for f in self.manifests.glob("*.yaml"):
             f.unlink()
-        (self.manifests / "workspace.yaml").write_text(WORKSPACE.replace("{prune}", str(prune).lower()))
+        (self.manifests / "workspace.yaml").write_text(workspace(prune=prune))
         for name, text in docs.items():
             (self.manifests / f"{name}.yaml").write_text(text)
 
