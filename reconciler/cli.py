@@ -459,10 +459,10 @@ def import_(
     alias: Annotated[Optional[str], typer.Option("--alias", help="metadata.name of the Workspace manifest (default: the workspace name)")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite manifest files that already exist")] = False,
 ) -> None:
-    """Write one manifest per AKS compute a workspace already has (attach form for attached
-    clusters, create form for created ones), plus the Workspace manifest.
+    """Write manifests for the AKS computes a workspace already has.
 
-    TLS certificates and keys are never returned by Azure: they become references to fill
+    One manifest per compute (attach form for attached clusters, create form for
+    created ones), plus the Workspace manifest. TLS certificates and keys are never returned by Azure: they become references to fill
     in, listed at the end. Then `reconciler plan OUT` shows no changes.
     """
     import re
