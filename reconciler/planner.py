@@ -305,11 +305,8 @@ class _WorkspacePlanner:
             for other in self.ows.by_cluster(key):
                 if other.name == change.compute_name:
                     continue
-                declared = self.by_name.get(other.name.lower())
-                if declared is not None:
-                    if declared.cluster_key == key and declared.spec.spec.create is None:
-                        continue  # AKS007 already reported offline
-                    continue  # its own change detaches it; the cluster chain orders them
+                if other.name.lower() in self.by_name:
+                    continue  # declared: its own change detaches it, and the cluster chain orders both
                 if other.in_flight:
                     self._error(AKS034, f"compute {other.name!r} has an operation in flight on the same cluster", change.desired)
                 elif other.managed:
