@@ -144,7 +144,7 @@ def plan(
     elif format is PlanFormat.markdown:
         typer.echo(render.to_markdown(result), nl=False)
     else:
-        _print_text(render.to_text(result, color=sys.stdout.isatty()))
+        _print_plan(result)
     if out is not None:
         _write_private(out, render.to_json(result))
     if result.errors:
@@ -152,13 +152,16 @@ def plan(
     raise typer.Exit(EXIT_CHANGES if detailed_exitcode and result.has_changes else EXIT_OK)
 
 
-def _print_text(text: str) -> None:
+def _print_plan(result: "Plan") -> None:
+    """The text plan on stdout, in colour only on a terminal."""
+    from reconciler import render
+
     if sys.stdout.isatty():
         from rich.console import Console
 
-        Console(highlight=False, soft_wrap=True).print(text, end="")
+        Console(highlight=False, soft_wrap=True).print(render.to_text(result, color=True), end="")
     else:
-        typer.echo(text, nl=False)
+        typer.echo(render.to_text(result), nl=False)
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -204,6 +207,15 @@ def _endpoint() -> Iterator[str | None]:
 
 
 @contextlib.contextmanager
+def _connection() -> Iterator[object]:
+    """A connection to Azure, or to the local cloud, with Azure errors as one clear line."""
+    from reconciler.cloud.auth import connect
+
+    with _endpoint() as endpoint, _cloud_errors():
+        yield connect(endpoint)
+
+
+@contextlib.contextmanager
 def _cloud_errors() -> Iterator[None]:
     """Azure and configuration errors become one clear line, never a traceback."""
     from reconciler.cloud.auth import CloudConfigError
@@ -237,10 +249,9 @@ def _observe(desired: "Desired", conn: object):
 
 def _observe_and_plan(desired: "Desired", targets: list[str], replace: list[str]) -> "Plan":
     from reconciler import planner
-    from reconciler.cloud.auth import connect
 
-    with _endpoint() as endpoint, _cloud_errors():
-        observed = _observe(desired, connect(endpoint))
+    with _connection() as conn:
+        observed = _observe(desired, conn)
     return planner.plan(desired, observed, planner.PlanOptions(frozenset(targets), frozenset(replace)))
 
 
@@ -262,30 +273,25 @@ def apply(
     cluster never overlap, and each attach re-reads the workspace first. Safe to run
     again after any failure or crash: state lives in Azure. Exit 0 converged, 1 error.
     """
-    from reconciler import render
+    from reconciler import planner
 
     desired = _load_desired(paths)
     saved = _read_saved_plan(plan_file, desired) if plan_file else None
-    with _endpoint() as endpoint, _cloud_errors(), _workspace_locks(desired, lock_timeout):
-        from reconciler.cloud.auth import connect
-
-        conn = connect(endpoint)
+    with _connection() as conn, _workspace_locks(desired, lock_timeout):
         options = _plan_options(target, replace, saved)
         observed = _settle(desired, conn, settle_timeout)
-        from reconciler import planner
-
         result = planner.plan(desired, observed, options)
         if saved is not None:
             _refuse_stale(saved, result)
-        _print_text(render.to_text(result, color=sys.stdout.isatty()))
+        _print_plan(result)
         if result.errors:
             raise typer.Exit(EXIT_ERROR)
         if not result.has_changes:
             raise typer.Exit(EXIT_OK)
         if not (auto_approve or saved is not None):
             _confirm()
-        outcome = _execute(result, observed, conn, parallelism, operation_timeout, endpoint)
-        _report(outcome, result)
+        outcome = _execute(result, observed, conn, parallelism, operation_timeout)
+        _report(outcome)
         if not outcome.ok:
             raise typer.Exit(EXIT_ERROR)
         _verify(desired, conn, options, result)
@@ -409,7 +415,7 @@ def _settle(desired: "Desired", conn: object, timeout: float):
         time.sleep(min(2.0, max(0.05, deadline - time.monotonic())))
 
 
-def _execute(result: "Plan", observed, conn, parallelism: int, operation_timeout: float | None, endpoint: str | None):
+def _execute(result: "Plan", observed, conn, parallelism: int, operation_timeout: float | None):
     from reconciler import progress
     from reconciler.cloud.aks import AksClient
     from reconciler.cloud.arm import ComputesClient
@@ -428,7 +434,7 @@ def _execute(result: "Plan", observed, conn, parallelism: int, operation_timeout
         reporter.close()
 
 
-def _report(outcome, result: "Plan") -> None:
+def _report(outcome) -> None:
     counts = outcome.counts()
     for failure in outcome.failed:
         typer.echo(f"{failure.step_id}: {failure.status}: {failure.message}", err=True)
@@ -475,11 +481,10 @@ def import_(
         _fail("--workspace takes SUBSCRIPTION/RESOURCE_GROUP/WORKSPACE", EXIT_USAGE)
     ref = WorkspaceRef(*parts)
     name = alias or re.sub(r"[^a-z0-9-]", "-", ref.workspace_name.lower())
-    with _endpoint() as endpoint, _cloud_errors():
-        from reconciler.cloud.auth import connect
-        from reconciler.cloud.observe import observe
+    from reconciler.cloud.observe import observe
 
-        observed = observe(connect(endpoint), [ref], [], [])
+    with _connection() as conn:
+        observed = observe(conn, [ref], [], [])
     ows = observed.workspace(ref)
     if not ows.exists:
         _fail(f"workspace {ref.workspace_name!r} not found in resource group {ref.resource_group!r}")

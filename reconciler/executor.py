@@ -169,13 +169,14 @@ class Executor:
         if step.op in ("attach", "create"):
             self._refuse_second_attachment(step, cluster_id)
         tls = self.resolve_secrets(dc)
-        created = change.observed.created if change.observed is not None else dc.spec.spec.create is not None
+        was_created = change.observed is not None and change.observed.created
         location = self._location(cluster_id, change)
         if step.op == "create":
             body = bodies.create_body(dc, tls)
         elif step.op == "attach":
-            body = bodies.attach_body(dc, cluster_id or "", location, tls, created=created and change.observed is not None)
+            body = bodies.attach_body(dc, cluster_id or "", location, tls, created=was_created)
         else:
+            created = was_created or (change.observed is None and dc.spec.spec.create is not None)
             body = bodies.update_body(dc, cluster_id, location, tls, created=created)
         self._wait(step, self.computes.begin_create_or_update(ws, step.compute, body))
 

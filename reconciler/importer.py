@@ -6,6 +6,7 @@ a custom certificate becomes a reference to fill in, reported, never guessed.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 
@@ -22,8 +23,6 @@ class Imported:
 
 def _q(value: object) -> str:
     """A YAML scalar that reads back as the same string (JSON strings are YAML)."""
-    import json
-
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
