@@ -20,10 +20,6 @@ class SecretError(Exception):
     """A reference that cannot be resolved: a user error, reported without the value."""
 
 
-def describe(ref: SecretRef) -> str:
-    return f"file {ref.file}" if ref.file is not None else f"environment variable {ref.env}"
-
-
 def resolve(ref: SecretRef, base_dir: Path) -> str:
     if ref.env is not None:
         value = os.environ.get(ref.env)
