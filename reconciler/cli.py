@@ -252,7 +252,7 @@ def _observe_and_plan(desired: "Desired", targets: list[str], replace: list[str]
 
     with _connection() as conn:
         observed = _observe(desired, conn)
-    return planner.plan(desired, observed, planner.PlanOptions(frozenset(targets), frozenset(replace)))
+    return planner.plan(desired, observed, planner.PlanOptions(frozenset(targets), frozenset(replace)), created_at=_now())
 
 
 @app.command()
@@ -280,7 +280,7 @@ def apply(
     with _connection() as conn, _workspace_locks(desired, lock_timeout):
         options = _plan_options(target, replace, saved)
         observed = _settle(desired, conn, settle_timeout)
-        result = planner.plan(desired, observed, options)
+        result = planner.plan(desired, observed, options, created_at=_now())
         if saved is not None:
             _refuse_stale(saved, result)
         _print_plan(result)
@@ -528,6 +528,12 @@ def emulator(
         serve(port=port, seed=seed, state_file=state, time_scale=time_scale, latency_ms=latency_ms, faults=faults, fault_seed=fault_seed)
     except ValueError as exc:
         _fail(str(exc))
+
+
+def _now() -> str:
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def _count(n: int, noun: str) -> str:
