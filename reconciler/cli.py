@@ -12,7 +12,7 @@ import json
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Iterator, NoReturn, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
@@ -22,11 +22,10 @@ except ImportError:  # pragma: no cover - older typer, on real click
     from click import exceptions as click_exc  # type: ignore[no-redef]
 
 from reconciler import __version__
+from reconciler.terminal import count, fail, user_errors
 
 if TYPE_CHECKING:
     from reconciler.desired import Desired
-    from reconciler.plan import Plan
-    from reconciler.progress import Progress
     from reconciler.workflow import Cloud as CloudClients
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_USAGE = 0, 1, 2, 64
@@ -106,8 +105,8 @@ def validate(paths: PathsArg = None) -> None:
     errors = sum(f.is_error for f in findings)
     warnings = len(findings) - errors
     typer.echo(
-        f"{_count(errors, 'error')}, {_count(warnings, 'warning')} in {_count(len(result.files), 'file')} "
-        f"({_count(len(result.documents), 'document')})"
+        f"{count(errors, 'error')}, {count(warnings, 'warning')} in {count(len(result.files), 'file')} "
+        f"({count(len(result.documents), 'document')})"
     )
     raise typer.Exit(EXIT_ERROR if errors else EXIT_OK)
 
@@ -138,16 +137,17 @@ def plan(
     """
     from reconciler import planfile, render, workflow
     from reconciler.plan import PlanOptions
+    from reconciler.terminal import print_plan
 
     desired = _load_desired(paths)
-    with _user_errors(), _connection() as cloud:
+    with user_errors(), _connection() as cloud:
         result = workflow.plan(desired, cloud, PlanOptions(frozenset(target or []), frozenset(replace or [])))
     if format is PlanFormat.json:
         typer.echo(render.to_json(result), nl=False)
     elif format is PlanFormat.markdown:
         typer.echo(render.to_markdown(result), nl=False)
     else:
-        _print_plan(result)
+        print_plan(result)
     if out is not None:
         planfile.write(out, result)
     if result.errors:
@@ -155,33 +155,10 @@ def plan(
     raise typer.Exit(EXIT_CHANGES if detailed_exitcode and result.has_changes else EXIT_OK)
 
 
-def _print_plan(result: "Plan") -> None:
-    """The text plan on stdout, in colour only on a terminal."""
-    from reconciler import render
-
-    if sys.stdout.isatty():
-        from rich.console import Console
-
-        Console(highlight=False, soft_wrap=True).print(render.to_text(result, color=True), end="")
-    else:
-        typer.echo(render.to_text(result), nl=False)
-
-
-@contextlib.contextmanager
-def _user_errors() -> Iterator[None]:
-    """A WorkflowError ends the command with its one line and exit code."""
-    from reconciler.workflow import WorkflowError
-
-    try:
-        yield
-    except WorkflowError as exc:
-        _fail(exc.message, exc.exit_code)
-
-
 def _load_desired(paths: list[Path] | None) -> "Desired":
     from reconciler import workflow
 
-    with _user_errors():
+    with user_errors():
         return workflow.load(paths, lambda line: typer.echo(line, err=True))
 
 
@@ -189,31 +166,6 @@ def _connection() -> "contextlib.AbstractContextManager[CloudClients]":
     from reconciler import workflow
 
     return workflow.connect(OPTIONS.endpoint, local=OPTIONS.cloud is Cloud.local)
-
-
-class _TerminalUi:
-    """The workflow's output and questions, on the terminal."""
-
-    def out(self, text: str) -> None:
-        typer.echo(text)
-
-    def err(self, text: str) -> None:
-        typer.echo(text, err=True)
-
-    def show_plan(self, plan: "Plan") -> None:
-        _print_plan(plan)
-
-    def confirm(self) -> None:
-        if not sys.stdin.isatty():
-            _fail("refusing to apply without confirmation: no terminal to ask on; pass --auto-approve (or apply a reviewed plan with --plan FILE)")
-        answer = typer.prompt("Do you want to perform these actions? Only 'yes' will be accepted", default="", show_default=False)
-        if answer.strip() != "yes":
-            _fail("apply cancelled; nothing was changed")
-
-    def progress(self, time_scale: float) -> "Progress":
-        from reconciler import progress
-
-        return progress.for_terminal(time_scale)
 
 
 @app.command()
@@ -241,8 +193,10 @@ def apply(
         frozenset(target or []), frozenset(replace or []), plan_file, auto_approve, parallelism, lock_timeout,
         operation_timeout, settle_timeout,
     )
-    with _user_errors():
-        outcome = workflow.apply(desired, _connection, options, _TerminalUi())
+    from reconciler.terminal import TerminalUi
+
+    with user_errors():
+        outcome = workflow.apply(desired, _connection, options, TerminalUi())
     raise typer.Exit(outcome.exit_code)
 
 
@@ -258,7 +212,7 @@ def force_unlock(
     """
     from reconciler import workflow
 
-    with _user_errors():
+    with user_errors():
         message = workflow.force_unlock(workspace, paths)
     typer.echo(message)
 
@@ -276,31 +230,13 @@ def import_(
     created ones), plus the Workspace manifest. TLS certificates and keys are never returned by Azure: they become references to fill
     in, listed at the end. Then `reconciler plan OUT` shows no changes.
     """
-    import re
+    from reconciler import workflow
 
-    from reconciler.importer import import_workspace
-    from reconciler.state import WorkspaceRef
-
-    parts = workspace.strip("/").split("/")
-    if len(parts) != 3 or not all(parts):
-        _fail("--workspace takes SUBSCRIPTION/RESOURCE_GROUP/WORKSPACE", EXIT_USAGE)
-    ref = WorkspaceRef(*parts)
-    name = alias or re.sub(r"[^a-z0-9-]", "-", ref.workspace_name.lower())
-    with _user_errors(), _connection() as cloud:
-        observed = cloud.read([ref], [], [])
-    ows = observed.workspace(ref)
-    if not ows.exists:
-        _fail(f"workspace {ref.workspace_name!r} not found in resource group {ref.resource_group!r}")
-    imported = import_workspace(name, ows, observed.clusters)
-    existing = [f for f in imported.files if (out / f).exists()]
-    if existing and not force:
-        _fail(f"{', '.join(existing)} already exist in {out}; use --force to overwrite or --out another folder")
-    out.mkdir(parents=True, exist_ok=True)
-    for file_name, text in imported.files.items():
-        (out / file_name).write_text(text)
-    for note in imported.notes:
+    with user_errors():
+        written, notes = workflow.import_manifests(workspace, out, alias, force, _connection)
+    for note in notes:
         typer.echo(f"note: {note}", err=True)
-    typer.echo(f"wrote {_count(len(imported.files), 'manifest')} to {out}")
+    typer.echo(f"wrote {count(written, 'manifest')} to {out}")
 
 
 @app.command()
@@ -330,16 +266,7 @@ def emulator(
     try:
         serve(port=port, seed=seed, state_file=state, time_scale=time_scale, latency_ms=latency_ms, faults=faults, fault_seed=fault_seed)
     except ValueError as exc:
-        _fail(str(exc))
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
-
-
-def _fail(message: str, code: int = EXIT_ERROR) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
+        fail(str(exc))
 
 
 def main(argv: list[str] | None = None) -> None:

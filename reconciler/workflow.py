@@ -322,3 +322,31 @@ def _workspace_for_unlock(name: str, paths: list[Path] | None) -> tuple[Workspac
         if ws.metadata.name == name:
             return WorkspaceRef(ws.spec.subscriptionId, ws.spec.resourceGroup, ws.spec.workspaceName), ws.spec.lock
     fail(f"no Workspace named {name!r} in the manifests; give SUBSCRIPTION/RESOURCE_GROUP/WORKSPACE instead", EXIT_USAGE)
+
+
+# -- import -----------------------------------------------------------------------------------
+def import_manifests(workspace: str, out: Path, alias: str | None, force: bool,
+                     connection: Callable[[], ContextManager[Cloud]]) -> tuple[int, list[str]]:
+    """Write manifests for the AKS computes a workspace has; returns how many files and the notes to show."""
+    import re
+
+    from reconciler.importer import import_workspace
+
+    parts = workspace.strip("/").split("/")
+    if len(parts) != 3 or not all(parts):
+        fail("--workspace takes SUBSCRIPTION/RESOURCE_GROUP/WORKSPACE", EXIT_USAGE)
+    ref = WorkspaceRef(*parts)
+    name = alias or re.sub(r"[^a-z0-9-]", "-", ref.workspace_name.lower())
+    with connection() as cloud:
+        observed = cloud.read([ref], [], [])
+    ows = observed.workspace(ref)
+    if not ows.exists:
+        fail(f"workspace {ref.workspace_name!r} not found in resource group {ref.resource_group!r}")
+    imported = import_workspace(name, ows, observed.clusters)
+    existing = [f for f in imported.files if (out / f).exists()]
+    if existing and not force:
+        fail(f"{', '.join(existing)} already exist in {out}; use --force to overwrite or --out another folder")
+    out.mkdir(parents=True, exist_ok=True)
+    for file_name, text in imported.files.items():
+        (out / file_name).write_text(text)
+    return len(imported.files), list(imported.notes)
