@@ -21,6 +21,7 @@ from typing import Iterator
 import pytest
 
 from reconciler import lock
+from reconciler.cloud import blob_lease
 from reconciler.state import WorkspaceRef
 
 REPO = Path(__file__).resolve().parents[2]
@@ -152,7 +153,7 @@ def blob_env(azurite: Azurite, monkeypatch: pytest.MonkeyPatch) -> str:
     container = f"locks-{uuid.uuid4().hex[:12]}"
     monkeypatch.setenv(lock.ENV_CONNECTION_STRING, azurite.connection_string)
     monkeypatch.setenv(lock.ENV_CONTAINER, container)
-    monkeypatch.setattr(lock, "BLOB_POLL_SECONDS", 0.2)
+    monkeypatch.setattr(blob_lease, "BLOB_POLL_SECONDS", 0.2)
     return container
 
 
