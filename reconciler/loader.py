@@ -20,7 +20,8 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import AliasEvent, CollectionStartEvent, ScalarEvent
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from reconciler.findings import Finding, Position, Severity
+from reconciler.catalogue import RULES
+from reconciler.findings import Finding, Position
 from reconciler.manifest import API_VERSION, KINDS, InferenceCluster, Workspace
 
 MAX_FILE_BYTES = 1024 * 1024
@@ -281,4 +282,5 @@ def _schema_finding(doc: Document, err: Any) -> Finding:
 
 
 def _finding(rule: str, message: str, position: Position, hint: str = "") -> Finding:
-    return Finding(rule, Severity.ERROR, message, position, hint)
+    """A loader finding: id and severity from the catalogue, the hint specific to the problem."""
+    return Finding(rule, RULES[rule].severity, message, position, hint)

@@ -15,34 +15,15 @@ from reconciler import vmsizes
 from reconciler.desired import Desired, DesiredCluster, DesiredWorkspace
 from reconciler.diff import desired_view, observed_view
 from reconciler.diff import diff as diff_views
-from reconciler.findings import Finding, Position, Severity
+from reconciler.catalogue import (AKS020, AKS021, AKS022, AKS023, AKS024, AKS025, AKS026, AKS027, AKS028, AKS029, AKS030,
+                                  AKS031, AKS032, AKS033, AKS034, AKS035, Rule)
+from reconciler.findings import Finding, Position
 from reconciler.manifest import ClusterPurpose, LoadBalancerType
 from reconciler.plan import SUMMARY_ORDER, Action, Change, FieldDiff, Op, Plan, PlanOptions, Step
-from reconciler.rules import Rule, define
 from reconciler.state import Compute, ObservedState, ObservedWorkspace
 
 __all__ = ["SUMMARY_ORDER", "Action", "Change", "FieldDiff", "Op", "Plan", "PlanOptions", "Step", "plan"]
 
-E, W = Severity.ERROR, Severity.WARNING
-AKS020 = define("AKS020", E, "attach target cluster not found", "check the clusterId, or create the cluster in AKS first")
-AKS021 = define("AKS021", E, "Kubernetes version not supported in the cluster's region", "upgrade the AKS cluster to a supported version (az aks get-versions -l <region>)")
-AKS022 = define("AKS022", W, "preview Kubernetes version", "preview versions have no SLA; prefer a generally available version for production")
-AKS023 = define("AKS023", E, "cluster has too few vCPUs for its purpose", "production needs >= 12 vCPUs over its agent pools, DevTest >= 2: scale the cluster in AKS or use DevTest")
-AKS024 = define("AKS024", W, "private AKS cluster", "a private cluster (Private Link) must be reachable by Azure ML: attach from a workspace with network access to it")
-AKS025 = define("AKS025", W, "API server authorized IP ranges", "allow the Azure ML control-plane ranges of the region pair in the cluster's authorized IP ranges")
-AKS026 = define("AKS026", W, "Basic load balancer SKU", "authorized IP ranges and internal load balancers need the Standard load balancer: recreate the cluster with the Standard SKU")
-AKS027 = define("AKS027", W, "VM size of the cluster not known", "its vCPUs could not be checked against the purpose's minimum")
-AKS028 = define(
-    "AKS028", E, "cluster already attached under a compute these manifests do not manage",
-    "declare the cluster under that compute name, adopt it with `reconciler import`, or detach that compute first",
-)
-AKS029 = define("AKS029", E, "change needs a replacement", "location, vmSize and network of a created cluster cannot change in place: re-run with --replace NAME to delete and re-create it")
-AKS030 = define("AKS030", E, "workspace not found", "check subscriptionId, resourceGroup and workspaceName, and your access to them")
-AKS031 = define("AKS031", E, "region has no default Kubernetes version", "check create.location: AKS must be offered in that region")
-AKS032 = define("AKS032", W, "TLS secret not available to plan", "the certificate change cannot be detected without it; provide the file or environment variable where you plan")
-AKS033 = define("AKS033", E, "compute name taken by a non-AKS compute", "pick another compute name")
-AKS034 = define("AKS034", E, "operation in progress", "wait for the running operation on this compute to finish, then plan again")
-AKS035 = define("AKS035", W, "managed compute no longer declared", "set prune: true on the workspace to detach it, or declare it again")
 
 
 REATTACH_FIELDS = ("mode", "clusterId", "clusterPurpose", "tls.enabled", "tls.leafDomainLabel", "tls.cname", "specDigest")
@@ -75,7 +56,7 @@ def plan(desired: Desired, observed: ObservedState, options: PlanOptions = PlanO
 
 
 def _finding(rule: Rule, message: str, position: Position, address: str | None) -> Finding:
-    return Finding(rule.id, rule.severity, message, position, rule.hint, address)
+    return rule.finding(message, position, address)
 
 
 class _WorkspacePlanner:
