@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any, Callable, Literal, Mapping
 from urllib.parse import quote
 
+from reconciler.clients import Poller
 from reconciler.cloud.auth import Connection
 from reconciler.state import Compute, Tls, WorkspaceRef
 
@@ -178,7 +179,7 @@ class ComputesClient:
         except AzureError as exc:
             raise CloudError.from_azure(exc, what) from None
 
-    def _lro(self, initial: Any, what: str, deserialize: Any) -> Any:
+    def _lro(self, initial: Any, what: str, deserialize: Any) -> Poller:
         from azure.core.polling import LROPoller
 
         response = initial.http_response
@@ -213,13 +214,13 @@ class ComputesClient:
             raise CloudError.from_response(response, what)
         return compute_from_rest(response.json() or {})
 
-    def begin_create_or_update(self, ws: WorkspaceRef, name: str, body: Mapping[str, object]) -> Any:
+    def begin_create_or_update(self, ws: WorkspaceRef, name: str, body: Mapping[str, object]) -> Poller:
         """PUT the compute (create, attach or update); the poller's result is the final compute body."""
         what = f"create or update compute {name} in workspace {ws.workspace_name}"
         initial = self._send("PUT", self._compute_url(ws, name), what, json=body, pipeline_response=True)
         return self._lro(initial, what, _json_body)
 
-    def begin_delete(self, ws: WorkspaceRef, name: str, underlying_resource_action: Literal["Detach", "Delete"]) -> Any:
+    def begin_delete(self, ws: WorkspaceRef, name: str, underlying_resource_action: Literal["Detach", "Delete"]) -> Poller:
         """Detach (keep the AKS cluster) or Delete (remove it too); the poller's result is None."""
         if underlying_resource_action not in ("Detach", "Delete"):
             raise ValueError(f"underlying_resource_action must be Detach or Delete, not {underlying_resource_action!r}")
