@@ -21,7 +21,7 @@ from reconciler.planner import Change, Plan, Step
 from reconciler.progress import EXPECTED_SECONDS, Progress
 from reconciler.state import Compute, ObservedState
 
-# Azure's typical durations (DOMAIN.md) with a wide margin.
+# Azure's typical durations with a wide margin.
 DEFAULT_TIMEOUTS = {op: max(300.0, seconds * 3.0) for op, seconds in EXPECTED_SECONDS.items()}
 
 
@@ -88,7 +88,7 @@ class FreshListing:
 
 
 def resolve_tls_secrets(dc: DesiredCluster) -> dict[str, str] | None:
-    """Read the certificate and key only now, at apply time (DESIGN §5)."""
+    """Read the certificate and key only now, at apply time: plans never hold them."""
     tls = dc.spec.spec.tls
     if not (tls.enabled and tls.cname):
         return None

@@ -1,4 +1,4 @@
-"""One lock per workspace for the whole apply (§2).
+"""One lock per workspace for the whole apply.
 
 Two backends:
 

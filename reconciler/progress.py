@@ -9,7 +9,7 @@ from typing import Protocol
 
 from reconciler import logs
 
-# Typical durations from DOMAIN.md, shown as "expected".
+# Azure's typical durations, shown as "expected".
 EXPECTED_SECONDS = {"create": 600, "attach": 300, "detach": 60, "delete": 600, "update": 120, "scale": 180}
 
 

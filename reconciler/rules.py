@@ -1,4 +1,4 @@
-"""Offline domain rules (DOMAIN.md), each with a stable id and a fix hint.
+"""Offline Azure rules, each with a stable id and a fix hint.
 
 `check` is a pure function of the loaded manifests: no network, no clock.
 Rules that need Azure (versions, real agent pools) belong to the planner.

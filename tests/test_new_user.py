@@ -28,9 +28,6 @@ def test_readme_commands_work_on_a_fresh_clone(tmp_path):
     readme = (clone / "README.md").read_text()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RECONCILER_", "VIRTUAL_ENV", "PYTHON"))}
     env[GUARD] = "1"
-    shared = ROOT.parent / "shared"
-    if shared.exists():
-        env["RECONCILER_SHARED_DIR"] = str(shared)
 
     main = subprocess.run(["bash", "-c", readme_command(readme, "main-command")], cwd=clone, env=env,
                           capture_output=True, text=True, timeout=900)

@@ -1,4 +1,4 @@
-"""Plan rendering: text symbols and summary, DESIGN §5 JSON, Markdown; never a secret."""
+"""Plan rendering: text symbols and summary, plan-file JSON, Markdown; never a secret."""
 
 from __future__ import annotations
 

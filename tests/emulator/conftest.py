@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -141,9 +140,3 @@ def arm(emu: Emulator) -> Arm:
     assert emu.url
     return Arm(emu.url)
 
-
-def shared_dir() -> Path:
-    env = os.environ.get("RECONCILER_SHARED_DIR")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[2] / ".." / "shared"
