@@ -523,7 +523,12 @@ def emulator(
     The first line printed is `listening on http://127.0.0.1:PORT`.
     """
     from reconciler.emulator import serve
+    from reconciler.emulator.faults import parse_faults
 
+    try:
+        parse_faults(faults)
+    except ValueError as exc:
+        _fail(f"--faults: {exc}", EXIT_USAGE)
     try:
         serve(port=port, seed=seed, state_file=state, time_scale=time_scale, latency_ms=latency_ms, faults=faults, fault_seed=fault_seed)
     except ValueError as exc:
