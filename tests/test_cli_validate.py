@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from reconciler.manifest import json_schema
-from tests.manifests import attach, workspace
+from tests.builders import attach, workspace
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -8,8 +8,7 @@ import time
 from reconciler.executor import ApplyResult, Executor, FreshListing
 from reconciler.ids import cluster_key
 from reconciler.planner import Action, Change, Plan, Step
-from tests.manifests import aks_id, attach, workspace
-from tests.planning import WS, cluster, desired, observed
+from tests.builders import WS, aks_id, attach, cluster, desired, observed, workspace
 
 
 def test_fresh_listing_shares_calls_but_never_returns_a_listing_older_than_the_ask():

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from reconciler.planner import Action
 from reconciler.state import Compute, Tls
-from tests.manifests import attach, create, workspace
-from tests.planning import attached, cluster, digest_of, observed, planned
+from tests.builders import attach, attached, cluster, create, digest_of, observed, planned, workspace
 
 TLS = "  tls:\n    enabled: true\n    leafDomainLabel: contoso\n"
 

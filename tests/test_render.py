@@ -6,8 +6,7 @@ import json
 
 from reconciler import render
 from reconciler.state import Tls
-from tests.manifests import attach, create, workspace
-from tests.planning import attached, cluster, digest_of, observed, planned
+from tests.builders import attach, attached, cluster, create, digest_of, observed, planned, workspace
 
 CUSTOM = "  tls:\n    enabled: true\n    cname: a.example.com\n    certificate: {env: CERT}\n    key: {env: KEY}\n"
 
