@@ -30,8 +30,8 @@ from reconciler.executor import Executor  # noqa: E402
 from reconciler.progress import LogProgress  # noqa: E402
 from reconciler.state import WorkspaceRef  # noqa: E402
 
-from tests.builders import SUB  # noqa: E402
-from tests.builders import aks_id as cluster_id  # noqa: E402
+from tests.builders import SUB
+from tests.builders import aks_id as cluster_id
 SCALE = 0.001
 DURATIONS = {"create": 600, "attach": 300, "detach": 60, "update": 120, "scale": 180, "delete": 60}
 RENAMES = 3  # clusters attached under an old name, renamed: detach then attach each

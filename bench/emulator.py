@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from reconciler.emulator import Emulator
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.builders import SUB, aks_id  # noqa: E402
+from tests.builders import SUB, aks_id
 
 WS = f"/subscriptions/{SUB}/resourceGroups/ml-rg/providers/Microsoft.MachineLearningServices/workspaces/ws"
 HEADERS = {"Authorization": "Bearer bench", "Content-Type": "application/json"}

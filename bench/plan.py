@@ -42,7 +42,7 @@ from reconciler.emulator import Emulator
 from reconciler.state import WorkspaceRef
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.builders import aks_id, sub_id  # noqa: E402
+from tests.builders import aks_id, sub_id
 
 REGIONS = ("westeurope", "eastus", "southeastasia")
 PAGE = 50  # the emulator's page size

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.builders import SUB, aks_id  # noqa: E402
+from tests.builders import SUB, aks_id
 
 WORKSPACES, CLUSTERS = 20, 1000
 
