@@ -30,7 +30,8 @@ from reconciler.plan import Plan  # noqa: E402
 from reconciler.progress import LogProgress, Progress  # noqa: E402
 from reconciler.state import WorkspaceRef  # noqa: E402
 
-SUB = "00000000-0000-0000-0000-000000000001"
+from tests.builders import SUB
+from tests.builders import aks_id as cluster_id
 SCALE = 0.001
 DURATIONS = {"create": 600, "attach": 300, "detach": 60, "update": 120, "scale": 180, "delete": 60}
 RENAMES = 3  # clusters attached under an old name, renamed: detach then attach each
@@ -76,10 +77,6 @@ def emulator(seed_data: dict):
         finally:
             proc.terminate()
             proc.wait(10)
-
-
-def cluster_id(name: str) -> str:
-    return f"/subscriptions/{SUB}/resourceGroups/aks-rg/providers/Microsoft.ContainerService/managedClusters/{name}"
 
 
 def seed(n: int) -> dict:

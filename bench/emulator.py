@@ -10,13 +10,17 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import sys
 import threading
 import time
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from reconciler.emulator import Emulator
 
-SUB = "00000000-0000-0000-0000-000000000001"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.builders import SUB, aks_id
+
 WS = f"/subscriptions/{SUB}/resourceGroups/ml-rg/providers/Microsoft.MachineLearningServices/workspaces/ws"
 HEADERS = {"Authorization": "Bearer bench", "Content-Type": "application/json"}
 N_CLUSTERS = 20_000
@@ -31,9 +35,7 @@ def seed() -> dict:
         "subscriptions": {SUB: {"resourceGroups": {
             "aks-rg": {"managedClusters": clusters},
             "ml-rg": {"workspaces": {"ws": {"location": "westeurope", "computes": {
-                "bench-get": {"properties": {"computeType": "AKS", "resourceId":
-                              f"/subscriptions/{SUB}/resourceGroups/aks-rg/providers/"
-                              "Microsoft.ContainerService/managedClusters/aks0"}}}}}},
+                "bench-get": {"properties": {"computeType": "AKS", "resourceId": aks_id("aks0")}}}}}},
         }}},
     }
 

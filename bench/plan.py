@@ -29,6 +29,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Iterator
 
 import requests
@@ -41,17 +42,16 @@ from reconciler.cloud.observe import ObserveStats
 from reconciler.emulator import Emulator
 from reconciler.state import WorkspaceRef
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.builders import aks_id, sub_id
+
 REGIONS = ("westeurope", "eastus", "southeastasia")
 PAGE = 50  # the emulator's page size
 FLEETS = {10: (1, 1), 100: (10, 2), 1000: (100, 3)}  # computes -> (workspaces, subscriptions)
 
 
-def sub_id(i: int) -> str:
-    return f"00000000-0000-0000-0000-{i + 1:012d}"
-
-
 def cluster_id(sub: str, name: str) -> str:
-    return f"/subscriptions/{sub}/resourceGroups/aks-rg/providers/Microsoft.ContainerService/managedClusters/{name}"
+    return aks_id(name, sub)
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""The `reconciler` command line (DESIGN §4).
+"""The `reconciler` command line.
 
 Exit codes: 0 ok, 1 error, 2 changes present (plan --detailed-exitcode only),
 64 usage error. Azure libraries are imported inside the commands that need
@@ -125,7 +125,7 @@ ReplaceOpt = Annotated[Optional[list[str]], typer.Option("--replace", help="Allo
 def plan(
     paths: PathsArg = None,
     out: Annotated[Optional[Path], typer.Option("--out", help="Also write the plan as JSON to this file (mode 0600), for `apply --plan`")] = None,
-    format: Annotated[PlanFormat, typer.Option("--format", help="Output on stdout: text, json (DESIGN §5) or markdown (pull-request comment)")] = PlanFormat.text,
+    format: Annotated[PlanFormat, typer.Option("--format", help="Output on stdout: text, json (the plan file) or markdown (pull-request comment)")] = PlanFormat.text,
     detailed_exitcode: Annotated[bool, typer.Option("--detailed-exitcode", help="Exit 2 when there are changes, 0 when there are none")] = False,
     target: TargetOpt = None,
     replace: ReplaceOpt = None,
@@ -250,7 +250,7 @@ def schema() -> None:
 @app.command()
 def emulator(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1; 0 picks a free one")] = 0,
-    seed: Annotated[Optional[Path], typer.Option(help="Seed file (YAML, DESIGN §8)", exists=True, dir_okay=False)] = None,
+    seed: Annotated[Optional[Path], typer.Option(help="Seed file (YAML, see docs/seed.md)", exists=True, dir_okay=False)] = None,
     state: Annotated[Optional[Path], typer.Option(help="Persist state here (atomically) and resume from it")] = None,
     time_scale: Annotated[float, typer.Option(min=0.0, help="Multiplier of Azure's operation durations (0: instant)")] = 1.0,
     latency_ms: Annotated[int, typer.Option(min=0, help="Delay every response by this many milliseconds")] = 0,
@@ -262,7 +262,12 @@ def emulator(
     The first line printed is `listening on http://127.0.0.1:PORT`.
     """
     from reconciler.emulator import serve
+    from reconciler.emulator.faults import parse_faults
 
+    try:
+        parse_faults(faults)
+    except ValueError as exc:
+        fail(f"--faults: {exc}", EXIT_USAGE)
     try:
         serve(port=port, seed=seed, state_file=state, time_scale=time_scale, latency_ms=latency_ms, faults=faults, fault_seed=fault_seed)
     except ValueError as exc:

@@ -89,7 +89,7 @@ class FreshListing:
 
 
 def resolve_tls_secrets(dc: DesiredCluster) -> dict[str, str] | None:
-    """Read the certificate and key only now, at apply time (DESIGN §5)."""
+    """Read the certificate and key only now, at apply time: plans never hold them."""
     tls = dc.spec.spec.tls
     if not (tls.enabled and tls.cname):
         return None

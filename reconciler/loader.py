@@ -28,7 +28,7 @@ MAX_FILE_BYTES = 1024 * 1024
 MAX_DEPTH = 32
 MAX_DOCUMENTS_PER_FILE = 1000
 DEFAULT_PATH = Path("manifests")
-# The local cloud's seed lives beside the manifests (DESIGN §4) but is not one.
+# The local cloud's seed lives beside the manifests but is not one.
 SEED_FILE_NAMES = frozenset({"local-cloud.yaml", "local-cloud.yml"})
 
 _YAML = "tag:yaml.org,2002:"

@@ -1,6 +1,6 @@
 """Desired × observed → Plan: a pure function, tested without any server.
 
-The one rule above all (DOMAIN.md): an AKS cluster never has two attachments,
+The one rule above all (an Azure ML fact): an AKS cluster never has two attachments,
 or an attachment plus one in flight, in one workspace. So every step touching
 one cluster in one workspace is put on a single dependency chain: detaches and
 deletes first, then the attach or create, then updates and scales.

@@ -12,12 +12,13 @@ from __future__ import annotations
 from typing import Any, Callable, Literal, Mapping
 from urllib.parse import quote
 
+from reconciler import __version__
 from reconciler.clients import Poller
 from reconciler.cloud.auth import Connection
 from reconciler.state import Compute, Tls, WorkspaceRef
 
 ML_API_VERSION = "2026-07-01"
-USER_AGENT = "reconciler/0.1"
+USER_AGENT = f"reconciler/{__version__}"
 
 
 class CloudError(Exception):

@@ -1,4 +1,4 @@
-"""Local Azure ARM emulator (DESIGN §7): ML computes, workspaces and AKS over HTTP.
+"""Local Azure ARM emulator: ML computes, workspaces and AKS over HTTP.
 
 The real Azure SDK clients run against it unmodified. Independent of the rest of
 ``reconciler`` on purpose: it plays Azure, so it must not share the product's rules.

@@ -13,7 +13,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m reconciler.emulator",
                                  description="Run the local Azure ARM emulator on loopback.")
     ap.add_argument("--port", type=int, default=0, help="TCP port (0: any free port)")
-    ap.add_argument("--seed", help="seed YAML file (DESIGN §8)")
+    ap.add_argument("--seed", help="seed YAML file (docs/seed.md)")
     ap.add_argument("--state", help="state file: loaded if present, written after every change")
     ap.add_argument("--time-scale", type=float, default=1.0, help="multiplier of operation durations (0: instant)")
     ap.add_argument("--latency-ms", type=int, default=0, help="delay every response by N ms")

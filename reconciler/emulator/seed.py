@@ -1,4 +1,4 @@
-"""Seed files (DESIGN §8): YAML/dict → World, and World → the same format."""
+"""Seed files (docs/seed.md): YAML/dict → World, and World → the same format."""
 
 from __future__ import annotations
 

@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
 import requests
 
 from reconciler.emulator import Emulator
+from tests.builders import OTHER_SUB, SUB, workspace_path
+from tests.builders import agent_pools as _pool
+from tests.builders import aks_id as cluster_id
 
-SUB = "00000000-0000-0000-0000-000000000001"
-OTHER_SUB = "00000000-0000-0000-0000-000000000002"
-WS_PATH = f"/subscriptions/{SUB}/resourceGroups/ml-prod-rg/providers/Microsoft.MachineLearningServices/workspaces/ml-prod"
-AKS_RG = f"/subscriptions/{SUB}/resourceGroups/aks-rg/providers/Microsoft.ContainerService/managedClusters"
-
-
-def cluster_id(name: str, sub: str = SUB, rg: str = "aks-rg") -> str:
-    return f"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.ContainerService/managedClusters/{name}"
-
-
-def _pool(count: int = 3, vm: str = "Standard_D3_v2") -> list[dict]:
-    return [{"name": "nodepool1", "vmSize": vm, "count": count, "mode": "System"}]
+__all__ = ["OTHER_SUB", "SUB", "WS_PATH", "Arm", "cluster_id", "make_seed"]
+WS_PATH = workspace_path()
 
 
 def make_seed() -> dict:
@@ -141,9 +132,3 @@ def arm(emu: Emulator) -> Arm:
     assert emu.url
     return Arm(emu.url)
 
-
-def shared_dir() -> Path:
-    env = os.environ.get("RECONCILER_SHARED_DIR")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[2] / ".." / "shared"

@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from ruamel.yaml import YAML
 
 from reconciler.emulator import Emulator
@@ -69,6 +70,7 @@ def test_bad_faults_flag_is_a_usage_error() -> None:
     assert r.returncode == 2 and "429" in r.stderr
 
 
+@pytest.mark.slow  # waits for a real (scaled) attach across a restart
 def test_in_flight_operation_survives_restart(tmp_path: Path) -> None:
     state = tmp_path / "cloud.json"
     scale = 0.005  # attach = 1.5 s

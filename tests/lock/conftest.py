@@ -23,6 +23,7 @@ import pytest
 from reconciler import lock
 from reconciler.cloud import blob_lease
 from reconciler.state import WorkspaceRef
+from tests.builders import RESOURCE_GROUP, SUB
 
 REPO = Path(__file__).resolve().parents[2]
 AZURITE_VERSION = "3.35.0"
@@ -50,7 +51,7 @@ def dev_connection_string(port: int) -> str:
 
 
 def new_ref(name: str | None = None) -> WorkspaceRef:
-    return WorkspaceRef("00000000-0000-0000-0000-000000000001", "ml-prod-rg", name or f"ws-{uuid.uuid4().hex[:8]}")
+    return WorkspaceRef(SUB, RESOURCE_GROUP, name or f"ws-{uuid.uuid4().hex[:8]}")
 
 
 @pytest.fixture(autouse=True)
