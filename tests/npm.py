@@ -28,9 +28,10 @@ def install(package: str, version: str, bin_name: str, needed_for: str) -> Path:
     NODE_DIR.mkdir(parents=True, exist_ok=True)
     cmd = [npm, "install", "--prefix", str(NODE_DIR), f"{package}@{version}", "--no-audit", "--no-fund"]
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=NPM_TIMEOUT)
+        proc = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=NPM_TIMEOUT)
     except subprocess.TimeoutExpired as exc:
-        out = "".join(x.decode(errors="replace") if isinstance(x, bytes) else (x or "") for x in (exc.stdout, exc.stderr))
+        streams = (exc.stdout, exc.stderr)
+        out = "".join(x.decode(errors="replace") if isinstance(x, bytes) else (x or "") for x in streams)
         pytest.fail(f"`{' '.join(cmd)}` timed out after {NPM_TIMEOUT} s\n{out}", pytrace=False)
     if proc.returncode != 0 or not binary.exists():
         pytest.fail(

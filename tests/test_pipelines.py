@@ -8,9 +8,12 @@ Azure Pipelines has no offline linter: its structure is asserted.
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
+import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -101,7 +104,9 @@ def actionlint() -> Path:
 
 def run_actionlint(binary: Path, workflow: Path) -> subprocess.CompletedProcess:
     # The tool takes a glob: pass a plain file name so no character of the path is a pattern.
-    return subprocess.run([str(binary), workflow.name], cwd=workflow.parent, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [str(binary), workflow.name], check=False, cwd=workflow.parent, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_github_workflow_passes_actionlint(actionlint: Path):
@@ -112,7 +117,8 @@ def test_github_workflow_passes_actionlint(actionlint: Path):
 
 def test_actionlint_rejects_a_workflow_reading_an_undeclared_job_output(actionlint: Path, tmp_path: Path):
     broken = tmp_path / "broken.yml"
-    broken.write_text(GITHUB.read_text().replace("needs.reviewed-plan.outputs.run-id", "needs.reviewed-plan.outputs.run"))
+    text = GITHUB.read_text()
+    broken.write_text(text.replace("needs.reviewed-plan.outputs.run-id", "needs.reviewed-plan.outputs.run"))
     proc = run_actionlint(actionlint, broken)
     assert proc.returncode == 1
     assert 'property "run" is not defined' in proc.stdout
@@ -241,7 +247,11 @@ def test_azure_pipeline_plans_on_pull_requests_and_main_and_publishes_the_plan()
     assert plan_call[plan_call.index("--out") + 1] == "$out/plan.json"
     publish = [s for s in job["steps"] if "publish" in s]
     assert publish == [
-        {"publish": "$(Build.ArtifactStagingDirectory)/plan", "artifact": "reconciler-plan", "displayName": "Publish the plan"}
+        {
+            "publish": "$(Build.ArtifactStagingDirectory)/plan",
+            "artifact": "reconciler-plan",
+            "displayName": "Publish the plan",
+        }
     ]
 
 
@@ -269,7 +279,8 @@ def test_azure_pipeline_uses_workload_identity_service_connections_and_a_pinned_
     assert RELEASE.match(variables["RECONCILER_VERSION"])
     assert variables["RECONCILER_REPO"] == "https://github.com/OWNER/reconciler"
     installs = [s for s in scripts(p) if "pip install" in s]
-    assert len(installs) == 2 and all('"reconciler @ git+$(RECONCILER_REPO)@$(RECONCILER_VERSION)"' in s for s in installs)
+    assert len(installs) == 2
+    assert all('"reconciler @ git+$(RECONCILER_REPO)@$(RECONCILER_VERSION)"' in s for s in installs)
     tasks = [s for s in _all_steps(p) if s.get("task") == "AzureCLI@2"]
     assert [t["inputs"]["azureSubscription"] for t in tasks] == [
         "${{ variables.PLAN_SERVICE_CONNECTION }}",
@@ -277,7 +288,8 @@ def test_azure_pipeline_uses_workload_identity_service_connections_and_a_pinned_
     ]
     for task in tasks:
         assert task["inputs"]["addSpnToEnvironment"] is True
-        assert 'AZURE_FEDERATED_TOKEN_FILE="$(Agent.TempDirectory)/azure-federated-token"' in task["inputs"]["inlineScript"]
+        token_file = 'AZURE_FEDERATED_TOKEN_FILE="$(Agent.TempDirectory)/azure-federated-token"'
+        assert token_file in task["inputs"]["inlineScript"]
 
 
 def test_azure_pipeline_holds_no_secret_only_references_mapped_into_plan_and_apply():
@@ -325,7 +337,7 @@ def test_pre_commit_hook_runs_validate():
 
 def test_readme_pre_commit_snippet_pins_a_release_and_validates_another_folder():
     readme = (ROOT / "README.md").read_text()
-    block = re.search(r"```yaml\n(# \.pre-commit-config\.yaml\n.*?)```", readme, re.S)
+    block = re.search(r"```yaml\n(# \.pre-commit-config\.yaml\n.*?)```", readme, re.DOTALL)
     assert block, "README has a .pre-commit-config.yaml snippet"
     (repo,) = YAML(typ="safe", pure=True).load(block.group(1))["repos"]
     assert repo["repo"] == "https://github.com/OWNER/reconciler" and RELEASE.match(repo["rev"])
@@ -358,3 +370,97 @@ def test_readme_documents_the_federated_credentials_and_roles():
         "examples/azure-pipelines/azure-pipelines.yml",
     ):
         assert text in readme, text
+
+
+# --------------------------------------------------------------------------------------
+# The pipelines' own scripts, run as written against the local cloud
+# --------------------------------------------------------------------------------------
+
+
+def _ci_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RECONCILER_", "AZURE_"))}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env.update(
+        RECONCILER_CLOUD="local",
+        RECONCILER_LOCAL_TIME_SCALE="0",
+        RECONCILER_LOCAL_STATE=str(tmp_path / "local-cloud.json"),
+        PARTNER_TLS_CERT="demo certificate",
+        PARTNER_TLS_KEY="demo key",
+        **extra,
+    )
+    return env
+
+
+def _checkout(tmp_path: Path) -> Path:
+    """A repository holding only manifests (and the local cloud's seed)."""
+    repo = tmp_path / "repo"
+    shutil.copytree(ROOT / "manifests", repo / "manifests")
+    return repo
+
+
+def _bash(script: str, cwd: Path, env: dict[str, str], *options: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["bash", "--noprofile", "--norc", *options, "-c", script], check=False, cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def _step(job: dict, name: str) -> str:
+    (step,) = [s for s in job["steps"] if s.get("name", s.get("displayName")) == name]
+    return step.get("run") or step["inputs"]["inlineScript"]
+
+
+def test_github_plan_and_apply_scripts_apply_the_reviewed_plan_once(tmp_path: Path):
+    wf = load(GITHUB)
+    repo = _checkout(tmp_path)
+    output, summary = tmp_path / "github_output", tmp_path / "step_summary"
+    github = {"GITHUB_OUTPUT": str(output), "GITHUB_STEP_SUMMARY": str(summary)}
+    env = _ci_env(tmp_path, MANIFESTS=wf["env"]["MANIFESTS"], **github)
+    shell = ("-eo", "pipefail")  # GitHub's `shell: bash`
+
+    validate = _bash(_step(wf["jobs"]["plan"], "Validate the manifests (offline)"), repo, env, *shell)
+    assert validate.returncode == 0, validate.stderr
+    plan = _bash(_step(wf["jobs"]["plan"], "Plan"), repo, env, *shell)
+    assert plan.returncode == 0, plan.stderr
+    assert output.read_text().splitlines() == ["planned=true", "exitcode=2"]  # changes: the check stays green
+    assert summary.read_text().startswith("<!-- reconciler-plan -->")
+    assert (repo / "plan.json").stat().st_mode & 0o777 == 0o600
+    assert "demo key" not in (repo / "plan.json").read_text() + (repo / "plan.md").read_text()
+
+    apply = _bash(_step(wf["jobs"]["apply"], "Apply the reviewed plan"), repo, env, *shell)
+    assert apply.returncode == 0, apply.stderr
+    assert "Traceback" not in apply.stderr
+    again = _bash(_step(wf["jobs"]["apply"], "Apply the reviewed plan"), repo, env, *shell)
+    assert again.returncode == 1
+    assert "the saved plan is stale" in again.stderr
+
+
+def test_azure_pipeline_plan_and_apply_scripts_apply_the_published_plan(tmp_path: Path):
+    p = load(AZURE)
+    repo = _checkout(tmp_path)
+    variables = {v["name"]: v["value"] for v in p["variables"] if "name" in v}
+    macros = {
+        "MANIFESTS": variables["MANIFESTS"],
+        "Build.SourcesDirectory": str(repo),
+        "Build.ArtifactStagingDirectory": str(tmp_path / "staging"),
+        "Agent.TempDirectory": str(tmp_path / "agent-temp"),
+        "Pipeline.Workspace": str(tmp_path / "pipeline"),
+    }
+    (tmp_path / "agent-temp").mkdir()
+
+    def expand(script: str) -> str:
+        return re.sub(r"\$\(([\w.]+)\)", lambda m: macros[m.group(1)], script)
+
+    env = _ci_env(tmp_path, idToken="federated-token", servicePrincipalId="client-id", tenantId="tenant-id")
+    (plan_job,) = p["stages"][0]["jobs"]
+    plan = _bash(expand(_step(plan_job, "Plan")), repo, env)
+    assert plan.returncode == 0, plan.stderr
+    staged = tmp_path / "staging" / "plan"
+    assert f"##vso[task.uploadsummary]{staged}/plan.md" in plan.stdout
+    assert (staged / "plan.md").read_text().startswith("<!-- reconciler-plan -->")
+
+    shutil.copytree(staged, tmp_path / "pipeline" / "reconciler-plan")  # `download: current`
+    (apply_job,) = p["stages"][1]["jobs"]
+    steps = {"steps": apply_job["strategy"]["runOnce"]["deploy"]["steps"]}
+    apply = _bash(expand(_step(steps, "Apply the reviewed plan")), repo, env)
+    assert apply.returncode == 0, apply.stderr
+    again = _bash(expand(_step(steps, "Apply the reviewed plan")), repo, env)
+    assert again.returncode == 1 and "the saved plan is stale" in again.stderr
