@@ -96,10 +96,12 @@ def validate(paths: PathsArg = None) -> None:
     Prints one line per finding (`file:line:col: error|warning RULE: message`) and a
     hint, then a count. Exit 0 when there are no errors (warnings allowed), 1 otherwise.
     """
-    from reconciler import loader, rules
+    from datetime import datetime, timezone
+
+    from reconciler import loader, rules, secrets
 
     result = loader.load(paths)
-    findings = result.findings + rules.check(result)
+    findings = result.findings + rules.check(result) + secrets.pem_findings(result.clusters, datetime.now(timezone.utc))
     for finding in findings:
         typer.echo(finding.format())
     errors = sum(f.is_error for f in findings)

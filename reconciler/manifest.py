@@ -63,6 +63,10 @@ class WorkspaceSpec(_Strict):
     workspaceName: str = Field(..., min_length=1, max_length=260)
     prune: bool = Field(False, description="Detach managed computes that are no longer declared.")
     lock: LockSpec | None = None
+    owner: str = Field(
+        "default", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$",
+        description="Who owns the computes these manifests write (ARM tag reconciler-owner); computes of other owners are never touched.",
+    )
 
 
 class Workspace(_Strict):

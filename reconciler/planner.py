@@ -16,9 +16,10 @@ from reconciler.desired import Desired, DesiredCluster, DesiredWorkspace
 from reconciler.diff import desired_view, observed_view
 from reconciler.diff import diff as diff_views
 from reconciler.catalogue import (AKS020, AKS021, AKS022, AKS023, AKS024, AKS025, AKS026, AKS027, AKS028, AKS029, AKS030,
-                                  AKS031, AKS032, AKS033, AKS034, AKS035, Rule)
+                                  AKS031, AKS032, AKS033, AKS034, AKS035, AKS036, AKS037, Rule)
 from reconciler.findings import Finding, Position
 from reconciler.manifest import ClusterPurpose, LoadBalancerType
+from reconciler.secrets import SENSITIVE, SENSITIVE_CHANGED
 from reconciler.plan import SUMMARY_ORDER, Action, Change, FieldDiff, Op, Plan, PlanOptions, Step
 from reconciler.state import Compute, ObservedState, ObservedWorkspace
 
@@ -29,6 +30,7 @@ __all__ = ["SUMMARY_ORDER", "Action", "Change", "FieldDiff", "Op", "Plan", "Plan
 REATTACH_FIELDS = ("mode", "clusterId", "clusterPurpose", "tls.enabled", "tls.leafDomainLabel", "tls.cname", "specDigest")
 REPLACE_FIELDS = ("location", "vmSize", "network")
 SCALE_FIELDS = ("agentCount",)
+SENDS_TLS = (Op.CREATE, Op.ATTACH, Op.UPDATE)  # the PUTs that carry the certificate and key
 
 
 def plan(desired: Desired, observed: ObservedState, options: PlanOptions = PlanOptions(), *, created_at: str = "") -> Plan:
@@ -75,6 +77,8 @@ class _WorkspacePlanner:
         for name, compute in sorted(self.ows.computes.items()):
             if name.lower() in self.by_name or name in self.detaching:
                 continue
+            if compute.foreign_to(self.dws.owner):
+                continue  # another team's: never pruned, not even warned about
             if compute.managed:
                 if self.prune:
                     self._detach(compute, ["no longer declared and the workspace has prune: true"])
@@ -89,8 +93,10 @@ class _WorkspacePlanner:
             self._error(AKS033, f"compute {name!r} exists in the workspace with another compute type", dc)
             return
         current = self._observed_compute(name)
-        if dc.custom_tls and not dc.secrets_known:
-            self._warn(AKS032, f"TLS certificate or key of {name!r} could not be read here", dc)
+        if current is not None and current.foreign_to(self.dws.owner):
+            self._error(AKS036, f"compute {name!r} belongs to owner {current.owner!r}, not {self.dws.owner!r}; "
+                                f"it is never updated or detached from these manifests", dc)
+            return
         if current is not None and current.in_flight:
             self._error(AKS034, f"compute {name!r} is {current.provisioning_state}", dc)
             return
@@ -209,6 +215,16 @@ class _WorkspacePlanner:
             for other in self.ows.by_cluster(key):
                 if other.name == change.compute_name:
                     continue
+                if other.foreign_to(self.dws.owner):
+                    self._error(
+                        AKS036,
+                        f"cluster {other.cluster_id.rsplit('/', 1)[-1]!r} is held by compute {other.name!r} of owner "
+                        f"{other.owner!r}; {change.compute_name!r} cannot be attached to it",
+                        change.desired,
+                    )
+                    if change in self.changes:
+                        self.changes.remove(change)
+                    break
                 if other.name.lower() in self.by_name:
                     continue  # declared: its own change detaches it, and the cluster chain orders both
                 if other.in_flight:
@@ -235,7 +251,7 @@ class _WorkspacePlanner:
     def _add(self, dc: DesiredCluster, action: Action, current: Compute | None, reasons: list[str], diff: list[FieldDiff], *,
              gone: bool = False, repair_created: bool = False, also_update: bool = False) -> None:
         change = Change(dc.address, action, dc.workspace, current.name if current else dc.name, dc.cluster_id or (current.cluster_id if current else None),
-                        reasons, diff, current, [], dc)
+                        reasons, _shown(diff, dc), current, [], dc)
         ops: list[tuple[Op, str | None]] = []
         old = current.cluster_key if current else None
         new = dc.cluster_key or old
@@ -255,6 +271,12 @@ class _WorkspacePlanner:
             ops = [(Op.DETACH if gone or not current.created else Op.DELETE, old), (Op.CREATE, None)]  # type: ignore[union-attr]
         change.steps = [Step(f"{dc.address}#{i}", op, change.compute_name, dc.workspace, cluster) for i, (op, cluster) in enumerate(ops, 1)]
         self.changes.append(change)
+        if dc.custom_tls and not dc.secrets_known:
+            if any(op in SENDS_TLS for op, _ in ops) and dc.spec.spec.tls.cname:
+                self._error(AKS037, f"TLS certificate or key of {dc.name!r} cannot be read here, and the planned "
+                                    f"{action.value} sends them to Azure", dc)
+            else:
+                self._warn(AKS032, f"TLS certificate or key of {dc.name!r} could not be read here", dc)
 
     def _detach(self, compute: Compute, reasons: list[str]) -> None:
         if compute.name in self.detaching:
@@ -272,6 +294,18 @@ class _WorkspacePlanner:
     def _warn(self, rule: Rule, message: str, dc: DesiredCluster | None, address: str | None = None) -> None:
         pos = dc.position if dc else self.dws.position
         self.warnings.append(_finding(rule, message, pos, dc.address if dc else address))
+
+
+def _shown(diff: list[FieldDiff], dc: DesiredCluster) -> list[FieldDiff]:
+    """The diff as output shows it: the attach-time digest (an ARM tag) is never shown; a rotated
+    certificate or key appears as `(sensitive, changed)`, never as a value or a hash of one."""
+    shown = [d for d in diff if d.path != "specDigest"]
+    digest_only = any(d.path == "specDigest" for d in diff) and not any(d.path in REATTACH_FIELDS for d in shown)
+    if digest_only and dc.custom_tls:
+        tls = dc.spec.spec.tls
+        shown = [d for d in shown if d.path not in ("tls.certificate", "tls.key")]
+        shown += [FieldDiff(f"tls.{k}", SENSITIVE, SENSITIVE_CHANGED) for k in ("certificate", "key") if getattr(tls, k) is not None]
+    return sorted(shown, key=lambda d: d.path)
 
 
 def _reason(d: FieldDiff) -> str:

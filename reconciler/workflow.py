@@ -101,11 +101,11 @@ def now() -> str:
 # -- loading and connecting -------------------------------------------------------------------
 def load(paths: list[Path] | None, report: Callable[[str], None]) -> Desired:
     """Load + offline rules; any error ends with exit 1 before any network call."""
-    from reconciler import loader, rules
+    from reconciler import loader, rules, secrets
     from reconciler.desired import desired_from
 
     result = loader.load(paths)
-    findings = result.findings + rules.check(result)
+    findings = result.findings + rules.check(result) + secrets.pem_findings(result.clusters, datetime.now(timezone.utc))
     for finding in findings:
         report(finding.format())
     errors = sum(f.is_error for f in findings)
