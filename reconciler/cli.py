@@ -145,13 +145,13 @@ def plan(
     with user_errors(), _connection() as cloud:
         result = workflow.plan(desired, cloud, PlanOptions(frozenset(target or []), frozenset(replace or [])))
     if format is PlanFormat.json:
-        typer.echo(render.to_json(result), nl=False)
+        typer.echo(planfile.to_json(result, desired), nl=False)
     elif format is PlanFormat.markdown:
         typer.echo(render.to_markdown(result), nl=False)
     else:
         print_plan(result)
     if out is not None:
-        planfile.write(out, result)
+        planfile.write(out, result, desired)
     if result.errors:
         raise typer.Exit(EXIT_ERROR)
     raise typer.Exit(EXIT_CHANGES if detailed_exitcode and result.has_changes else EXIT_OK)

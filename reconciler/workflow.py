@@ -169,7 +169,23 @@ def cloud_errors() -> Iterator[None]:
 
 # -- plan -------------------------------------------------------------------------------------
 def plan(desired: Desired, cloud: Cloud, options: PlanOptions = PlanOptions()) -> Plan:
+    check_targets(desired, options)
     return planner.plan(desired, cloud.observe(desired), options, created_at=now())
+
+
+def check_targets(desired: Desired, options: PlanOptions) -> None:
+    """A --target or --replace that names nothing declared is a mistake, never "No changes"."""
+    import difflib
+
+    names = sorted({c.name for c in desired.clusters} | {c.address for c in desired.clusters})
+    for flag, given in (("--target", options.targets), ("--replace", options.replace)):
+        for name in sorted(given):
+            if name in names:
+                continue
+            close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            shown = ", ".join(c.address for c in desired.clusters) or "none"
+            fail(f"{flag} {name!r} names no declared compute{hint}\n  declared: {shown}")
 
 
 # -- apply ------------------------------------------------------------------------------------
@@ -190,12 +206,20 @@ def apply(desired: Desired, connection: Callable[[], ContextManager[Cloud]], opt
 
     `connection` is called once the saved plan (if any) has been read: `lambda: connect(url)`.
     """
+    if options.plan_file is not None and (options.targets or options.replace):
+        fail("--target and --replace cannot be used with --plan: a saved plan carries its own (make a new plan instead)",
+             EXIT_USAGE)
+    if options.plan_file is None:
+        check_targets(desired, PlanOptions(options.targets, options.replace))
     saved = _read_saved(options.plan_file, desired)
+    if saved is not None:
+        _check_binding(saved, desired)
     with connection() as cloud, (locks or workspace_locks)(desired, options.lock_timeout):
         plan_options = saved.options if saved is not None else PlanOptions(options.targets, options.replace)
         observed = settle(desired, cloud, options.settle_timeout)
         result = planner.plan(desired, observed, plan_options, created_at=now())
         if saved is not None:
+            _check_binding(saved, desired, result)
             _refuse_stale(saved, result)
         ui.show_plan(result)
         if result.errors:
@@ -220,6 +244,13 @@ def _read_saved(path: Path | None, desired: Desired) -> planfile.SavedPlan | Non
         return None
     try:
         return planfile.read(path, desired.digest)
+    except planfile.PlanFileError as exc:
+        fail(str(exc))
+
+
+def _check_binding(saved: planfile.SavedPlan, desired: Desired, current: Plan | None = None) -> None:
+    try:
+        planfile.check_binding(saved, desired, current)
     except planfile.PlanFileError as exc:
         fail(str(exc))
 
@@ -261,8 +292,38 @@ def settle(desired: Desired, cloud: Cloud, timeout: float) -> ObservedState:
         time.sleep(min(2.0, max(0.05, deadline - time.monotonic())))
 
 
-def preflight(desired: Desired, observed: ObservedState, plan: Plan) -> None:
-    """Checks that must pass before the first step runs; raise WorkflowError to stop. None yet."""
+def preflight(desired: Desired, observed: ObservedState, plan: Plan, *, at: datetime | None = None) -> None:
+    """Every input a step will need, read and checked before the first step runs.
+
+    A chain whose later step cannot run must not start its first: a re-attach with an
+    unreadable or invalid certificate would detach a working compute and then fail.
+    """
+    from reconciler import secrets
+    from reconciler.plan import Op
+    from reconciler.tlscheck import check
+
+    log = logs.get("reconciler.apply")
+    when = at or datetime.now(timezone.utc)
+    problems: list[str] = []
+    for change in plan.actionable:
+        dc = change.desired
+        ops = {s.op for s in change.steps}
+        if dc is None:
+            continue
+        tls = dc.spec.spec.tls
+        if ops & {Op.CREATE, Op.ATTACH, Op.UPDATE} and tls.enabled and tls.cname:
+            cert, key, unreadable = secrets.read_tls(tls.certificate, tls.key, dc.base_dir)
+            problems += [f"{change.address}: {why}" for why in unreadable]
+            for problem in check(cert, key, tls.cname, when):
+                if problem.error:
+                    problems.append(f"{change.address}: {problem.message}")
+                else:
+                    log.warning(problem.message, address=change.address)
+        if Op.ATTACH in ops and dc.cluster_id and not (change.observed and change.observed.created):
+            if observed.cluster(dc.cluster_id) is None:
+                problems.append(f"{change.address}: AKS cluster {dc.cluster_id} does not exist (or is not visible to you)")
+    if problems:
+        fail("preflight failed, nothing was changed:\n  " + "\n  ".join(problems))
 
 
 def _execute(plan: Plan, observed: ObservedState, cloud: Cloud, options: ApplyOptions, ui: Ui) -> "ApplyResult":
