@@ -83,11 +83,11 @@ AKS013 = _rule("AKS013", E, "TLS with an internal load balancer", "TLS terminati
 AKS014 = _rule("AKS014", E, "load balancer subnet without an internal load balancer", "set loadBalancer.type: InternalLoadBalancer or remove loadBalancer.subnet")
 AKS015 = _rule("AKS015", E, "network settings incomplete", "give all four of subnetId, serviceCidr, dnsServiceIP, dockerBridgeCidr, or none")
 AKS016 = _rule("AKS016", E, "invalid network addresses", "use a subnet id and CIDRs such that dnsServiceIP is inside serviceCidr and the Docker bridge does not overlap it")
-TLS001 = _rule(
-    "TLS001", E, "TLS certificate or key is not usable",
+AKS018 = _rule(
+    "AKS018", E, "TLS certificate or key is not usable",
     "give a PEM certificate that covers tls.cname and has not expired, and the PEM private key that matches it",
 )
-TLS002 = _rule("TLS002", W, "TLS certificate expires soon", "renew the certificate and rotate it before it expires")
+AKS019 = _rule("AKS019", W, "TLS certificate expires soon", "renew the certificate and rotate it before it expires")
 AKS017 = _rule("AKS017", W, "TLS settings given while TLS is disabled", "set tls.enabled: true or remove the other tls fields")
 
 # -- rules that need Azure (checked by the planner) --
@@ -147,8 +147,8 @@ RULES: dict[str, Rule] = {rule.id: rule for rule in (
     AKS015,
     AKS016,
     AKS017,
-    TLS001,
-    TLS002,
+    AKS018,
+    AKS019,
     AKS020,
     AKS021,
     AKS022,

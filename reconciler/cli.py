@@ -113,6 +113,12 @@ def validate(paths: PathsArg = None) -> None:
     raise typer.Exit(EXIT_ERROR if errors else EXIT_OK)
 
 
+class LockMode(str, Enum):
+    auto = "auto"
+    blob = "blob"
+    file = "file"
+
+
 class PlanFormat(str, Enum):
     text = "text"
     json = "json"
@@ -181,6 +187,7 @@ def apply(
     settle_timeout: Annotated[float, typer.Option(min=0, help="Seconds to wait for operations already in flight before planning")] = 900.0,
     target: TargetOpt = None,
     replace: ReplaceOpt = None,
+    lock: Annotated[LockMode, typer.Option("--lock", help="auto: the lock the manifests set, else on Azure a Blob lease in the workspace's storage account (role Storage Blob Data Contributor), else a local file; file: this machine only; blob: a shared lock or an error")] = LockMode.auto,
 ) -> None:
     """Plan, confirm, execute and verify: make the workspaces match the manifests.
 
@@ -193,7 +200,7 @@ def apply(
     desired = _load_desired(paths)
     options = workflow.ApplyOptions(
         frozenset(target or []), frozenset(replace or []), plan_file, auto_approve, parallelism, lock_timeout,
-        operation_timeout, settle_timeout,
+        operation_timeout, settle_timeout, lock.value,
     )
     from reconciler.terminal import TerminalUi
 

@@ -102,8 +102,11 @@ def _seal(parts: dict[str, str], salt: bytes) -> str:
 
 
 def binding(plan: Plan, desired: "Desired", *, salt: bytes | None = None) -> dict[str, str]:
-    salt = salt if salt is not None else os.urandom(16)
-    parts = _parts(render.to_dict(plan), desired, salt)
+    doc = render.to_dict(plan)
+    # Unique per plan (its time and content), so no precomputed table fits two plans; the
+    # same plan printed and written gets the same binding.
+    salt = salt if salt is not None else hashlib.sha256(_digest(doc).encode()).digest()[:16]
+    parts = _parts(doc, desired, salt)
     return {"salt": salt.hex(), **parts, "digest": _seal(parts, salt)}
 
 
@@ -140,8 +143,9 @@ def check_binding(saved: SavedPlan, desired: "Desired", current: Plan | None = N
         if _digest(doc["changes"]) != bound["changes"]:
             differs.append(BINDING_PARTS["changes"])
     if differs:
+        stale = " (the saved plan is stale: the workspaces changed since it was made, or it was already applied)" if current is not None else ""
         raise PlanFileError(
-            f"refusing {saved.path}: it differs from what it was made from: " + "; ".join(differs)
+            f"refusing {saved.path}{stale}: it differs from what it was made from: " + "; ".join(differs)
             + ". Nothing was changed; run `reconciler plan --out` again and review the new plan"
         )
 

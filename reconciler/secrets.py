@@ -108,7 +108,7 @@ def pem_findings(clusters: "Iterable[tuple[Document, InferenceCluster]]", now: "
     Environment references are not read by `validate`, and unreadable files are not an
     error offline (a pull-request pipeline has no secrets); `plan` reports those it needs.
     """
-    from reconciler.catalogue import TLS001, TLS002
+    from reconciler.catalogue import AKS018, AKS019
     from reconciler.tlscheck import check
 
     findings = []
@@ -121,6 +121,6 @@ def pem_findings(clusters: "Iterable[tuple[Document, InferenceCluster]]", now: "
         cert, key, _ = read_tls(cert_ref, key_ref, doc.path.parent)
         address = f"{ic.spec.workspace}/{ic.metadata.name}"
         for problem in check(cert, key, tls.cname, now):
-            rule = TLS001 if problem.error else TLS002
+            rule = AKS018 if problem.error else AKS019
             findings.append(rule.at(doc, ("spec", "tls"), problem.message, address=address))
     return findings

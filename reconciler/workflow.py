@@ -29,6 +29,7 @@ from reconciler.state import ObservedState, WorkspaceRef
 
 if TYPE_CHECKING:
     from reconciler.cloud.observe import ObserveStats
+    from reconciler.lock import Backend
     from reconciler.executor import ApplyResult
     from reconciler.manifest import LockSpec
     from reconciler.progress import Progress
@@ -61,6 +62,7 @@ class ApplyOptions:
     lock_timeout: float = 0.0
     operation_timeout: float | None = None
     settle_timeout: float = 900.0
+    lock: str = "auto"  # auto | blob | file
 
 
 class Ui(Protocol):
@@ -85,6 +87,9 @@ class Cloud:
     aks: AksApi
     read: Callable[[list[WorkspaceRef], list[str], list[str]], ObservedState]
     time_scale: float = 1.0
+    # The default shared lock: the workspace's storage account (None: --cloud local, file lock).
+    default_lock: "Callable[[WorkspaceRef], Backend | None] | None" = None
+    loopback: bool = False  # an emulator: a workspace without a storage account falls back to the file lock
 
     def observe(self, desired: Desired) -> ObservedState:
         """The workspaces, attach targets and regions the manifests name."""
@@ -121,11 +126,13 @@ def connect(endpoint: str | None = None, *, local: bool = False, stats: "Observe
     from reconciler.cloud.arm import ComputesClient
     from reconciler.cloud.auth import connect as connect_arm
     from reconciler.cloud.observe import observe
+    from reconciler.cloud.storage import WorkspaceStorage
 
     with _endpoint(endpoint, local) as (url, scale), cloud_errors():
         conn = connect_arm(url)
         yield Cloud(ComputesClient(conn), AksClient(conn),
-                    lambda refs, attach_ids, regions: observe(conn, refs, attach_ids, regions, stats=stats), scale)
+                    lambda refs, attach_ids, regions: observe(conn, refs, attach_ids, regions, stats=stats), scale,
+                    None if local else WorkspaceStorage(conn).backend, conn.is_local)
 
 
 @contextlib.contextmanager
@@ -214,7 +221,7 @@ def apply(desired: Desired, connection: Callable[[], ContextManager[Cloud]], opt
     saved = _read_saved(options.plan_file, desired)
     if saved is not None:
         _check_binding(saved, desired)
-    with connection() as cloud, (locks or workspace_locks)(desired, options.lock_timeout):
+    with connection() as cloud, (locks or _default_locks(cloud, options.lock, ui))(desired, options.lock_timeout):
         plan_options = saved.options if saved is not None else PlanOptions(options.targets, options.replace)
         observed = settle(desired, cloud, options.settle_timeout)
         result = planner.plan(desired, observed, plan_options, created_at=now())
@@ -262,18 +269,55 @@ def _refuse_stale(saved: planfile.SavedPlan, current: Plan) -> None:
         fail(str(exc))
 
 
+def _default_locks(cloud: Cloud, mode: str, ui: Ui) -> LockFactory:
+    return lambda desired, timeout: workspace_locks(desired, timeout, mode=mode, cloud=cloud, warn=ui.err)
+
+
 @contextlib.contextmanager
-def workspace_locks(desired: Desired, timeout: float) -> Iterator[None]:
-    """One lock per workspace for the whole apply, taken in a fixed order (no deadlock)."""
+def workspace_locks(desired: Desired, timeout: float, *, mode: str = "file", cloud: Cloud | None = None,
+                    warn: Callable[[str], None] | None = None) -> Iterator[None]:
+    """One lock per workspace for the whole apply, taken in a fixed order (no deadlock).
+
+    `mode` auto: a lock set in the manifest or environment, else on Azure the Blob lease in
+    the workspace's storage account, else (--cloud local) the file lock. blob: a shared lock
+    or an error. file: this machine only (the explicit opt-out).
+    """
     from reconciler import lock
 
     with contextlib.ExitStack() as stack:
         for ws in sorted(desired.workspaces.values(), key=lambda w: w.ref.key):
             try:
-                stack.enter_context(lock.workspace_lock(ws.ref, ws.lock, command="apply", timeout=timeout))
+                backend = _lock_backend(ws.ref, ws.lock, mode, cloud, warn)
+                stack.enter_context(lock.workspace_lock(ws.ref, ws.lock, command="apply", timeout=timeout, backend=backend))
             except lock.LockError as exc:
                 fail(str(exc))
         yield
+
+
+def _lock_backend(ref: WorkspaceRef, spec: "LockSpec | None", mode: str, cloud: Cloud | None,
+                  warn: Callable[[str], None] | None) -> "Backend | None":
+    """None: the lock the manifest or environment configures."""
+    from reconciler import lock
+
+    if mode == "file":
+        return lock.file_backend(ref)
+    if lock.configured(spec):
+        return None
+    if cloud is None or cloud.default_lock is None:
+        if mode == "blob":
+            fail("--lock blob needs a storage account: set spec.lock in the Workspace manifest or RECONCILER_LOCK_*, "
+                 "or use Azure (the workspace's own storage account); --cloud local has none")
+        return lock.file_backend(ref)
+    backend = cloud.default_lock(ref)
+    if backend is not None:
+        return backend
+    if cloud.loopback and mode != "blob":
+        if warn is not None:
+            warn(f"warning: workspace {ref.workspace_name!r} has no storage account in this emulator; "
+                 "using the file lock (this machine only)")
+        return lock.file_backend(ref)
+    fail(f"workspace lock: workspace {ref.workspace_name!r} has no storage account for the shared lock; "
+         "opt out with `--lock file` if only this machine ever applies to it")
 
 
 def settle(desired: Desired, cloud: Cloud, timeout: float) -> ObservedState:
