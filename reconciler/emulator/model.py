@@ -10,19 +10,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 
-class ArmError(Exception):
-    """An ARM error response: ``{"error": {"code", "message"}}`` with an HTTP status."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(f"{status} {code}: {message}")
-        self.status = status
-        self.code = code
-        self.message = message
-
-    def body(self) -> dict:
-        return {"error": {"code": self.code, "message": self.message}}
-
-
 def cluster_id(sub: str, rg: str, name: str) -> str:
     return f"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.ContainerService/managedClusters/{name}"
 
