@@ -7,6 +7,7 @@ from ...model import Compute, Operation
 from ...operations import OperationUrls, lro_headers, result_response, status_response
 from ...paging import page
 from ...routing import Request, Response, Router
+from . import kubernetes
 from .backend import MlBackend
 from .shapes import compute_body, keys_body, workspace_body
 
@@ -19,6 +20,8 @@ P = dict[str, str]
 
 
 def _body(b: MlBackend, c: Compute) -> dict:
+    if c.compute_type == "Kubernetes":
+        return kubernetes.compute_body(c, None)
     return compute_body(c, b.aks.by_id(c.resource_id))
 
 

@@ -50,6 +50,7 @@ def workspace_body(ws: Workspace) -> dict:
             "friendlyName": ws.name, "provisioningState": "Succeeded",
             "workspaceId": str(uuid.uuid5(uuid.NAMESPACE_URL, ws.id.lower())),
             "discoveryUrl": f"https://{ws.location}.api.azureml.ms/discovery", "hbiWorkspace": False,
+            **({"storageAccount": ws.storage_account} if ws.storage_account else {}),
         },
     }
 
