@@ -116,6 +116,7 @@ class World:
     resource_groups: dict[str, str] = field(default_factory=dict)  # "sub/rg" lower → rg name
     clusters: dict[str, Cluster] = field(default_factory=dict)  # lower id → cluster
     workspaces: dict[str, Workspace] = field(default_factory=dict)  # lower id → workspace
+    extra_regions: list[str] = field(default_factory=list)  # placeholder regions a seed declares (spec examples)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -138,4 +139,5 @@ class World:
             resource_groups=d.get("resource_groups", {}),
             clusters=clusters,
             workspaces=workspaces,
+            extra_regions=list(d.get("extra_regions", [])),
         )

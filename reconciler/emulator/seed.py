@@ -9,6 +9,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
+from . import regions
 from .domain import normalize_region
 from .model import AgentPool, Cluster, Compute, Workspace, World
 
@@ -60,11 +61,19 @@ def _parse_time_us(value: Any, default: int) -> int:
         return default
 
 
+def _region(raw: Any, w: World) -> str:
+    """A seeded location: a real Azure region, or a placeholder the seed lists under extraRegions."""
+    name = normalize_region(str(raw))
+    if not regions.known(name, w.extra_regions):
+        raise ValueError(f"seed: '{raw}' is not an Azure region (list placeholder regions under extraRegions)")
+    return name
+
+
 def build_world(raw: dict, now_us: int) -> World:
     """Turn a seed mapping into the emulator's state."""
-    w = World()
+    w = World(extra_regions=[normalize_region(str(r)) for r in (raw.get("extraRegions") or [])])
     for region, entries in (raw.get("kubernetesVersions") or {}).items():
-        w.kubernetes_versions[normalize_region(str(region))] = [
+        w.kubernetes_versions[_region(region, w)] = [
             {"version": str(e["version"]), "default": bool(e.get("default", False)),
              "preview": bool(e.get("preview", False))}
             for e in (entries or [])
@@ -80,7 +89,7 @@ def build_world(raw: dict, now_us: int) -> World:
                 c = c or {}
                 cl = Cluster(
                     subscription=sub, resource_group=rg, name=str(name),
-                    location=normalize_region(str(c.get("location", "westeurope"))),
+                    location=_region(c.get("location", "westeurope"), w),
                     kubernetes_version=str(c.get("kubernetesVersion", "")),
                     agent_pools=[
                         AgentPool(name=str(p.get("name", "nodepool1")), vm_size=str(p.get("vmSize", "Standard_D3_v2")),
@@ -100,7 +109,7 @@ def build_world(raw: dict, now_us: int) -> World:
             for name, ws_body in (rg_body.get("workspaces") or {}).items():
                 ws_body = ws_body or {}
                 ws = Workspace(subscription=sub, resource_group=rg, name=str(name),
-                               location=normalize_region(str(ws_body.get("location", "westeurope"))),
+                               location=_region(ws_body.get("location", "westeurope"), w),
                                tags={str(k): str(v) for k, v in (ws_body.get("tags") or {}).items()})
                 for cname, cbody in (ws_body.get("computes") or {}).items():
                     cbody = cbody or {}
@@ -111,7 +120,7 @@ def build_world(raw: dict, now_us: int) -> World:
                     created = _parse_time_us(props.get("createdOn"), now_us)
                     comp = Compute(
                         workspace_id=ws.id, name=str(cname),
-                        location=normalize_region(str(cbody.get("location") or ws.location)),
+                        location=_region(cbody.get("location") or ws.location, w),
                         attached=attached, resource_id=str(rid) if rid else None,
                         settings=strip_secrets(props.get("properties")),
                         provisioning_state=str(props.get("provisioningState", "Succeeded")),
@@ -133,6 +142,8 @@ def build_world(raw: dict, now_us: int) -> World:
 def dump_world(w: World) -> dict:
     """The state in the seed format (loadable again as a seed)."""
     out: dict = {"kubernetesVersions": {}, "subscriptions": {}}
+    if w.extra_regions:
+        out["extraRegions"] = list(w.extra_regions)
     for region, entries in w.kubernetes_versions.items():
         out["kubernetesVersions"][region] = [
             {"version": e["version"], **({"default": True} if e.get("default") else {}),

@@ -5,18 +5,20 @@ from __future__ import annotations
 
 import json
 import socket
+import ssl
 import struct
 import threading
-import uuid
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Mapping
 
+from .armheaders import arm_headers
 from .backend import Backend
 from .dispatch import RESET, Dispatcher
 from .faults import Faults, parse_faults
 from .routing import Response
+from .tls import LocalTls, make_tls
 
 
 class Emulator:
@@ -25,16 +27,26 @@ class Emulator:
     def __init__(self, seed: dict | str | Path | None = None, *, state_file: str | Path | None = None,
                  time_scale: float = 1.0, latency_ms: int = 0,
                  faults: Mapping[str, float] | str | None = None, fault_seed: int | None = None,
-                 host: str = "127.0.0.1", port: int = 0) -> None:
+                 host: str = "127.0.0.1", port: int = 0, tls: bool = False) -> None:
         initial_faults = parse_faults(faults)
         self.faults = Faults(initial_faults, seed=fault_seed)
         self.backend = Backend(seed, state_file=state_file, time_scale=time_scale, faults=self.faults)
         self.dispatch = Dispatcher(self.backend, self.faults, initial_faults, int(latency_ms))
         self.host = host
         self.port = port
+        self.tls: LocalTls | None = make_tls() if tls else None
         self.url: str | None = None
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+
+    @property
+    def ca_bundle(self) -> Path | None:
+        """The PEM file clients trust when serving over HTTPS (``tls=True``), else None."""
+        return self.tls.ca_bundle if self.tls else None
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.tls else "http"
 
     @property
     def latency_ms(self) -> int:
@@ -52,7 +64,7 @@ class Emulator:
         server.app = self
         self._server = server
         self.port = server.server_address[1]
-        self.url = f"http://{self.host}:{self.port}"
+        self.url = f"{self.scheme}://{self.host}:{self.port}"
         self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                                         name=f"arm-emulator-{self.port}", daemon=True)
         self._thread.start()
@@ -69,6 +81,8 @@ class Emulator:
             self._thread.join(timeout=5)
         with self.backend.lock:
             self.backend.flush()
+        if self.tls is not None:
+            self.tls.close()
 
     def __enter__(self) -> "Emulator":
         self.start()
@@ -88,6 +102,15 @@ class _Server(ThreadingHTTPServer):
         super().__init__(*a, **kw)
         self._conns: set[socket.socket] = set()
         self._conns_lock = threading.Lock()
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        conn, addr = super().get_request()
+        if self.app.tls is not None:  # handshake later, in the connection's own thread
+            conn = self.app.tls.context.wrap_socket(conn, server_side=True, do_handshake_on_connect=False)
+        return conn, addr
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Quiet: a client that hangs up or fails the TLS handshake is not the emulator's error."""
 
     def track(self, conn: socket.socket, add: bool) -> None:
         with self._conns_lock:
@@ -111,6 +134,10 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
 
     def setup(self) -> None:
+        if isinstance(self.request, ssl.SSLSocket):
+            self.request.settimeout(10)
+            self.request.do_handshake()
+            self.request.settimeout(None)
         super().setup()
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.server.track(self.connection, True)
@@ -128,7 +155,7 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length > 0 else b""
         host = self.headers.get("Host", "")
-        base_url = f"http://{host}" if host else (self.server.app.url or "")
+        base_url = f"{self.server.app.scheme}://{host}" if host else (self.server.app.url or "")
         try:
             resp = self.server.app.dispatch(self.command, self.path, self.headers, raw, base_url)
         except Exception as e:  # the emulator must answer like ARM, never hang up on a bug
@@ -147,12 +174,13 @@ class _Handler(BaseHTTPRequestHandler):
             reason = HTTPStatus(resp.status).phrase
         except ValueError:
             reason = ""
+        headers = arm_headers(self.command, self.headers, self.server.app.tls is not None)
+        headers.update(resp.headers)
         lines = [f"HTTP/1.1 {resp.status} {reason}", "Server: " + self.server_version,
-                 f"x-ms-request-id: {uuid.uuid4()}", f"Content-Length: {len(payload)}"]
+                 f"Content-Length: {len(payload)}"]
         if payload:
             lines.append("Content-Type: application/json; charset=utf-8")
-        for k, v in resp.headers.items():
-            lines.append(f"{k}: {v}")
+        lines += [f"{k}: {v}" for k, v in headers.items()]
         if self.close_connection:
             lines.append("Connection: close")
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")

@@ -49,6 +49,7 @@ def fidelity_seed() -> dict:
     rid = (f"/subscriptions/{ML_SUB}/resourcegroups/testrg123/providers/Microsoft.ContainerService/"
            "managedClusters/{}-56826-c9b00420020b2")
     return {
+        "extraRegions": ["location1"],  # the examples' placeholder region
         "kubernetesVersions": {
             "eastus": [{"version": "1.24.6", "default": True}],
             "location1": [{"version": "1.23.12"}, {"version": "1.23.15"}, {"version": "1.24.6", "default": True},

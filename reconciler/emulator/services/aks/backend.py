@@ -48,6 +48,13 @@ class AksBackend:
                                    f"{name}' under resource group '{rg}' was not found.")
         return pool
 
+    def location_of(self, params: dict[str, str]) -> str | None:
+        """The region of the cluster a request names, for ARM's error messages."""
+        try:
+            return self.cluster(params["sub"], params["rg"], params["name"]).location
+        except (KeyError, ArmError):
+            return None
+
     def versions(self, region: str) -> list[dict]:
         return self.store.world.kubernetes_versions.get(normalize_region(region), [])
 

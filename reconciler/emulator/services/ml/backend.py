@@ -11,9 +11,9 @@ import copy
 import hashlib
 from typing import Any
 
-from ... import domain
+from ... import domain, regions
 from ...domain import normalize_region
-from ...errors import BadRequest, Conflict, ResourceNotFound, detail
+from ...errors import ArmError, BadRequest, Conflict, LocationNotAvailableForResourceType, ResourceNotFound, detail
 from ...lro import OperationEngine
 from ...model import AgentPool, Cluster, Compute, Operation, Workspace, cluster_id, workspace_id
 from ...seed import strip_secrets
@@ -42,6 +42,13 @@ class MlBackend:
             raise ResourceNotFound(f"The Resource 'Microsoft.MachineLearningServices/workspaces/{name}' under "
                                    f"resource group '{rg}' was not found.")
         return ws
+
+    def location_of(self, params: dict[str, str]) -> str | None:
+        """The region of the workspace a request names, for ARM's error messages."""
+        try:
+            return self.workspace(params["sub"], params["rg"], params["ws"]).location
+        except (KeyError, ArmError):
+            return None
 
     def compute(self, ws: Workspace, name: str) -> Compute:
         comp = ws.computes.get(name.lower())
@@ -87,7 +94,8 @@ class MlBackend:
         existing = ws.computes.get(name.lower())
         if existing is not None:
             self._refuse_if_busy(existing)
-        location = normalize_region(str(body.get("location") or (existing.location if existing else ws.location)))
+        location = _location(body.get("location") or (existing.location if existing else ws.location),
+                             self.store.world.extra_regions)
         settings = strip_secrets(settings_in)
         purpose = domain.purpose_of(settings)
         rid = props.get("resourceId")
@@ -164,7 +172,7 @@ class MlBackend:
         if cl is None:
             raise BadRequest(f"The AKS cluster '{rid}' was not found.")
         fail_with = rules.attach_error(cl, purpose, self.aks.versions(cl.location))
-        comp = self._new_compute(ws, name, location, settings, props, tags, cl.id)
+        comp = self._new_compute(ws, name, location, settings, props, tags, rid)  # the id as sent, casing kept
         earlier = [c for c in ws.computes.values() if _bound_to(c, cl)]
         ws.computes[name.lower()] = comp
         if earlier:
@@ -277,6 +285,17 @@ class MlBackend:
             del self.store.world.clusters[cluster.id.lower()]
         elif op.kind == "delete" and cluster is not None:
             cluster.provisioning_state = "Failed"
+
+
+def _location(raw: Any, extra_regions: list[str]) -> str:
+    """A compute's region, normalised; an unknown one is refused at once, as ARM does."""
+    location = normalize_region(str(raw))
+    if not regions.known(location, extra_regions):
+        raise LocationNotAvailableForResourceType(
+            f"The provided location '{raw}' is not available for resource type "
+            f"'Microsoft.MachineLearningServices/workspaces/computes'. List of available regions for the resource "
+            f"type is '{regions.listing()}'.")
+    return location
 
 
 def _bound_to(comp: Compute, cl: Cluster) -> bool:
