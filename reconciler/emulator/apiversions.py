@@ -8,7 +8,7 @@ else gets the 400 that ARM sends, naming the versions it would accept.
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from typing import Callable, Iterable
 
 from . import regions
 from .errors import InvalidApiVersionParameter, NoRegisteredProviderFound
@@ -53,8 +53,10 @@ RESOURCES = frozenset({
 
 
 def check(version: str, supported: frozenset[str], namespace: str, resource_type: str,
-          location: str | None, arm_builtin: bool, extra_regions: Iterable[str] = ()) -> None:
-    """Raise ARM's error when ``version`` is malformed or not served for this type, or the location is unknown."""
+          location: str | None, arm_builtin: bool, extra_regions: Iterable[str] = (),
+          location_hint: Callable[[], str | None] = lambda: None) -> None:
+    """Raise ARM's error when ``version`` is malformed or not served for this type, or ``location``
+    (of a location-based route) is unknown. ``location_hint`` names the region in the message otherwise."""
     if not _FORMAT.match(version):
         raise InvalidApiVersionParameter(f"The api-version '{version}' is invalid. The supported versions are "
                                          f"'{','.join(sorted(supported, reverse=True))}'.")
@@ -65,6 +67,7 @@ def check(version: str, supported: frozenset[str], namespace: str, resource_type
         raise InvalidApiVersionParameter(f"The api-version '{version}' is invalid. The supported versions are "
                                          f"'{','.join(sorted(supported, reverse=True))}'.")
     raise NoRegisteredProviderFound(
-        f"No registered resource provider found for location '{location or 'global'}' and API version "
+        f"No registered resource provider found for location '{location or location_hint() or 'global'}' "
+        f"and API version "
         f"'{version}' for type '{resource_type}'. The supported api-versions are "
         f"'{', '.join(sorted(supported))}'. The supported locations are '{regions.listing()}'.")

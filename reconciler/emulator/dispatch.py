@@ -95,11 +95,10 @@ class Dispatcher:
         if "api-version" not in req.query:
             raise MissingApiVersionParameter(
                 "The api-version query parameter (?api-version=) is required for all requests.")
-        location = params.get("loc")
-        if location is None and hasattr(service_backend, "location_of"):
-            location = service_backend.location_of(params)
+        locate = getattr(service_backend, "location_of", None)
         apiversions.check(req.api_version, service.api_versions, service.namespace, route.resource_type,
-                          location, service.arm_builtin, service_backend.store.world.extra_regions)
+                          params.get("loc"), service.arm_builtin, service_backend.store.world.extra_regions,
+                          lambda: locate(params) if locate else None)
 
     def _inject_fault(self) -> None:
         fault = self.faults.request_fault()
