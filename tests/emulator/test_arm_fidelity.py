@@ -142,8 +142,10 @@ def test_401_says_how_to_authenticate(arm: Arm) -> None:
 
 
 def test_arm_response_headers(arm: Arm) -> None:
-    r = arm.get(arm.compute("legacy-scoring"), headers={"x-ms-correlation-request-id": "corr-1",
-                                                         "x-ms-client-request-id": "client-1"})
+    r = arm.get(
+        arm.compute("legacy-scoring"),
+        headers={"x-ms-correlation-request-id": "corr-1", "x-ms-client-request-id": "client-1"},
+    )
     assert r.headers["x-ms-correlation-request-id"] == "corr-1"
     assert r.headers["x-ms-client-request-id"] == "client-1"
     assert r.headers["x-ms-request-id"] and r.headers["x-ms-routing-request-id"]
@@ -199,8 +201,13 @@ def test_tls_emulator_is_trusted_through_its_ca_bundle() -> None:
 
 
 def test_tls_flag_prints_the_ca_bundle_on_the_second_line() -> None:
-    proc = subprocess.Popen([sys.executable, "-m", "reconciler.emulator", "--tls", "--time-scale", "0"], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "reconciler.emulator", "--tls", "--time-scale", "0"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert proc.stdout is not None
         url = proc.stdout.readline().strip().removeprefix("listening on ")
