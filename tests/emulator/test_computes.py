@@ -99,7 +99,7 @@ def test_created_compute_agent_count_follows_scale(arm: Arm) -> None:
     pool = arm.get(rid + "/agentPools/agentpool", api_version="2026-08-01").json()
     r = arm.put(rid + "/agentPools/agentpool", {"properties": {"count": 5, "vmSize": pool["properties"]["vmSize"]}},
                 api_version="2026-08-01")
-    assert r.status_code == 201
+    assert r.status_code == 200  # an update of an existing pool, as Azure answers
     assert arm.wait(r)["status"] == "Succeeded"
     assert arm.get(arm.compute("scaled-compute")).json()["properties"]["properties"]["agentCount"] == 5
 
@@ -235,7 +235,7 @@ def test_tags_round_trip_and_modified_on_increases(arm: Arm) -> None:
     stamps.append(arm.get(arm.compute("tagged")).json()["properties"]["modifiedOn"])
     r = arm.attach("tagged", cluster_id("scoring-aks"), {"clusterPurpose": "FastProd"},
                    tags={"reconciler-managed": "true", "reconciler-spec": "sha256:2"})
-    assert r.status_code == 201 and r.json()["properties"]["provisioningState"] == "Updating"
+    assert r.status_code == 200 and r.json()["properties"]["provisioningState"] == "Updating"  # update: 200
     stamps.append(r.json()["properties"]["modifiedOn"])
     arm.wait(r)
     got = arm.get(arm.compute("tagged")).json()
@@ -319,8 +319,9 @@ def test_missing_bearer_is_401(arm: Arm) -> None:
     assert r.status_code == 401
 
 
-def test_any_api_version_but_not_none(arm: Arm) -> None:
-    assert arm.get(arm.compute("legacy-scoring"), api_version="2019-01-01").status_code == 200
+def test_api_version_is_required_and_must_be_one_azure_serves(arm: Arm) -> None:
+    assert arm.get(arm.compute("legacy-scoring"), api_version="2019-06-01").status_code == 200
+    assert arm.get(arm.compute("legacy-scoring"), api_version="2019-01-01").status_code == 400
     r = arm.s.get(arm.base + arm.compute("legacy-scoring"))
     assert r.status_code == 400 and r.json()["error"]["code"] == "MissingApiVersionParameter"
 

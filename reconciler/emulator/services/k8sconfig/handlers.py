@@ -7,7 +7,7 @@ from urllib.parse import quote
 from ...errors import ResourceNotFound
 from ...kube_model import Extension
 from ...model import Cluster, Operation
-from ...operations import OperationUrls, retry_headers
+from ...operations import retry_headers
 from ...paging import page
 from ...routing import Request, Response, Router
 from .backend import K8sConfigBackend
@@ -17,7 +17,6 @@ router: Router[K8sConfigBackend] = Router()
 MC = ("subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.ContainerService/managedClusters/{name}"
       "/providers/Microsoft.KubernetesConfiguration")
 EXT = MC + "/extensions/{ext}"
-_RETRY = OperationUrls("Microsoft.KubernetesConfiguration", "operations", "operations")
 P = dict[str, str]
 
 
@@ -32,7 +31,7 @@ def _body(b: K8sConfigBackend, ext: Extension) -> dict:
 def _lro(b: K8sConfigBackend, req: Request, ext: Extension, op: Operation) -> dict[str, str]:
     """Azure-AsyncOperation points at the extension's own operations endpoint, as Azure's does."""
     url = f"{req.base_url}/{ext.id.strip('/')}/operations/{op.id}?api-version={quote(req.api_version)}"
-    return {"Azure-AsyncOperation": url, **retry_headers(b.lro, op, _RETRY)}
+    return {"Azure-AsyncOperation": url, **retry_headers(b.lro, op)}
 
 
 @router.route("GET", MC + "/extensions", "Extensions_List")
@@ -73,7 +72,7 @@ def ext_op_status(b: K8sConfigBackend, req: Request, p: P) -> Response:
     ext_id = op.target
     if not ext_id.lower().endswith("/extensions/" + p["ext"].lower()):
         raise ResourceNotFound(f"Operation '{p['op']}' was not found for extension '{p['ext']}'.")
-    headers = retry_headers(b.lro, op, _RETRY) if op.status == "InProgress" else {}
+    headers = retry_headers(b.lro, op) if op.status == "InProgress" else {}
     return Response(200, operation_status_body(op, ext_id), headers)
 
 

@@ -6,13 +6,12 @@ from urllib.parse import quote
 
 from ... import domain
 from ...model import Operation
-from ...operations import OperationUrls, retry_headers
+from ...operations import retry_headers
 from ...routing import Request, Response, Router
 from .backend import KubeBackend
 
 router: Router[KubeBackend] = Router()
 MC = "subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.ContainerService/managedClusters/{name}"
-_RETRY = OperationUrls("Microsoft.ContainerService", "operations", "operationresults")
 P = dict[str, str]
 
 
@@ -34,12 +33,12 @@ def result_body(op: Operation) -> dict:
 @router.route("POST", MC + "/runCommand", "ManagedClusters_RunCommand")
 def run_command(b: KubeBackend, req: Request, p: P) -> Response:
     op = b.run_command(b.aks.cluster(p["sub"], p["rg"], p["name"]), req.body)
-    return Response(202, None, {"Location": _location(req, op), **retry_headers(b.lro, op, _RETRY)})
+    return Response(202, None, {"Location": _location(req, op), **retry_headers(b.lro, op)})
 
 
 @router.route("GET", MC + "/commandResults/{cmd}", "ManagedClusters_GetCommandResult")
 def command_result(b: KubeBackend, req: Request, p: P) -> Response:
     op = b.result(b.aks.cluster(p["sub"], p["rg"], p["name"]), p["cmd"])
     if op.status == "InProgress":
-        return Response(202, None, {"Location": _location(req, op), **retry_headers(b.lro, op, _RETRY)})
+        return Response(202, None, {"Location": _location(req, op), **retry_headers(b.lro, op)})
     return Response(200, result_body(op))
