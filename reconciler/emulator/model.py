@@ -124,9 +124,9 @@ class World:
     extra_regions: list[str] = field(default_factory=list)  # placeholder regions a seed declares (spec examples)
     insides: dict[str, ClusterInside] = field(default_factory=dict)  # lower cluster id → its inside
     storage_accounts: dict[str, StorageAccount] = field(default_factory=dict)  # lower id → account
-    extension_types: dict[str, list[dict]] = field(default_factory=dict)  # lower type → versions
-    extension_violations: list[dict] = field(default_factory=list)  # audit: uninstalls under computes
-    cluster_deletions: list[dict] = field(default_factory=list)  # audit: clusters deleted through ML
+    extension_types: dict[str, list[dict[str, Any]]] = field(default_factory=dict[str, Any])  # lower type → versions
+    extension_violations: list[dict[str, Any]] = field(default_factory=list)  # audit: uninstalls under computes
+    cluster_deletions: list[dict[str, Any]] = field(default_factory=list)  # audit: clusters deleted through ML
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

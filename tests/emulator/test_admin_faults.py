@@ -127,8 +127,13 @@ def test_reset_restores_seed_and_clears_audit(arm: Arm) -> None:
     arm.admin("faults", "POST", {"500": 0.5})
     assert arm.get(arm.compute("legacy-scoring")).status_code in (404, 500)
     assert arm.admin("reset", "POST") == {"status": "reset"}
-    assert arm.admin("audit") == {"requests": {}, "violations": [], "operations": [], "extensionViolations": [],
-                                  "clusterDeletions": []}
+    assert arm.admin("audit") == {
+        "requests": {},
+        "violations": [],
+        "operations": [],
+        "extensionViolations": [],
+        "clusterDeletions": [],
+    }
     assert arm.admin("faults")["500"] == 0.0
     assert arm.get(arm.compute("legacy-scoring")).status_code == 200
 

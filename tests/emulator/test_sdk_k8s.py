@@ -4,8 +4,9 @@ AKS Run Command and storage accounts. The process runs at a small time scale so 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
@@ -29,7 +30,10 @@ KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr
 def emu_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     seed = make_seed()
     seed["subscriptions"][SUB]["resourceGroups"]["ml-prod-rg"]["workspaces"]["ml-prod"]["storageAccount"] = {
-        "name": "mlprodstore", "blobEndpoint": BLOB, "key": KEY}
+        "name": "mlprodstore",
+        "blobEndpoint": BLOB,
+        "key": KEY,
+    }
     path: Path = tmp_path_factory.mktemp("seed") / "seed.json"
     path.write_text(json.dumps(seed))
     proc, url = _start("--seed", str(path), "--time-scale", "0.001")
@@ -55,11 +59,16 @@ def _ext_client(url: str) -> KubernetesConfigurationExtensionsMgmtClient:
 
 def _extension(cluster: str = "scoring-aks", **settings: Any) -> ext_models.Extension:
     p = azureml_body(cluster, **settings)["properties"]
-    return ext_models.Extension(properties=ext_models.ExtensionProperties(
-        extension_type=p["extensionType"], auto_upgrade_minor_version=True, release_train="stable",
-        scope=ext_models.Scope(cluster=ext_models.ScopeCluster(release_namespace="azureml")),
-        configuration_settings=p["configurationSettings"],
-        configuration_protected_settings={"scoringFe.sslCert": "Y2VydA==", "scoringFe.sslKey": "a2V5"}))
+    return ext_models.Extension(
+        properties=ext_models.ExtensionProperties(
+            extension_type=p["extensionType"],
+            auto_upgrade_minor_version=True,
+            release_train="stable",
+            scope=ext_models.Scope(cluster=ext_models.ScopeCluster(release_namespace="azureml")),
+            configuration_settings=p["configurationSettings"],
+            configuration_protected_settings={"scoringFe.sslCert": "Y2VydA==", "scoringFe.sslKey": "a2V5"},
+        )
+    )
 
 
 def _args(cluster: str = "scoring-aks") -> tuple[str, str, str, str]:
@@ -75,8 +84,9 @@ def test_extensions_sdk_create_get_list_update_delete(url: str) -> None:
     assert got.properties.configuration_settings["cluster_name_friendly"] == "scoring-aks"
     assert not got.properties.configuration_protected_settings
     assert [e.name for e in c.extensions.list(*_args())] == ["azureml"]
-    patch = ext_models.PatchExtension(properties=ext_models.PatchExtensionProperties(
-        auto_upgrade_minor_version=False, version="1.1.70"))
+    patch = ext_models.PatchExtension(
+        properties=ext_models.PatchExtensionProperties(auto_upgrade_minor_version=False, version="1.1.70")
+    )
     upgraded = c.extensions.begin_update(*_args(), "azureml", patch).result()
     assert upgraded.properties.version == "1.1.70"
     c.extensions.begin_delete(*_args(), "azureml").result()
@@ -115,7 +125,8 @@ def test_containerservice_sdk_run_command(url: str) -> None:
     assert res.provisioning_state == "Succeeded" and res.exit_code == 0
     assert "namespace/team-a created" in (res.logs or "")
     res = c.managed_clusters.begin_run_command(
-        "aks-rg", "scoring-aks", aks_models.RunCommandRequest(command="kubectl get namespace nope")).result()
+        "aks-rg", "scoring-aks", aks_models.RunCommandRequest(command="kubectl get namespace nope")
+    ).result()
     assert res.exit_code == 1 and "not found" in (res.logs or "")
     again = c.managed_clusters.get_command_result("aks-rg", "scoring-aks", res.id)
     assert again is not None and again.exit_code == 1
@@ -126,8 +137,9 @@ def test_containerservice_sdk_run_command(url: str) -> None:
 
 def test_storage_sdk_get_properties_and_list_keys(url: str) -> None:
     arm = Arm(url)
-    ws = arm.get(f"/subscriptions/{SUB}/resourceGroups/ml-prod-rg/providers/Microsoft.MachineLearningServices/"
-                 "workspaces/ml-prod").json()
+    ws = arm.get(
+        f"/subscriptions/{SUB}/resourceGroups/ml-prod-rg/providers/Microsoft.MachineLearningServices/workspaces/ml-prod"
+    ).json()
     sa_id = ws["properties"]["storageAccount"]
     assert sa_id.endswith("/providers/Microsoft.Storage/storageAccounts/mlprodstore")
     c = StorageManagementClient(NoCredential(), SUB, **_kw(url))  # type: ignore[arg-type]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote
 
 from ...errors import ResourceNotFound
@@ -14,8 +15,10 @@ from .backend import K8sConfigBackend
 from .shapes import extension_body, operation_status_body, versions_body
 
 router: Router[K8sConfigBackend] = Router()
-MC = ("subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.ContainerService/managedClusters/{name}"
-      "/providers/Microsoft.KubernetesConfiguration")
+MC = (
+    "subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.ContainerService/managedClusters/{name}"
+    "/providers/Microsoft.KubernetesConfiguration"
+)
 EXT = MC + "/extensions/{ext}"
 P = dict[str, str]
 
@@ -24,7 +27,7 @@ def _cluster(b: K8sConfigBackend, p: P) -> Cluster:
     return b.aks.cluster(p["sub"], p["rg"], p["name"])
 
 
-def _body(b: K8sConfigBackend, ext: Extension) -> dict:
+def _body(b: K8sConfigBackend, ext: Extension) -> dict[str, Any]:
     return extension_body(ext, b.versions(ext.extension_type))
 
 
@@ -83,10 +86,15 @@ def cluster_versions(b: K8sConfigBackend, req: Request, p: P) -> Response:
     return Response(200, versions_body(b.versions(p["type"]), base, req.query.get("releasetrain")))
 
 
-@router.route("GET", "subscriptions/{sub}/providers/Microsoft.KubernetesConfiguration/locations/{loc}/extensionTypes"
-              "/{type}/versions", "ExtensionTypes_ListVersions")
+@router.route(
+    "GET",
+    "subscriptions/{sub}/providers/Microsoft.KubernetesConfiguration/locations/{loc}/extensionTypes/{type}/versions",
+    "ExtensionTypes_ListVersions",
+)
 def location_versions(b: K8sConfigBackend, req: Request, p: P) -> Response:
     sub = b.store.subscription(p["sub"])
-    base = (f"/subscriptions/{sub}/providers/Microsoft.KubernetesConfiguration/locations/{p['loc']}/extensionTypes/"
-            f"{p['type']}/versions")
+    base = (
+        f"/subscriptions/{sub}/providers/Microsoft.KubernetesConfiguration/locations/{p['loc']}/extensionTypes/"
+        f"{p['type']}/versions"
+    )
     return Response(200, versions_body(b.versions(p["type"]), base, req.query.get("releasetrain")))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote
 
 from ... import domain
@@ -17,14 +18,18 @@ P = dict[str, str]
 
 def _location(req: Request, op: Operation) -> str:
     return f"{req.base_url}/{str(op.payload['cluster']).strip('/')}/commandResults/{op.id}?api-version=" + quote(
-        req.api_version)
+        req.api_version
+    )
 
 
-def result_body(op: Operation) -> dict:
-    props: dict = {"provisioningState": op.status, "startedAt": domain.iso(op.started_at)}
+def result_body(op: Operation) -> dict[str, Any]:
+    props: dict[str, Any] = {"provisioningState": op.status, "startedAt": domain.iso(op.started_at)}
     if op.status == "Succeeded":
-        props.update(exitCode=int(op.payload.get("exitCode", 1)), logs=str(op.payload.get("logs", "")),
-                     finishedAt=domain.iso(op.ended_at or op.ends_at))
+        props.update(
+            exitCode=int(op.payload.get("exitCode", 1)),
+            logs=str(op.payload.get("logs", "")),
+            finishedAt=domain.iso(op.ended_at or op.ends_at),
+        )
     elif op.status == "Failed":
         props.update(exitCode=1, logs="", reason=(op.error or {}).get("message", "The command failed."))
     return {"id": op.id, "properties": props}

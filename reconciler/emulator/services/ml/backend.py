@@ -32,6 +32,7 @@ class MlBackend:
         self.lro = lro
         self.aks = aks
         self.inside = InsideBackend(store)
+        self.k8s = kubernetes.KubernetesComputes(store, lro, aks)
         lro.on_finish(PROVIDER, self._finish)
 
     # ----------------------------------------------------------------- lookup
@@ -100,7 +101,9 @@ class MlBackend:
     def put_compute(self, ws: Workspace, name: str, body: Any) -> tuple[Compute, Operation, bool]:
         """Create, attach or update a compute; returns (compute, operation, is_new)."""
         if kubernetes.is_kubernetes(body):
-            return self._put_kubernetes(ws, name, body)
+            old = ws.computes.get(name.lower())
+            where = body.get("location") or (old.location if old else ws.location)
+            return self.k8s.put(ws, name, body, _location(where, self.store.world.extra_regions))
         rules.check_name(name)
         props, settings_in, tags = rules.check_body(body)
         existing = ws.computes.get(name.lower())
@@ -128,41 +131,9 @@ class MlBackend:
             kind = "create"
             comp, fail_with = self._create(ws, name, location, settings, props, tags, purpose)
         tls = tls_secret_data(comp.id, settings_in, location) if fail_with is None else None
-        op = self.lro.start(kind, PROVIDER, comp.id, ws.subscription, location, fail_with=fail_with,
-                            payload={"tls": tls} if tls else None)
+        payload = {"tls": tls} if tls else None
+        op = self.lro.start(kind, PROVIDER, comp.id, ws.subscription, location, fail_with=fail_with, payload=payload)
         return comp, op, existing is None
-
-    def _put_kubernetes(self, ws: Workspace, name: str, body: dict) -> tuple[Compute, Operation, bool]:
-        """Attach (or re-write) a Kubernetes compute: many per cluster, extension must be Succeeded."""
-        rules.check_name(name)
-        props, settings, tags, identity = kubernetes.check_body(body)
-        existing = ws.computes.get(name.lower())
-        if existing is not None:
-            self._refuse_if_busy(existing)
-            if existing.compute_type != "Kubernetes":
-                raise BadRequest(f"Compute '{name}' is of type {existing.compute_type}; the type cannot change.")
-        rid = props.get("resourceId")
-        kubernetes.cluster_for(rid, ws.subscription)
-        cl = self.aks.by_id(str(rid))
-        if cl is None:
-            raise BadRequest(f"The Kubernetes cluster '{rid}' was not found.")
-        if existing is not None and str(existing.resource_id).lower() != cl.id.lower():
-            raise BadRequest(f"Compute '{name}' is bound to '{existing.resource_id}'; resourceId cannot change. "
-                             "Detach the compute first.")
-        refused = kubernetes.extension_error(cl, self.store.world.insides.get(cl.id.lower()))
-        if refused:
-            raise BadRequest(refused)
-        location = normalize_region(str(body.get("location") or (existing.location if existing else ws.location)))
-        if existing is not None:
-            comp, kind = existing, "update"
-            self._rewrite(comp, location, settings, props, tags)
-        else:
-            comp, kind = self._new_compute(ws, name, location, settings, props, tags, cl.id), "attach"
-            comp.compute_type = "Kubernetes"
-            ws.computes[name.lower()] = comp
-        if identity is not None or existing is None:
-            comp.identity = identity
-        return comp, self.lro.start(kind, PROVIDER, comp.id, ws.subscription, location), existing is None
 
     def _refuse_if_busy(self, comp: Compute) -> None:
         running = self.lro.inflight_op(comp.id)
@@ -388,10 +359,7 @@ class MlBackend:
             del ws.computes[comp.name.lower()]
             if cluster is not None:
                 self.store.world.clusters.pop(cluster.id.lower(), None)
-                self.inside.forget(cluster.id)
-                self.store.world.cluster_deletions.append({
-                    "clusterId": cluster.id, "compute": comp.id, "workspace": ws.id,
-                    "createdByCompute": cluster.created_by == comp.id, "at": domain.iso(self.store.clock())})
+                self.inside.cluster_deleted(cluster, comp.id, ws.id)
 
     def _finish_failed(self, op: Operation, comp: Compute, cluster: Cluster | None, err: dict[str, Any]) -> None:
         self._fail(comp, err)
