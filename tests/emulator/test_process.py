@@ -125,3 +125,21 @@ def test_state_file_written_atomically(tmp_path: Path, monkeypatch) -> None:
         assert len(calls) > n
         assert all(dst == str(state) and src != dst and Path(src).parent == tmp_path for src, dst in calls)
         json.loads(state.read_text())
+
+
+def test_both_command_lines_share_one_option_definition() -> None:
+    def options(*cmd: str) -> list[str]:
+        r = subprocess.run([sys.executable, "-m", *cmd, "--help"], cwd=ROOT, capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0, r.stderr
+        return sorted({w.strip("[],") for w in r.stdout.split() if w.startswith(("--", "[--"))})
+
+    module, cli = options("reconciler.emulator"), options("reconciler", "emulator")
+    assert module == cli and "--tls" in module and "--time-scale" in module
+
+
+def test_cli_usage_errors_exit_64_and_the_module_2() -> None:
+    for cmd, code in ((["reconciler.emulator"], 2), (["reconciler", "emulator"], 64)):
+        r = subprocess.run(
+            [sys.executable, "-m", *cmd, "--no-such-option"], cwd=ROOT, capture_output=True, text=True, timeout=30
+        )
+        assert r.returncode == code and "--no-such-option" in r.stderr and "Traceback" not in r.stderr
