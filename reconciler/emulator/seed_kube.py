@@ -102,7 +102,7 @@ def _load_workspace(w: World, sub: str, rg: str, name: str, body: dict[str, Any]
             name=str(sa["name"]),
             location=ws.location,
             blob_endpoint=str(sa.get("blobEndpoint") or f"https://{sa['name']}.blob.core.windows.net/"),
-            key=str(sa.get("key") or ""),
+            key="" if sa.get("key") in (None, REDACTED) else str(sa["key"]),
         )
         w.storage_accounts[acct.id.lower()] = acct
         ws.storage_account = acct.id

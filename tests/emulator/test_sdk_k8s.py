@@ -151,3 +151,28 @@ def test_storage_sdk_get_properties_and_list_keys(url: str) -> None:
     req = arm.admin("audit")["requests"]
     assert req["StorageAccounts_GetProperties"] == 2 and req["StorageAccounts_ListKeys"] == 1
     assert KEY not in json.dumps(arm.admin("state"))
+
+
+def test_ml_sdk_attaches_and_reads_a_kubernetes_compute(url: str) -> None:
+    from azure.mgmt.machinelearningservices import models as ml
+
+    from .test_sdk import ml_client
+
+    _ext_client(url).extensions.begin_create(*_args(), "azureml", _extension()).result()
+    c = ml_client(url, polling_interval=0.01)
+    body = ml.ComputeResource(
+        location="westeurope",
+        identity=ml.ManagedServiceIdentity(type="SystemAssigned"),
+        properties=ml.Kubernetes(
+            resource_id=f"/subscriptions/{SUB}/resourceGroups/aks-rg/providers/Microsoft.ContainerService/"
+            "managedClusters/scoring-aks",
+            properties=ml.KubernetesProperties(namespace="team-a", default_instance_type="defaultinstancetype"),
+        ),
+    )
+    res = c.compute.begin_create_or_update("ml-prod-rg", "ml-prod", "k8s-team-a", body).result()
+    assert isinstance(res.properties, ml.Kubernetes)
+    assert res.properties.provisioning_state == "Succeeded"
+    got = c.compute.get("ml-prod-rg", "ml-prod", "k8s-team-a")
+    assert isinstance(got.properties, ml.Kubernetes) and got.properties.properties.namespace == "team-a"
+    c.compute.begin_delete("ml-prod-rg", "ml-prod", "k8s-team-a", underlying_resource_action="Detach").result()
+    assert [o["kind"] for o in Arm(url).admin("audit")["operations"]] == ["install", "attach", "detach"]

@@ -18,6 +18,7 @@ from ...model import Cluster, Compute, Operation, Workspace
 from ...store import Store
 from ..aks.backend import AksBackend
 from . import rules
+from .shapes import system_data
 
 PROVIDER = "ml"  # the ML service's operations (finished by its backend)
 
@@ -133,6 +134,9 @@ def compute_body(c: Compute, extension_principal: str | None) -> dict[str, Any]:
         "type": "Microsoft.MachineLearningServices/workspaces/computes",
         "location": c.location,
         "tags": dict(c.tags),
+        "identity": None,
+        "sku": None,
+        "systemData": system_data(c.created_on_us, c.modified_on_us),
         "properties": props,
     }
     if c.identity:
