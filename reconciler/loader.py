@@ -92,6 +92,7 @@ def discover(paths: list[Path]) -> tuple[list[Path], list[Finding]]:
                 p for p in path.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file() and p.name not in SEED_FILE_NAMES
             )
             files.extend(found)
+            findings.extend(unreadable_under(path))
         elif path.is_file():
             files.append(path)
         else:
@@ -102,6 +103,43 @@ def discover(paths: list[Path]) -> tuple[list[Path], list[Finding]]:
         where = ", ".join(str(p) for p in paths)
         findings.append(_finding("IO001", f"no manifest files (*.yaml, *.yml) found in {where}", Position(Path(where)), "give a manifest file or a folder of them"))
     return unique, findings
+
+
+def unreadable_under(root: Path) -> list[Finding]:
+    """IO002 for every path under a manifests folder that cannot be read: a manifest skipped in
+    silence would look undeclared, and `prune: true` would detach what it declares."""
+    import os
+    import stat
+
+    findings: list[Finding] = []
+
+    def report(path: Path, why: str) -> None:
+        findings.append(_finding("IO002", f"cannot read {path}: {why}", Position(path), RULES["IO002"].hint))
+
+    def on_error(exc: OSError) -> None:
+        report(Path(exc.filename or root), f"cannot list this folder ({exc.strerror or type(exc).__name__})")
+
+    for folder, dirs, names in os.walk(root, onerror=on_error):
+        dirs.sort()
+        for name in sorted(dirs + names):
+            entry = Path(folder) / name
+            try:
+                mode = os.lstat(entry).st_mode
+                if stat.S_ISLNK(mode):
+                    mode = os.stat(entry).st_mode
+            except OSError as exc:
+                import errno
+
+                report(entry, "a symbolic link loop" if exc.errno == errno.ELOOP else
+                       "a dangling symbolic link" if exc.errno == errno.ENOENT else exc.strerror or "unreadable")
+                continue
+            if stat.S_ISDIR(mode):
+                if not os.access(entry, os.R_OK | os.X_OK):
+                    report(entry, "permission denied (folder)")
+            elif not stat.S_ISREG(mode):
+                kind = "a FIFO" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a regular file"
+                report(entry, kind)
+    return findings
 
 
 def load(paths: Iterable[Path] | None = None) -> LoadResult:

@@ -84,6 +84,8 @@ class WorkspaceStorage:
         try:
             props = self._mgmt(parts.subscription).storage_accounts.get_properties(parts.resource_group, parts.name)
         except HttpResponseError as exc:
+            if exc.status_code == 404:  # an emulator seeded without a storage account
+                return None
             raise LockError(role_message(ref, account_id, f"reading the account failed (HTTP {exc.status_code})")) from None
         endpoint = getattr(getattr(props, "primary_endpoints", None), "blob", None)
         if not endpoint:
