@@ -97,12 +97,15 @@ class WorkspaceStorage:
 
         parts = parse_resource_id(account.account_id)
         try:
-            keys = self._mgmt(parts.subscription).storage_accounts.list_keys(parts.resource_group, parts.name).keys or []
+            result = self._mgmt(parts.subscription).storage_accounts.list_keys(parts.resource_group, parts.name)
         except HttpResponseError as exc:
             raise PermissionError(f"listKeys refused (HTTP {exc.status_code})") from None
-        if not keys or not keys[0].value:
+        keys = result["keys"] if hasattr(result, "__getitem__") else getattr(result, "keys", None)  # a hybrid model: .keys is dict's
+        first = keys[0] if isinstance(keys, list) and keys else None
+        value = first.get("value") if isinstance(first, dict) else getattr(first, "value", None)
+        if not value:
             raise PermissionError("listKeys returned no key")
-        return str(keys[0].value)
+        return str(value)
 
     def _mgmt(self, subscription: str) -> Any:
         from azure.mgmt.storage import StorageManagementClient
