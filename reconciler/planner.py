@@ -218,7 +218,7 @@ class _WorkspacePlanner:
                 if other.foreign_to(self.dws.owner):
                     self._error(
                         AKS036,
-                        f"cluster {other.cluster_id.rsplit('/', 1)[-1]!r} is held by compute {other.name!r} of owner "
+                        f"cluster {(other.cluster_id or '').rsplit('/', 1)[-1]!r} is held by compute {other.name!r} of owner "
                         f"{other.owner!r}; {change.compute_name!r} cannot be attached to it",
                         change.desired,
                     )
