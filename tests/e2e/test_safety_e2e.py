@@ -14,7 +14,7 @@ import pytest
 from tests.builders import tls_pair
 from tests.builders import workspace as workspace_doc
 from tests.e2e.conftest import attach_doc, attached_compute, seed
-from tests.lock.conftest import DEV_ACCOUNT, DEV_KEY, azurite  # noqa: F401  (the session fixture)
+from tests.lock.conftest import AZURITE_BIN, DEV_ACCOUNT, DEV_KEY, _install_azurite, azurite  # noqa: F401  (the session fixture)
 
 WRITES = ("Compute_CreateOrUpdate", "Compute_Delete")
 
@@ -44,10 +44,52 @@ def start(cloud, where: Path, *args: str) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
 
 
-def with_storage(seed_data: dict, blob_port: int) -> dict:
+def with_storage(seed_data: dict, blob_port: int, scheme: str = "http") -> dict:
     ws = seed_data["subscriptions"]["00000000-0000-0000-0000-000000000001"]["resourceGroups"]["ml-prod-rg"]["workspaces"]["ml-prod"]
-    ws["storageAccount"] = {"name": DEV_ACCOUNT, "blobEndpoint": f"http://127.0.0.1:{blob_port}/{DEV_ACCOUNT}", "key": DEV_KEY}
+    ws["storageAccount"] = {"name": DEV_ACCOUNT, "blobEndpoint": f"{scheme}://127.0.0.1:{blob_port}/{DEV_ACCOUNT}", "key": DEV_KEY}
     return seed_data
+
+
+@pytest.fixture(scope="module")
+def https_azurite(tmp_path_factory):
+    """Azurite over HTTPS (a trustme certificate) with OAuth on: the Entra token path is tried for real."""
+    import re
+    import signal
+    import threading
+
+    import trustme
+
+    _install_azurite()
+    where = tmp_path_factory.mktemp("azurite-https")
+    ca = trustme.CA()
+    leaf = ca.issue_cert("127.0.0.1", "localhost")
+    ca.cert_pem.write_to_path(str(where / "ca.pem"))
+    leaf.private_key_pem.write_to_path(str(where / "key.pem"))
+    leaf.cert_chain_pems[0].write_to_path(str(where / "cert.pem"))
+    proc = subprocess.Popen([str(AZURITE_BIN), "--silent", "--disableTelemetry", "--skipApiVersionCheck", "--blobHost", "127.0.0.1",
+                             "--blobPort", "0", "--location", str(where / "data"), "--cert", str(where / "cert.pem"),
+                             "--key", str(where / "key.pem"), "--oauth", "basic"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True,
+                            start_new_session=True)
+    port: list[int] = []
+    found = threading.Event()
+
+    def drain() -> None:
+        for line in proc.stdout:  # type: ignore[union-attr]
+            m = re.search(r"listens on https://[^:\s]+:(\d+)", line)
+            if m and not port:
+                port.append(int(m.group(1)))
+                found.set()
+        found.set()
+
+    threading.Thread(target=drain, daemon=True).start()
+    found.wait(60)
+    try:
+        assert port, "azurite-blob over https did not start"
+        yield port[0], where / "ca.pem"
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(10)
 
 
 # -- one attachment across machines and teams ------------------------------------------------------
@@ -79,6 +121,33 @@ def test_default_lock_is_a_blob_lease_in_the_workspace_storage_account(make_clou
     container = BlobServiceClient.from_connection_string(azurite.connection_string).get_container_client("reconciler-locks")
     assert [b.name for b in container.list_blobs()]
     assert DEV_KEY not in run.stdout + run.stderr
+
+
+def test_default_lock_over_https_tries_the_entra_token_first_then_the_account_key(make_cloud, https_azurite):
+    port, ca = https_azurite
+    cloud = make_cloud(with_storage(seed(), port, "https"))
+    cloud.write(c=attach_doc("scoring-prod", "scoring-aks"))
+    run = cloud.cli("--log-format", "json", "apply", "--auto-approve", env=cloud.env(REQUESTS_CA_BUNDLE=str(ca)))
+    assert run.code == 0, run.stdout + run.stderr
+    # The emulator's development token is not a JWT Azurite accepts: the data plane refuses it,
+    # and the account key from listKeys takes over.
+    assert "Entra token refused" in run.stderr
+    assert cloud.audit()["requests"].get("StorageAccounts_ListKeys") == 1
+    assert DEV_KEY not in run.stdout + run.stderr
+
+
+def test_no_usable_credential_for_the_lock_exits_1_naming_the_role_and_the_opt_out(make_cloud, https_azurite):
+    port, ca = https_azurite
+    world = with_storage(seed(), port, "https")
+    wrong = "A" * 86 + "=="
+    world["subscriptions"]["00000000-0000-0000-0000-000000000001"]["resourceGroups"]["ml-prod-rg"]["workspaces"]["ml-prod"]["storageAccount"]["key"] = wrong
+    cloud = make_cloud(world)
+    cloud.write(c=attach_doc("scoring-prod", "scoring-aks"))
+    run = cloud.cli("apply", "--auto-approve", env=cloud.env(REQUESTS_CA_BUNDLE=str(ca)))
+    assert run.code == 1, run.stdout + run.stderr
+    assert "Storage Blob Data Contributor" in run.stderr and "--lock file" in run.stderr
+    assert wrong not in run.stdout + run.stderr and "Traceback" not in run.stderr
+    no_writes(cloud)
 
 
 def test_lock_file_opts_out_of_the_shared_lock(make_cloud, azurite):  # noqa: F811
