@@ -213,6 +213,7 @@ def apply(
 def force_unlock(
     workspace: Annotated[str, typer.Argument(help="Workspace alias (metadata.name) from the manifests, or SUBSCRIPTION/RESOURCE_GROUP/WORKSPACE")],
     paths: Annotated[Optional[list[Path]], typer.Option("--manifests", help="Manifests that declare the workspace (default: manifests/)")] = None,
+    lock: Annotated[LockMode, typer.Option("--lock", help="Which lock to break, as for apply (auto: on Azure the Blob lease in the workspace's storage account)")] = LockMode.auto,
 ) -> None:
     """Break a workspace lock left by an apply that can no longer release it.
 
@@ -222,7 +223,7 @@ def force_unlock(
     from reconciler import workflow
 
     with user_errors():
-        message = workflow.force_unlock(workspace, paths)
+        message = workflow.force_unlock(workspace, paths, lock.value, _connection)
     typer.echo(message)
 
 

@@ -405,12 +405,21 @@ def _verify(desired: Desired, cloud: Cloud, options: PlanOptions, applied: Plan,
 
 
 # -- force-unlock -----------------------------------------------------------------------------
-def force_unlock(workspace: str, paths: list[Path] | None) -> str:
-    """Break the lock of a workspace given by alias (from the manifests) or SUBSCRIPTION/RESOURCE_GROUP/WORKSPACE."""
+def force_unlock(workspace: str, paths: list[Path] | None, mode: str = "file",
+                 connection: Callable[[], ContextManager[Cloud]] | None = None) -> str:
+    """Break the lock of a workspace given by alias (from the manifests) or SUBSCRIPTION/RESOURCE_GROUP/WORKSPACE.
+
+    The same lock apply would take: with `mode` auto on Azure, the default Blob lease.
+    """
     from reconciler import lock
 
     ref, spec = _workspace_for_unlock(workspace, paths)
     try:
+        if mode != "file" and not lock.configured(spec) and connection is not None:
+            with connection() as cloud:
+                backend = _lock_backend(ref, spec, mode, cloud, None)
+                if backend is not None:
+                    return backend.force_unlock()
         return lock.force_unlock(ref, spec)
     except lock.LockError as exc:
         fail(str(exc))
