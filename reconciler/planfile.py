@@ -72,7 +72,8 @@ def _digest(value: Any) -> str:
 def _options_of(options: Any) -> dict[str, list[str]]:
     if isinstance(options, PlanOptions):
         return {"targets": sorted(options.targets), "replace": sorted(options.replace)}
-    options = options if isinstance(options, dict) else {}
+    if not isinstance(options, dict) or not all(isinstance(options.get(k) or [], list) for k in ("targets", "replace")):
+        raise TypeError("options")
     return {"targets": sorted(map(str, options.get("targets") or [])), "replace": sorted(map(str, options.get("replace") or []))}
 
 
@@ -128,7 +129,11 @@ def check_binding(saved: SavedPlan, desired: "Desired", current: Plan | None = N
     if _seal({k: bound[k] for k in BINDING_PARTS}, salt) != bound["digest"]:
         differs.append("the binding itself (the plan file was edited)")
     if current is None:
-        now = _parts(saved.data, desired, salt)
+        try:
+            now = _parts(saved.data, desired, salt)
+        except (TypeError, AttributeError, ValueError):
+            raise PlanFileError(f"{saved.path} is malformed (options or changes of an unexpected shape); "
+                                "run `reconciler plan --out` again") from None
         if now["options"] != bound["options"]:
             differs.append(BINDING_PARTS["options"] + " in the file were edited")
         if now["changes"] != bound["changes"]:

@@ -155,3 +155,11 @@ def test_binding_names_each_difference(tmp_path, monkeypatch):
     del doc["binding"]
     with pytest.raises(planfile.PlanFileError, match="no binding"):
         planfile.check_binding(saved, d)
+
+
+def test_malformed_options_or_changes_are_a_clear_error(tmp_path, monkeypatch):
+    doc, d, _ = _doc_and_desired(tmp_path, monkeypatch)
+    for bad in ({"options": "x"}, {"changes": ["x"]}, {"binding": {"salt": "zz"}}):
+        saved = planfile.SavedPlan(tmp_path / "p.json", {**doc, **bad})
+        with pytest.raises(planfile.PlanFileError):
+            planfile.check_binding(saved, d)
