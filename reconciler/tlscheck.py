@@ -46,8 +46,12 @@ def check(certificate: str | None, key: str | None, cname: str | None, now: date
     if cert is None:
         return problems
     if private is not None:
-        pub = cert.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-        mine = private.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+        pub = cert.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        mine = private.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
         if pub != mine:
             problems.append(TlsProblem("tls.key does not match tls.certificate"))
     if now >= cert.not_valid_after_utc:

@@ -15,7 +15,7 @@ from reconciler.plan import Action
 from reconciler.state import OWNER_TAG
 from tests.builders import attach, attached, cluster, desired, observed, planned, tls_pair, workspace
 
-NOW = dt.datetime.now(dt.timezone.utc)
+NOW = dt.datetime.now(dt.UTC)
 
 
 def owned(owner: str, prune: bool = True) -> str:
@@ -36,21 +36,29 @@ def test_foreign_compute_is_never_pruned(tmp_path):
 def test_untagged_managed_compute_belongs_to_default(tmp_path):
     p = planned(tmp_path, (owned("team-b"),), observed([attached("legacy", "scoring-aks")], [cluster("scoring-aks")]))
     assert not p.actionable
-    mine = planned(tmp_path, (owned("default"),), observed([attached("legacy", "scoring-aks")], [cluster("scoring-aks")]))
+    mine = planned(
+        tmp_path, (owned("default"),), observed([attached("legacy", "scoring-aks")], [cluster("scoring-aks")])
+    )
     assert [c.action for c in mine.actionable] == [Action.DETACH]
 
 
 def test_attaching_a_cluster_a_foreign_compute_holds_is_aks036_naming_owner_and_compute(tmp_path):
-    p = planned(tmp_path, (owned("team-b"), attach("scoring-b", "scoring-aks")),
-                observed([foreign("scoring-a", "scoring-aks")], [cluster("scoring-aks")]))
+    p = planned(
+        tmp_path,
+        (owned("team-b"), attach("scoring-b", "scoring-aks")),
+        observed([foreign("scoring-a", "scoring-aks")], [cluster("scoring-aks")]),
+    )
     [error] = p.errors
     assert error.rule == "AKS036" and "'scoring-a'" in error.message and "'team-a'" in error.message
     assert not p.actionable
 
 
 def test_a_foreign_compute_of_the_declared_name_is_never_updated(tmp_path):
-    p = planned(tmp_path, (owned("team-b"), attach("scoring-a", "scoring-aks", purpose="DevTest")),
-                observed([foreign("scoring-a", "scoring-aks")], [cluster("scoring-aks")]))
+    p = planned(
+        tmp_path,
+        (owned("team-b"), attach("scoring-a", "scoring-aks", purpose="DevTest")),
+        observed([foreign("scoring-a", "scoring-aks")], [cluster("scoring-aks")]),
+    )
     assert [e.rule for e in p.errors] == ["AKS036"] and not p.actionable
 
 
@@ -63,7 +71,9 @@ def test_every_write_carries_the_owner_tag(tmp_path):
 
 # -- TLS ---------------------------------------------------------------------------------------------
 def _leaf(*names: str, days: int = 365, before: int = 1):
-    leaf = trustme.CA().issue_cert(*names, not_before=NOW - dt.timedelta(days=before), not_after=NOW + dt.timedelta(days=days))
+    leaf = trustme.CA().issue_cert(
+        *names, not_before=NOW - dt.timedelta(days=before), not_after=NOW + dt.timedelta(days=days)
+    )
     return leaf.cert_chain_pems[0].bytes().decode(), leaf.private_key_pem.bytes().decode()
 
 
@@ -81,7 +91,9 @@ def test_wildcard_covers_one_label_only():
 def test_key_of_another_certificate_is_refused():
     cert, _ = _leaf("api.example.com")
     _, other = _leaf("api.example.com")
-    assert [p.message for p in tlscheck.check(cert, other, "api.example.com", NOW)] == ["tls.key does not match tls.certificate"]
+    assert [p.message for p in tlscheck.check(cert, other, "api.example.com", NOW)] == [
+        "tls.key does not match tls.certificate"
+    ]
 
 
 def test_expired_is_an_error_and_expiring_within_30_days_a_warning():
@@ -92,7 +104,10 @@ def test_expired_is_an_error_and_expiring_within_30_days_a_warning():
     assert not warning.error and "expires" in warning.message
 
 
-@pytest.mark.parametrize("cert,key", [("hunter2", None), (None, "hunter2"), ("-----BEGIN CERTIFICATE-----\nxx\n-----END CERTIFICATE-----", None)])
+@pytest.mark.parametrize(
+    "cert,key",
+    [("hunter2", None), (None, "hunter2"), ("-----BEGIN CERTIFICATE-----\nxx\n-----END CERTIFICATE-----", None)],
+)
 def test_values_that_are_not_pem_are_refused_without_quoting_them(cert, key):
     [problem] = tlscheck.check(cert, key, "api.example.com", NOW)
     assert problem.error and "hunter2" not in problem.message and "xx" not in problem.message
@@ -149,7 +164,9 @@ def test_binding_names_each_difference(tmp_path, monkeypatch):
     with pytest.raises(planfile.PlanFileError, match="options"):
         planfile.check_binding(saved, d)
     doc["options"]["replace"] = []
-    rotated = replace(d, clusters=[replace(d.clusters[0], fingerprints={"certificate": "sha256:other", "key": "sha256:k"})])
+    rotated = replace(
+        d, clusters=[replace(d.clusters[0], fingerprints={"certificate": "sha256:other", "key": "sha256:k"})]
+    )
     with pytest.raises(planfile.PlanFileError, match="TLS secrets"):
         planfile.check_binding(saved, rotated)
     del doc["binding"]
@@ -163,3 +180,14 @@ def test_malformed_options_or_changes_are_a_clear_error(tmp_path, monkeypatch):
         saved = planfile.SavedPlan(tmp_path / "p.json", {**doc, **bad})
         with pytest.raises(planfile.PlanFileError):
             planfile.check_binding(saved, d)
+
+
+def test_a_folder_that_cannot_be_searched_is_io002(tmp_path, monkeypatch):
+    from reconciler import loader
+
+    (tmp_path / "m" / "team").mkdir(parents=True)
+    (tmp_path / "m" / "ws.yaml").write_text(workspace())
+    real = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode, **kw: False if str(p).endswith("team") else real(p, mode, **kw))
+    findings = loader.unreadable_under(tmp_path / "m")
+    assert [f.rule for f in findings] == ["IO002"] and "team" in findings[0].message

@@ -27,7 +27,7 @@ ROLE = "Storage Blob Data Contributor"
 log = get_logger("reconciler.lock")
 
 
-def role_message(ref: "WorkspaceRef", where: str, why: str) -> str:
+def role_message(ref: WorkspaceRef, where: str, why: str) -> str:
     return (
         f"workspace lock: cannot use the storage account of workspace {ref.workspace_name!r} ({where}) for the "
         f"shared lock: {why}. Grant this identity the role '{ROLE}' on that storage account (or the right to list "
@@ -60,7 +60,9 @@ def parse_resource_id(value: str) -> _AccountId:
         rg = parts[low.index("resourcegroups") + 1]
         name = parts[low.index("storageaccounts") + 1]
     except (ValueError, IndexError):
-        raise LockError(f"workspace lock: the workspace's storage account id {value!r} is not a storage account id") from None
+        raise LockError(
+            f"workspace lock: the workspace's storage account id {value!r} is not a storage account id"
+        ) from None
     return _AccountId(sub, rg, name)
 
 
@@ -70,7 +72,7 @@ class WorkspaceStorage:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def account(self, ref: "WorkspaceRef") -> LockAccount | None:
+    def account(self, ref: WorkspaceRef) -> LockAccount | None:
         """The workspace's storage account, or None when the workspace has none."""
         from azure.core.exceptions import HttpResponseError
 
@@ -86,7 +88,9 @@ class WorkspaceStorage:
         except HttpResponseError as exc:
             if exc.status_code == 404:  # an emulator seeded without a storage account
                 return None
-            raise LockError(role_message(ref, account_id, f"reading the account failed (HTTP {exc.status_code})")) from None
+            raise LockError(
+                role_message(ref, account_id, f"reading the account failed (HTTP {exc.status_code})")
+            ) from None
         endpoint = getattr(getattr(props, "primary_endpoints", None), "blob", None)
         if not endpoint:
             raise LockError(role_message(ref, account_id, "the account has no blob endpoint"))
@@ -100,7 +104,9 @@ class WorkspaceStorage:
             result = self._mgmt(parts.subscription).storage_accounts.list_keys(parts.resource_group, parts.name)
         except HttpResponseError as exc:
             raise PermissionError(f"listKeys refused (HTTP {exc.status_code})") from None
-        keys = result["keys"] if hasattr(result, "__getitem__") else getattr(result, "keys", None)  # a hybrid model: .keys is dict's
+        keys = (
+            result["keys"] if hasattr(result, "__getitem__") else getattr(result, "keys", None)
+        )  # a hybrid model: .keys is dict's
         first = keys[0] if isinstance(keys, list) and keys else None
         value = first.get("value") if isinstance(first, dict) else getattr(first, "value", None)
         if not value:
@@ -114,11 +120,16 @@ class WorkspaceStorage:
         if self.conn.auth_policy is not None:
             kwargs["authentication_policy"] = self.conn.auth_policy
         return StorageManagementClient(
-            self.conn.credential, subscription, base_url=self.conn.endpoint, credential_scopes=[self.conn.scope],
-            transport=self.conn.transport(), **self.conn.retry_kwargs(), **kwargs,
+            self.conn.credential,
+            subscription,
+            base_url=self.conn.endpoint,
+            credential_scopes=[self.conn.scope],
+            transport=self.conn.transport(),
+            **self.conn.retry_kwargs(),
+            **kwargs,
         )
 
-    def backend(self, ref: "WorkspaceRef") -> "DefaultBlobBackend | None":
+    def backend(self, ref: WorkspaceRef) -> DefaultBlobBackend | None:
         """The default lock backend for a workspace, or None when it has no storage account."""
         account = self.account(ref)
         return DefaultBlobBackend(ref, account, self) if account is not None else None
@@ -129,14 +140,16 @@ class DefaultBlobBackend:
 
     kind = "blob"
 
-    def __init__(self, ref: "WorkspaceRef", account: LockAccount, storage: WorkspaceStorage) -> None:
+    def __init__(self, ref: WorkspaceRef, account: LockAccount, storage: WorkspaceStorage) -> None:
         self.ref, self.account, self.storage = ref, account, storage
         self.path = "token"
 
     def _lease(self, credential: Any, secret: str | None = None) -> Any:
         from reconciler.cloud.blob_lease import BlobLeaseBackend
 
-        return BlobLeaseBackend(self.ref, self.account.blob_endpoint, LOCK_CONTAINER, None, credential=credential, secret=secret)
+        return BlobLeaseBackend(
+            self.ref, self.account.blob_endpoint, LOCK_CONTAINER, None, credential=credential, secret=secret
+        )
 
     def _usable(self, backend: Any) -> bool:
         """Whether this credential may write the lock blob (401/403 → no)."""
@@ -163,18 +176,24 @@ class DefaultBlobBackend:
             if self._usable(token):
                 self.path = "token"
                 return token
-            log.info("Entra token refused by the lock's storage account; trying the account key", account=self.account.name)
+            log.info(
+                "Entra token refused by the lock's storage account; trying the account key", account=self.account.name
+            )
         elif not is_loopback_host(urlsplit(self.account.blob_endpoint).hostname):
             raise LockError(role_message(self.ref, self.account.blob_endpoint, "its blob endpoint is not https"))
         try:
             key = self.storage.key(self.account)
         except PermissionError as exc:
-            raise LockError(role_message(self.ref, self.account.account_id, f"the Entra token was refused and {exc}")) from None
+            raise LockError(
+                role_message(self.ref, self.account.account_id, f"the Entra token was refused and {exc}")
+            ) from None
         from azure.core.credentials import AzureNamedKeyCredential
 
         keyed = self._lease(AzureNamedKeyCredential(self.account.name, key), secret=key)
         if not self._usable(keyed):
-            raise LockError(role_message(self.ref, self.account.account_id, "both the Entra token and the account key were refused"))
+            raise LockError(
+                role_message(self.ref, self.account.account_id, "both the Entra token and the account key were refused")
+            )
         self.path = "key"
         return keyed
 

@@ -40,13 +40,26 @@ def checkout(cloud, name: str, owner: str, **docs: str) -> Path:
 
 
 def start(cloud, where: Path, *args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "reconciler", *args], cwd=where, env=cloud.env(), text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [sys.executable, "-m", "reconciler", *args],
+        cwd=where,
+        env=cloud.env(),
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def with_storage(seed_data: dict, blob_port: int, scheme: str = "http") -> dict:
-    ws = seed_data["subscriptions"]["00000000-0000-0000-0000-000000000001"]["resourceGroups"]["ml-prod-rg"]["workspaces"]["ml-prod"]
-    ws["storageAccount"] = {"name": DEV_ACCOUNT, "blobEndpoint": f"{scheme}://127.0.0.1:{blob_port}/{DEV_ACCOUNT}", "key": DEV_KEY}
+    ws = seed_data["subscriptions"]["00000000-0000-0000-0000-000000000001"]["resourceGroups"]["ml-prod-rg"][
+        "workspaces"
+    ]["ml-prod"]
+    ws["storageAccount"] = {
+        "name": DEV_ACCOUNT,
+        "blobEndpoint": f"{scheme}://127.0.0.1:{blob_port}/{DEV_ACCOUNT}",
+        "key": DEV_KEY,
+    }
     return seed_data
 
 
@@ -66,11 +79,31 @@ def https_azurite(tmp_path_factory):
     ca.cert_pem.write_to_path(str(where / "ca.pem"))
     leaf.private_key_pem.write_to_path(str(where / "key.pem"))
     leaf.cert_chain_pems[0].write_to_path(str(where / "cert.pem"))
-    proc = subprocess.Popen([str(AZURITE_BIN), "--silent", "--disableTelemetry", "--skipApiVersionCheck", "--blobHost", "127.0.0.1",
-                             "--blobPort", "0", "--location", str(where / "data"), "--cert", str(where / "cert.pem"),
-                             "--key", str(where / "key.pem"), "--oauth", "basic"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [
+            str(AZURITE_BIN),
+            "--silent",
+            "--disableTelemetry",
+            "--skipApiVersionCheck",
+            "--blobHost",
+            "127.0.0.1",
+            "--blobPort",
+            "0",
+            "--location",
+            str(where / "data"),
+            "--cert",
+            str(where / "cert.pem"),
+            "--key",
+            str(where / "key.pem"),
+            "--oauth",
+            "basic",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
+    )
     port: list[int] = []
     found = threading.Event()
 
@@ -118,7 +151,9 @@ def test_default_lock_is_a_blob_lease_in_the_workspace_storage_account(make_clou
     run = cloud.cli("apply", "--auto-approve")
     assert run.code == 0, run.stdout + run.stderr
     assert cloud.audit()["requests"].get("StorageAccounts_ListKeys") == 1  # http Azurite: the account key path
-    container = BlobServiceClient.from_connection_string(azurite.connection_string).get_container_client("reconciler-locks")
+    container = BlobServiceClient.from_connection_string(azurite.connection_string).get_container_client(
+        "reconciler-locks"
+    )
     assert [b.name for b in container.list_blobs()]
     assert DEV_KEY not in run.stdout + run.stderr
 
@@ -140,7 +175,9 @@ def test_no_usable_credential_for_the_lock_exits_1_naming_the_role_and_the_opt_o
     port, ca = https_azurite
     world = with_storage(seed(), port, "https")
     wrong = "A" * 86 + "=="
-    world["subscriptions"]["00000000-0000-0000-0000-000000000001"]["resourceGroups"]["ml-prod-rg"]["workspaces"]["ml-prod"]["storageAccount"]["key"] = wrong
+    world["subscriptions"]["00000000-0000-0000-0000-000000000001"]["resourceGroups"]["ml-prod-rg"]["workspaces"][
+        "ml-prod"
+    ]["storageAccount"]["key"] = wrong
     cloud = make_cloud(world)
     cloud.write(c=attach_doc("scoring-prod", "scoring-aks"))
     run = cloud.cli("apply", "--auto-approve", env=cloud.env(REQUESTS_CA_BUNDLE=str(ca)))
@@ -174,8 +211,14 @@ def test_second_owner_never_detaches_the_first_owners_compute(make_cloud):
     b = checkout(cloud, "team-b", "team-b", c=attach_doc("scoring-b", "scoring-aks"))
     (b / "manifests" / "workspace.yaml").write_text(owned("team-b", prune=True))
     before = len(cloud.audit()["operations"])
-    run = subprocess.run([sys.executable, "-m", "reconciler", "apply", "--auto-approve"], cwd=b, env=cloud.env(),
-                         capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        [sys.executable, "-m", "reconciler", "apply", "--auto-approve"],
+        cwd=b,
+        env=cloud.env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert run.returncode == 1
     assert "AKS036" in run.stdout and "'scoring-a'" in run.stdout and "'team-a'" in run.stdout
     assert len(cloud.audit()["operations"]) == before  # no detach, no attach
@@ -205,10 +248,14 @@ def _unreadable(kind: str, folder: Path) -> None:
         sub.chmod(0)
 
 
-@pytest.mark.parametrize("kind", [
-    "dangling symlink", "fifo",
-    pytest.param("unreadable folder", marks=pytest.mark.skipif(os.geteuid() == 0, reason="root reads any folder")),
-])
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "dangling symlink",
+        "fifo",
+        pytest.param("unreadable folder", marks=pytest.mark.skipif(os.geteuid() == 0, reason="root reads any folder")),
+    ],
+)
 def test_unreadable_manifest_path_is_io002_and_nothing_is_pruned(make_cloud, kind):
     cloud = make_cloud(seed({"scoring-prod": attached_compute("scoring-aks", managed=True)}))
     cloud.write(prune=True)
@@ -250,8 +297,10 @@ def test_bad_tls_secret_on_reattach_stops_before_any_operation(make_cloud, probl
 
         import trustme
 
-        now = dt.datetime.now(dt.timezone.utc)
-        leaf = trustme.CA().issue_cert("api.example.com", not_before=now - dt.timedelta(days=10), not_after=now - dt.timedelta(days=1))
+        now = dt.datetime.now(dt.UTC)
+        leaf = trustme.CA().issue_cert(
+            "api.example.com", not_before=now - dt.timedelta(days=10), not_after=now - dt.timedelta(days=1)
+        )
         (tls / "cert.pem").write_bytes(leaf.cert_chain_pems[0].bytes())
         (tls / "key.pem").write_bytes(leaf.private_key_pem.bytes())
     run = cloud.cli("apply", "--auto-approve")
@@ -263,7 +312,9 @@ def test_bad_tls_secret_on_reattach_stops_before_any_operation(make_cloud, probl
 
 def test_invalid_secret_from_environment_is_refused_by_preflight_before_any_operation(make_cloud):
     cloud = make_cloud(seed({"scoring-prod": attached_compute("scoring-aks", managed=True)}))
-    env_tls = "  tls:\n    enabled: true\n    cname: api.example.com\n    certificate: {env: CERT}\n    key: {env: KEY}\n"
+    env_tls = (
+        "  tls:\n    enabled: true\n    cname: api.example.com\n    certificate: {env: CERT}\n    key: {env: KEY}\n"
+    )
     cloud.write(c=attach_doc("scoring-prod", "scoring-aks", extra=env_tls))
     cert, _ = tls_pair("api.example.com")
     run = cloud.cli("apply", "--auto-approve", env=cloud.env(CERT=cert, KEY="hunter2"))
