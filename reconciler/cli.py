@@ -145,7 +145,9 @@ def plan(
     if format is PlanFormat.json:
         typer.echo(render.to_json(result), nl=False)
     elif format is PlanFormat.markdown:
-        typer.echo(render.to_markdown(result), nl=False)
+        import os
+
+        typer.echo(render.to_markdown(result, ci=render.ci_run(os.environ)), nl=False)
     else:
         print_plan(result)
     if out is not None:

@@ -200,6 +200,9 @@ def apply(desired: Desired, connection: Callable[[], ContextManager[Cloud]], opt
         ui.show_plan(result)
         if result.errors:
             return ApplyOutcome(EXIT_ERROR, result)
+        if result.pending:  # an operation started after settling: never plan over it
+            fail(f"operations started in flight on {', '.join(c.address for c in result.pending)} while planning; "
+                 "run apply again when they end")
         if not result.has_changes:
             return ApplyOutcome(EXIT_OK, result)
         if not (options.auto_approve or saved is not None):
