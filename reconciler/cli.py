@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sys
 from enum import Enum
 from pathlib import Path
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
     from reconciler.desired import Desired
     from reconciler.workflow import Cloud as CloudClients
 
-EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_USAGE = 0, 1, 2, 64
+EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 64, 130
 
 app = typer.Typer(
     name="reconciler",
@@ -197,8 +198,17 @@ def apply(
     )
     from reconciler.terminal import TerminalUi
 
-    with user_errors():
-        outcome = workflow.apply(desired, _connection, options, TerminalUi())
+    try:
+        with user_errors():
+            outcome = workflow.apply(desired, _connection, options, TerminalUi())
+    except typer.Exit as exc:
+        if exc.exit_code == EXIT_INTERRUPTED and workflow.abandoned_operations():
+            # A second Ctrl-C: worker threads still wait on Azure operations, and a normal exit would join them.
+            with contextlib.suppress(Exception):
+                sys.stdout.flush()
+                sys.stderr.flush()
+            os._exit(EXIT_INTERRUPTED)
+        raise
     raise typer.Exit(outcome.exit_code)
 
 
@@ -287,13 +297,13 @@ def main(argv: list[str] | None = None) -> None:
         code = exc.exit_code
     except typer.Abort:
         typer.echo("aborted", err=True)
-        code = 130
+        code = EXIT_INTERRUPTED
     except click_exc.ClickException as exc:
         exc.show()
         code = EXIT_ERROR
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
-        code = 130
+        code = EXIT_INTERRUPTED
     except BrokenPipeError:  # e.g. `reconciler plan | head`
         sys.stderr.close()
         code = EXIT_OK

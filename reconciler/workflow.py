@@ -15,6 +15,7 @@ Seams for later work, each one place:
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -29,11 +30,13 @@ from reconciler.state import ObservedState, WorkspaceRef
 
 if TYPE_CHECKING:
     from reconciler.cloud.observe import ObserveStats
-    from reconciler.executor import ApplyResult
+    from reconciler.executor import ApplyResult, Executor
+    from reconciler.plan import Step
     from reconciler.manifest import LockSpec
     from reconciler.progress import Progress
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_USAGE = 0, 1, 2, 64
+EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), as shells report it
 
 
 class WorkflowError(Exception):
@@ -212,6 +215,9 @@ def apply(desired: Desired, connection: Callable[[], ContextManager[Cloud]], opt
         outcome = _execute(result, observed, cloud, options, ui)
         elapsed = time.perf_counter() - started
         _report(outcome, ui)
+        if outcome.interrupted:
+            raise Interrupted("apply interrupted; the operations that had started have ended. Run `reconciler apply` "
+                              "again to do the rest", abandoned=False)
         if not outcome.ok:
             return ApplyOutcome(EXIT_ERROR, result, outcome, elapsed)
         _verify(desired, cloud, plan_options, result, ui)
@@ -268,6 +274,56 @@ def preflight(desired: Desired, observed: ObservedState, plan: Plan) -> None:
     """Checks that must pass before the first step runs; raise WorkflowError to stop. None yet."""
 
 
+def abandoned_operations() -> bool:
+    """True once a second Ctrl-C left operations running: the process must end without joining their threads."""
+    return _ABANDONED.is_set()
+
+
+_ABANDONED = threading.Event()
+
+
+class Interrupted(WorkflowError):
+    """Ctrl-C during apply: exit 130. `abandoned` when a second Ctrl-C stopped waiting for running operations."""
+
+    def __init__(self, message: str, abandoned: bool) -> None:
+        super().__init__(message, EXIT_INTERRUPTED)
+        self.abandoned = abandoned
+
+
+def _describe(steps: "list[Step]") -> str:
+    return ", ".join(f"{s.op} of {s.compute!r} ({s.id})" for s in steps) or "none"
+
+
+@contextlib.contextmanager
+def _ctrl_c(executor: "Executor", ui: Ui) -> Iterator[list[bool]]:
+    """First Ctrl-C: start nothing new, say what still runs in Azure and wait for it (nothing half-done).
+    Second Ctrl-C: stop waiting; those operations go on in Azure and the next apply settles them."""
+    import signal
+
+    interrupted = [False]
+    if threading.current_thread() is not threading.main_thread():
+        yield interrupted
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        running = executor.interrupt()
+        if interrupted[0]:
+            _ABANDONED.set()
+            raise Interrupted(
+                f"stopped waiting; still running in Azure: {_describe(running)}. They continue there; the next "
+                "`reconciler apply` waits for them and settles the rest", abandoned=True)
+        interrupted[0] = True
+        ui.err(f"Interrupted: no new steps will start. Waiting for the operations still running in Azure, so that "
+               f"nothing is left half-done: {_describe(running)}. Press Ctrl-C again to stop waiting (they continue "
+               "in Azure; the next apply settles them).")
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield interrupted
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def _execute(plan: Plan, observed: ObservedState, cloud: Cloud, options: ApplyOptions, ui: Ui) -> "ApplyResult":
     from reconciler.executor import DEFAULT_TIMEOUTS, Executor
 
@@ -275,7 +331,10 @@ def _execute(plan: Plan, observed: ObservedState, cloud: Cloud, options: ApplyOp
     reporter = ui.progress(cloud.time_scale)
     try:
         executor = Executor(cloud.computes, cloud.aks, observed, reporter, parallelism=options.parallelism, timeouts=timeouts)
-        return executor.run(plan)
+        with _ctrl_c(executor, ui) as interrupted:
+            result = executor.run(plan)
+        result.interrupted = interrupted[0]
+        return result
     finally:
         reporter.close()
 
