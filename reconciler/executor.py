@@ -136,6 +136,8 @@ class Executor:
         result = ApplyResult()
         pending = dict(steps)
         running = self._running
+        for step in steps.values():
+            self.progress.queued(step.id, step.op, step.compute)
         pool = cf.ThreadPoolExecutor(max_workers=self.parallelism, thread_name_prefix="apply")
         try:
             while pending or running:
@@ -147,8 +149,7 @@ class Executor:
                 for step in self._ready(pending, result):
                     del pending[step.id]
                     with self._running_guard:
-                        running[pool.submit(self._run_step, step, changes[step.id])] = step
-                    self.progress.started(step.id, step.op, step.compute)
+                        running[pool.submit(self._start_step, step, changes[step.id])] = step
                 if not running:
                     break
                 done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
@@ -185,6 +186,11 @@ class Executor:
         return ready
 
     # -- one step ---------------------------------------------------------------
+    def _start_step(self, step: Step, change: Change) -> None:
+        """On a worker: the step really starts now (it may have queued behind --parallelism)."""
+        self.progress.started(step.id, step.op, step.compute)
+        self._run_step(step, change)
+
     def _run_step(self, step: Step, change: Change) -> None:
         """One table from op to handler: adding an op means adding a row here and in `plan.Op`."""
         self._handlers[step.op](step, change)

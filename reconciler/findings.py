@@ -39,6 +39,20 @@ class Finding:
     def is_error(self) -> bool:
         return self.severity is Severity.ERROR
 
+    def as_json(self) -> dict[str, object]:
+        """The machine-readable finding (`validate --format json`, JSON log lines)."""
+        return {"rule": self.rule, "severity": self.severity.value, "message": self.message,
+                "file": display_path(self.position.path), "line": self.position.line or None,
+                "col": self.position.col or None, "hint": self.hint or None, "address": self.address}
+
+    def github_annotation(self) -> str:
+        """A GitHub Actions workflow command: the finding shows on the pull request's changed line."""
+        where = f"file={_gh_property(display_path(self.position.path))}"
+        if self.position.line > 0:
+            where += f",line={self.position.line},col={max(1, self.position.col)}"
+        text = self.message + (f"\nhint: {self.hint}" if self.hint else "")
+        return f"::{self.severity.value} {where},title={_gh_property(self.rule)}::{_gh_data(text)}"
+
     def format(self) -> str:
         head = f"{self.position}: {self.severity.value} {self.rule}: {self.message}"
         return f"{head}\n  hint: {self.hint}" if self.hint else head
@@ -50,3 +64,11 @@ def display_path(path: Path) -> str:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)
+
+
+def _gh_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _gh_property(text: str) -> str:
+    return _gh_data(text).replace(":", "%3A").replace(",", "%2C")

@@ -31,6 +31,8 @@ from reconciler.state import ObservedState, WorkspaceRef
 if TYPE_CHECKING:
     from reconciler.cloud.observe import ObserveStats
     from reconciler.executor import ApplyResult, Executor
+    from reconciler.findings import Finding
+    from reconciler.show import ComputeRow
     from reconciler.plan import Step
     from reconciler.manifest import LockSpec
     from reconciler.progress import Progress
@@ -102,15 +104,15 @@ def now() -> str:
 
 
 # -- loading and connecting -------------------------------------------------------------------
-def load(paths: list[Path] | None, report: Callable[[str], None]) -> Desired:
-    """Load + offline rules; any error ends with exit 1 before any network call."""
+def load(paths: list[Path] | None, report: Callable[["Finding"], None]) -> Desired:
+    """Load + offline rules, each finding reported; any error ends with exit 1 before any network call."""
     from reconciler import loader, rules
     from reconciler.desired import desired_from
 
     result = loader.load(paths)
     findings = result.findings + rules.check(result)
     for finding in findings:
-        report(finding.format())
+        report(finding)
     errors = sum(f.is_error for f in findings)
     if errors:
         fail(f"{errors} error{'' if errors == 1 else 's'} in the manifests; nothing was planned")
@@ -196,7 +198,7 @@ def apply(desired: Desired, connection: Callable[[], ContextManager[Cloud]], opt
     saved = _read_saved(options.plan_file, desired)
     with connection() as cloud, (locks or workspace_locks)(desired, options.lock_timeout):
         plan_options = saved.options if saved is not None else PlanOptions(options.targets, options.replace)
-        observed = settle(desired, cloud, options.settle_timeout)
+        observed = settle(desired, cloud, options.settle_timeout, getattr(ui, "waiting", None))
         result = planner.plan(desired, observed, plan_options, created_at=now())
         if saved is not None:
             _refuse_stale(saved, result)
@@ -254,20 +256,44 @@ def workspace_locks(desired: Desired, timeout: float) -> Iterator[None]:
         yield
 
 
-def settle(desired: Desired, cloud: Cloud, timeout: float) -> ObservedState:
+Waiting = Callable[[str, float, float], None]  # (what is in flight, seconds waited, limit); "" when done
+
+
+def settle(desired: Desired, cloud: Cloud, timeout: float, waiting: Waiting | None = None) -> ObservedState:
     """Observe; if operations are still running in a declared workspace (say, after a
-    crash), wait for them to end first: planning over them would be guessing."""
-    deadline = time.monotonic() + timeout
+    crash, or another apply), wait for them to end first: planning over them would be guessing."""
+    started = time.monotonic()
+    deadline = started + timeout
+    show = waiting or _log_waiting()
+    shown = False
+    try:
+        while True:
+            observed = cloud.observe(desired)
+            busy = sorted(f"{c.name} ({c.provisioning_state})" for ws in observed.workspaces.values()
+                          for c in ws.computes.values() if c.in_flight)
+            if not busy:
+                return observed
+            if time.monotonic() >= deadline:
+                fail(f"operations still in flight on {', '.join(busy)} after {timeout:.0f} s; run apply again later")
+            show(", ".join(busy), time.monotonic() - started, timeout)
+            shown = True
+            time.sleep(min(2.0, max(0.05, deadline - time.monotonic())))
+    finally:
+        if shown:
+            show("", time.monotonic() - started, timeout)
+
+
+def _log_waiting() -> Waiting:
+    """Without a terminal: one log line when what is in flight changes, not one per poll."""
     log = logs.get("reconciler.apply")
-    while True:
-        observed = cloud.observe(desired)
-        busy = sorted(c.name for ws in observed.workspaces.values() for c in ws.computes.values() if c.in_flight)
-        if not busy:
-            return observed
-        if time.monotonic() >= deadline:
-            fail(f"operations still in flight on {', '.join(busy)} after {timeout:.0f} s; run apply again later")
-        log.info("waiting for operations in flight", computes=busy)
-        time.sleep(min(2.0, max(0.05, deadline - time.monotonic())))
+    last = [""]
+
+    def show(what: str, elapsed: float, limit: float) -> None:
+        if what and what != last[0]:
+            log.info("waiting for operations in flight", computes=what, waited_s=round(elapsed), limit_s=round(limit))
+        last[0] = what
+
+    return show
 
 
 def preflight(desired: Desired, observed: ObservedState, plan: Plan) -> None:
@@ -340,9 +366,7 @@ def _execute(plan: Plan, observed: ObservedState, cloud: Cloud, options: ApplyOp
 
 
 def _report(outcome: "ApplyResult", ui: Ui) -> None:
-    counts = outcome.counts()
-    for failure in outcome.failed:
-        ui.err(f"{failure.step_id}: {failure.status}: {failure.message}")
+    counts = outcome.counts()  # each failure was printed once, when it happened (progress)
     ui.out(f"Apply: {counts['succeeded']} steps succeeded, {counts['failed']} failed, {counts['skipped']} skipped.")
     if not outcome.ok:
         ui.err("Nothing is lost: run `reconciler apply` again to continue from where Azure is now.")
@@ -359,6 +383,21 @@ def _verify(desired: Desired, cloud: Cloud, options: PlanOptions, applied: Plan,
         ui.err(render.to_text(leftover))
         fail("apply finished but the workspaces still differ from the manifests (see above)")
     ui.out("Verified: the workspaces match the manifests.")
+
+
+# -- show -------------------------------------------------------------------------------------
+def show(desired: Desired, cloud: Cloud) -> tuple[list["ComputeRow"], list[str]]:
+    """The AKS computes of the declared workspaces, with their clusters; and the aliases of workspaces not found."""
+    from reconciler import show as shown
+
+    refs = [ws.ref for ws in desired.workspaces.values()]
+    first = cloud.read(refs, [], [])
+    cluster_ids = sorted({c.cluster_id for ws in first.workspaces.values() for c in ws.computes.values() if c.cluster_id})
+    observed = cloud.read(refs, cluster_ids, []) if cluster_ids else first
+    aliases = {ws.ref.key: ws.alias for ws in desired.workspaces.values()}
+    declared = {(c.workspace.key, c.name.lower()) for c in desired.clusters}
+    missing = sorted(ws.alias for ws in desired.workspaces.values() if not observed.workspace(ws.ref).exists)
+    return shown.rows(aliases, declared, observed), missing
 
 
 # -- force-unlock -----------------------------------------------------------------------------
