@@ -38,7 +38,13 @@ app = typer.Typer(
         "Commit YAML manifests that say which AKS compute targets each Azure ML workspace must have; "
         "`plan` shows what would change, `apply` makes it so without ever attaching one AKS cluster "
         "twice in a workspace (Azure silently breaks the earlier attachment when that happens).\n\n"
-        "Exit codes: 0 ok, 1 error, 2 changes present (plan --detailed-exitcode), 64 usage error."
+        "Exit codes: 0 ok, 1 error, 2 changes present (plan --detailed-exitcode), 64 usage error, "
+        "130 interrupted (Ctrl-C).\n\n"
+        "Examples:\n\n"
+        "  reconciler validate\n\n"
+        "  reconciler plan --out plan.json\n\n"
+        "  reconciler apply --plan plan.json\n\n"
+        "  reconciler --cloud local apply --auto-approve"
     ),
     no_args_is_help=True,
     add_completion=True,

@@ -122,7 +122,8 @@ class TerminalUi:
             sys.stderr.write("\r\x1b[2K" + text + ("" if what else ""))
             sys.stderr.flush()
         elif what and what != self._last_wait:
-            err_line(f"waiting for operations in flight: {what}", computes=what, waitedS=round(elapsed), limitS=round(limit))
+            event = "waiting for operations in flight" + ("" if log_format() == "json" else f": {what}")
+            err_line(event, computes=what, waitedS=round(elapsed), limitS=round(limit))
         self._last_wait = what
 
     def confirm(self) -> None:
