@@ -326,6 +326,7 @@ def import_(
     out: Annotated[Path, typer.Option("--out", help="Folder to write the manifests into")] = Path("manifests"),
     alias: Annotated[Optional[str], typer.Option("--alias", help="metadata.name of the Workspace manifest (default: the workspace name)")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite manifest files that already exist")] = False,
+    schema_dir: Annotated[Optional[Path], typer.Option("--schema-dir", metavar="DIR", file_okay=False, help="Write the JSON Schema here; the manifests' modeline points at it (default: OUT/../schemas)")] = None,
 ) -> None:
     """Write manifests for the AKS computes a workspace already has.
 
@@ -340,7 +341,7 @@ def import_(
     from reconciler import workflow
 
     with user_errors():
-        written, notes = workflow.import_manifests(workspace, out, alias, force, _connection)
+        written, notes = workflow.import_manifests(workspace, out, alias, force, _connection, schema_dir)
     from reconciler.terminal import err_line
 
     for note in notes:
@@ -389,16 +390,31 @@ def version() -> None:
 
 
 @app.command()
-def schema() -> None:
+def schema(
+    write: Annotated[Optional[Path], typer.Option("--write", metavar="DIR", file_okay=False, help="Write DIR/manifest.schema.json instead of printing, and print the modeline for manifests next to it")] = None,
+) -> None:
     """Print the JSON Schema of the manifests (also committed as schemas/manifest.schema.json).
+
+    Editors with yaml-language-server (VS Code's YAML extension, Neovim, ...) validate and
+    complete a manifest whose first line is `# yaml-language-server: $schema=PATH`.
 
     Examples:
 
+      reconciler schema --write schemas
+
       reconciler schema > schemas/manifest.schema.json
     """
-    from reconciler.manifest import json_schema
+    if write is None:
+        from reconciler.manifest import json_schema
 
-    typer.echo(json.dumps(json_schema(), indent=2))
+        typer.echo(json.dumps(json_schema(), indent=2))
+        return
+    from reconciler import workflow
+
+    with user_errors():
+        target = workflow.write_schema(write)
+    typer.echo(f"wrote {target}")
+    typer.echo(f"first line of manifests in a sibling folder: # yaml-language-server: $schema=../{write.name}/{target.name}")
 
 
 @app.command()

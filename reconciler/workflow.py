@@ -426,9 +426,29 @@ def _workspace_for_unlock(name: str, paths: list[Path] | None) -> tuple[Workspac
 
 
 # -- import -----------------------------------------------------------------------------------
+SCHEMA_FILE = "manifest.schema.json"
+
+
+def write_schema(folder: Path) -> Path:
+    """The manifests' JSON Schema as FOLDER/manifest.schema.json, for editors in a repository of manifests."""
+    import json
+
+    from reconciler.manifest import json_schema
+
+    target = folder / SCHEMA_FILE
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(json_schema(), indent=2) + "\n")
+    except OSError as exc:
+        fail(f"cannot write {target}: {exc.strerror or exc}")
+    return target
+
+
 def import_manifests(workspace: str, out: Path, alias: str | None, force: bool,
-                     connection: Callable[[], ContextManager[Cloud]]) -> tuple[int, list[str]]:
-    """Write manifests for the AKS computes a workspace has; returns how many files and the notes to show."""
+                     connection: Callable[[], ContextManager[Cloud]], schema_dir: Path | None = None) -> tuple[int, list[str]]:
+    """Write manifests for the AKS computes a workspace has, and the schema their modeline points at
+    (SCHEMA_DIR, default OUT/../schemas); returns how many files and the notes to show."""
+    import os
     import re
 
     from reconciler.importer import import_workspace
@@ -443,11 +463,14 @@ def import_manifests(workspace: str, out: Path, alias: str | None, force: bool,
     ows = observed.workspace(ref)
     if not ows.exists:
         fail(f"workspace {ref.workspace_name!r} not found in resource group {ref.resource_group!r}")
-    imported = import_workspace(name, ows, observed.clusters)
+    schema_dir = schema_dir if schema_dir is not None else out.absolute().parent / "schemas"
+    schema_ref = Path(os.path.relpath(schema_dir.absolute() / SCHEMA_FILE, out.absolute())).as_posix()
+    imported = import_workspace(name, ows, observed.clusters, schema_ref)
     existing = [f for f in imported.files if (out / f).exists()]
     if existing and not force:
         fail(f"{', '.join(existing)} already exist in {out}; use --force to overwrite or --out another folder")
     out.mkdir(parents=True, exist_ok=True)
     for file_name, text in imported.files.items():
         (out / file_name).write_text(text)
+    write_schema(schema_dir)
     return len(imported.files), list(imported.notes)
