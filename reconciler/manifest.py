@@ -7,7 +7,7 @@ live in `rules.py` so that each has a stable id, a hint and a position.
 from __future__ import annotations
 
 from enum import Enum
-from typing import Annotated, Literal, Union
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -49,11 +49,15 @@ def _cluster_spec_schema(schema: dict) -> None:
             if count <= 1:
                 continue
             sizes = "|".join(_case_insensitive(n) for n in sorted(names))
-            purpose = ({"properties": {"clusterPurpose": {"const": "DevTest"}}, "required": ["clusterPurpose"]} if purpose_test
-                       else {"not": {"properties": {"clusterPurpose": {"const": "DevTest"}}, "required": ["clusterPurpose"]}})
+            # Production when clusterPurpose is absent (the default) or a production purpose.
+            purpose: dict[str, Any] = ({"properties": {"clusterPurpose": {"const": "DevTest"}}, "required": ["clusterPurpose"]} if purpose_test
+                       else {"properties": {"clusterPurpose": {"enum": [p.value for p in ClusterPurpose if p is not ClusterPurpose.DEV_TEST]}}})
+            # One flat `if` (yaml-language-server does not evaluate `allOf` or `not` inside `if`).
+            condition = {"properties": {**purpose["properties"],
+                                        "create": {"properties": {"vmSize": {"pattern": f"^(?:{sizes})$"}}, "required": ["vmSize"]}},
+                         "required": [*purpose.get("required", []), "create"]}
             rules.append({
-                "if": {"allOf": [purpose, {"properties": {"create": {"properties": {"vmSize": {"pattern": f"^(?:{sizes})$"}},
-                                                                     "required": ["vmSize"]}}, "required": ["create"]}]},
+                "if": condition,
                 "then": {"properties": {"create": {"properties": {"agentCount": {
                     "minimum": count,
                     "description": f"at least {count} nodes of this size for {minimum_vcpus} vCPUs"}}}}},
