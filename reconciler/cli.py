@@ -134,12 +134,13 @@ class ValidateFormat(str, Enum):
     text = "text"
     json = "json"
     github = "github"
+    azure_pipelines = "azure-pipelines"
 
 
 @app.command()
 def validate(
     paths: PathsArg = None,
-    format: Annotated[ValidateFormat, typer.Option("--format", help="text: findings on stderr, the count on stdout; json: one JSON document on stdout; github: GitHub Actions annotations (::error file=…,line=…,col=…::) on stdout")] = ValidateFormat.text,
+    format: Annotated[ValidateFormat, typer.Option("--format", help="text: findings on stderr, the count on stdout; json: one JSON document on stdout; github: GitHub Actions annotations (::error file=…,line=…,col=…::) on stdout; azure-pipelines: ##vso[task.logissue] commands on stdout")] = ValidateFormat.text,
 ) -> None:
     """Check manifests offline: YAML, schema and every domain rule. No network.
 
@@ -167,9 +168,9 @@ def validate(
         doc = {"errors": errors, "warnings": warnings, "files": len(result.files), "documents": len(result.documents),
                "findings": [f.as_json() for f in findings]}
         typer.echo(json.dumps(doc, indent=2))
-    elif format is ValidateFormat.github:
+    elif format in (ValidateFormat.github, ValidateFormat.azure_pipelines):
         for finding in findings:
-            typer.echo(finding.github_annotation())
+            typer.echo(finding.github_annotation() if format is ValidateFormat.github else finding.azure_pipelines_issue())
         typer.echo(summary)
     else:
         for finding in findings:

@@ -53,6 +53,15 @@ class Finding:
         text = self.message + (f"\nhint: {self.hint}" if self.hint else "")
         return f"::{self.severity.value} {where},title={_gh_property(self.rule)}::{_gh_data(text)}"
 
+    def azure_pipelines_issue(self) -> str:
+        """An Azure Pipelines logging command: the finding shows in the run's summary with its file and line."""
+        props = [f"type={self.severity.value}", f"sourcepath={_vso(display_path(self.position.path))}"]
+        if self.position.line > 0:
+            props += [f"linenumber={self.position.line}", f"columnnumber={max(1, self.position.col)}"]
+        props.append(f"code={_vso(self.rule)}")
+        text = self.message + (f"\nhint: {self.hint}" if self.hint else "")
+        return f"##vso[task.logissue {';'.join(props)}]{_vso(text)}"
+
     def format(self) -> str:
         head = f"{self.position}: {self.severity.value} {self.rule}: {self.message}"
         return f"{head}\n  hint: {self.hint}" if self.hint else head
@@ -72,3 +81,8 @@ def _gh_data(text: str) -> str:
 
 def _gh_property(text: str) -> str:
     return _gh_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def _vso(text: str) -> str:
+    return (text.replace("%", "%AZP25").replace(";", "%3B").replace("\r", "%0D").replace("\n", "%0A")
+            .replace("]", "%5D"))

@@ -145,3 +145,12 @@ def test_readme_rule_tables_match_the_rules_the_product_defines():
     registered = _registered_rule_ids()
     assert registered == _readme_rule_ids()
     assert _rule_ids_in_product_source() <= registered  # no id is emitted without being defined
+
+
+def test_validate_azure_pipelines_format_logs_issues_with_file_and_line(run_cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "bad.yaml").write_text(workspace() + "---\n" + attach(name="'1-bad'"))
+    result = run_cli("validate", "bad.yaml", "--format", "azure-pipelines")
+    assert result.exit_code == 1
+    first = result.stdout.splitlines()[0]
+    assert first.startswith("##vso[task.logissue type=error;sourcepath=bad.yaml;linenumber=14;columnnumber=9;code=AKS001]")
