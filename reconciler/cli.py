@@ -69,7 +69,7 @@ def _readable_help_types() -> None:
                 return None
             if self.metavar:
                 return str(self.metavar)
-            text = original(self, ctx)
+            text: str | None = original(self, ctx)
             if not text:
                 return text
             inner = re.sub(r"^<(?:list\[)?(.*?)\]?>(?:\.\.\.)?$", r"\1", text)

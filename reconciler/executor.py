@@ -111,7 +111,7 @@ class Executor:
         self.fresh_listing = FreshListing(computes.list)
         self._interrupted = threading.Event()
         self._running_guard = threading.RLock()  # re-entered by a Ctrl-C handler on the main thread
-        self._running: dict[cf.Future, Step] = {}
+        self._running: dict[cf.Future[None], Step] = {}
         self._handlers: dict[Op, Callable[[Step, Change], None]] = {
             Op.DETACH: self._remove, Op.DELETE: self._remove, Op.SCALE: self._scale,
             Op.CREATE: self._write, Op.ATTACH: self._write, Op.UPDATE: self._write,

@@ -32,7 +32,7 @@ _AKS_EXAMPLE = ("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGro
 COMPUTE_NAME_PATTERN = r"^[a-zA-Z](?![a-zA-Z0-9-]*-[0-9]+$)[a-zA-Z0-9-]{2,23}$"
 
 
-def _cluster_spec_schema(schema: dict) -> None:
+def _cluster_spec_schema(schema: dict[str, Any]) -> None:
     """What JSON Schema can say across fields: attach xor create (AKS004), node counts for the vCPU minimums (AKS008)."""
     from reconciler import vmsizes
 
@@ -40,7 +40,7 @@ def _cluster_spec_schema(schema: dict) -> None:
         {"required": ["attach"], "not": {"required": ["create"]}},
         {"required": ["create"], "not": {"required": ["attach"]}},
     ]
-    rules: list[dict] = []
+    rules: list[dict[str, Any]] = []
     for purpose_test, minimum_vcpus in ((False, vmsizes.MIN_VCPUS_PRODUCTION), (True, vmsizes.MIN_VCPUS_DEVTEST)):
         by_count: dict[int, list[str]] = {}
         for size in vmsizes.VM_SIZES.values():

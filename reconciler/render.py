@@ -213,12 +213,12 @@ def to_markdown(plan: Plan, *, limit: int = MARKDOWN_LIMIT, ci: CiRun | None = N
         block += ["", "</details>"]
         details.append("\n".join(block))
     text = "\n".join(head) + "\n\n"
-    for i, block in enumerate(details):
+    for i, detail in enumerate(details):
         left = len(details) - i
         note = f"\n_… details of {plural(left, 'more change')} cut to fit the comment limit; run `reconciler plan` for the full plan._\n"
-        if len(text) + len(block) + len(note) + 16 > limit:
+        if len(text) + len(detail) + len(note) + 16 > limit:
             return _cut(text, limit - len(note)) + note
-        text += block + "\n"
+        text += detail + "\n"
     return text
 
 

@@ -63,7 +63,7 @@ def to_text(found: list[ComputeRow], missing: list[str]) -> str:
         for r in found
     ]
     widths = [max(len(str(row[i])) for row in table) for i in range(len(head))]
-    lines = ["  ".join(str(v).ljust(w) for v, w in zip(row, widths)).rstrip() for row in table]
+    lines = ["  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() for row in table]
     if not found:
         lines.append("(no AKS computes)")
     lines += [f"workspace {alias!r} not found" for alias in missing]

@@ -9,7 +9,7 @@ import contextlib
 import json
 import os
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Iterator, NoReturn, TextIO
 
 import typer
@@ -50,7 +50,7 @@ def color(stream: TextIO) -> bool:
 def err_line(text: str, level: str = "info", **fields: object) -> None:
     """A message on stderr: as is on a console, one JSON object (text in `event`) with --log-format json."""
     if log_format() == "json":
-        record = {"event": text, "level": level, "timestamp": datetime.now(timezone.utc).isoformat(), **fields}
+        record = {"event": text, "level": level, "timestamp": datetime.now(UTC).isoformat(), **fields}
         typer.echo(json.dumps(record, default=str), err=True)
     else:
         typer.echo(text, err=True)
@@ -119,7 +119,7 @@ class TerminalUi:
         """While settling: one status line updated in place on a terminal; a line per change otherwise."""
         if sys.stderr.isatty() and log_format() == "console":
             text = f"waiting for operations in flight: {what} ({elapsed:.0f} s of at most {limit:.0f} s)" if what else ""
-            sys.stderr.write("\r\x1b[2K" + text + ("" if what else ""))
+            sys.stderr.write("\r\x1b[2K" + text)  # an empty text clears the line when the wait ends
             sys.stderr.flush()
         elif what and what != self._last_wait:
             event = "waiting for operations in flight" + ("" if log_format() == "json" else f": {what}")
