@@ -91,3 +91,18 @@ def test_settling_logs_a_line_when_the_operations_change_not_every_poll(make_clo
     assert second.code == 0, second.stderr
     waits = [r for r in map(json.loads, second.stderr.splitlines()) if r["event"] == "waiting for operations in flight"]
     assert len(waits) == 1 and waits[0]["computes"] == "scoring-prod (Creating)"
+
+
+def test_a_failed_step_is_printed_once_with_azure_operation_and_request_ids(make_cloud):
+    cloud = make_cloud()
+    cloud.write(a=attach_doc("scoring-prod", "scoring-aks"))
+    cloud.admin("faults", {"lro-fail": 1.0})
+    run = cloud.cli("--log-format", "json", "apply", "--auto-approve")
+    assert run.code == 1, run.stdout + run.stderr
+    records = [json.loads(line) for line in run.stderr.splitlines()]
+    queued = [r for r in records if r["event"] == "steps queued"]
+    assert queued and queued[0]["steps"] == ["prod/scoring-prod#1"]
+    failures = [r for r in records if "Injected fault" in json.dumps(r)]
+    assert len(failures) == 1, failures
+    assert failures[0]["event"] == "step failed"
+    assert "operation id " in failures[0]["message"] and "request id " in failures[0]["message"]
