@@ -106,3 +106,37 @@ def test_a_failed_step_is_printed_once_with_azure_operation_and_request_ids(make
     assert len(failures) == 1, failures
     assert failures[0]["event"] == "step failed"
     assert "operation id " in failures[0]["message"] and "request id " in failures[0]["message"]
+
+
+def _plan_on_a_terminal(cloud, *flags: str, **env: str) -> str:
+    """`reconciler plan` with its stdout on a pseudo-terminal, where colour is on by default."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "reconciler", "plan", *flags], stdout=slave, stderr=subprocess.PIPE,
+                            stdin=subprocess.DEVNULL, cwd=cloud.dir, env=cloud.env(**env))
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(master)
+    assert proc.wait(60) == 0
+    return b"".join(chunks).decode()
+
+
+def test_no_color_and_NO_COLOR_turn_colour_off_on_a_terminal(make_cloud):
+    cloud = make_cloud()
+    cloud.write(a=attach_doc("scoring-prod", "scoring-aks"))
+    assert "\x1b[" in _plan_on_a_terminal(cloud)
+    plain = _plan_on_a_terminal(cloud, "--no-color")
+    assert "\x1b[" not in plain and "+ prod/scoring-prod" in plain
+    assert "\x1b[" not in _plan_on_a_terminal(cloud, NO_COLOR="1")
