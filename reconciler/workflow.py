@@ -9,7 +9,7 @@ Seams for later work, each one place:
   backend each workspace's manifest selects, see `reconciler.lock`);
 - preflight: `preflight()` runs after the plan is confirmed and before the first step;
 - saved plans: `planfile.read` is where a binding digest would be checked;
-- interruption: `_execute` is the one place steps run, where Ctrl-C would be handled.
+- interruption: `_execute` is the one place steps run, and where Ctrl-C is handled (`_ctrl_c`).
 """
 
 from __future__ import annotations
