@@ -113,3 +113,12 @@ def test_one_error_is_not_one_errors(tmp_path):
     p = planned(tmp_path, (workspace(), attach()), observed())
     assert len(p.errors) == 1
     assert "Planning failed: 1 error.**" in render.to_markdown(p) and "Planning failed: 1 error." in render.to_text(p)
+
+
+def test_markdown_whose_table_alone_is_too_long_is_cut_at_a_row_with_a_note(tmp_path):
+    docs = [workspace()] + [attach(name=f"scoring{i}", cluster=f"aks{i}") for i in range(60)]
+    p = planned(tmp_path, tuple(docs), observed(clusters=[cluster(f"aks{i}") for i in range(60)]))
+    md = render.to_markdown(p, limit=2000)
+    assert len(md) <= 2000 and "cut to fit the comment limit" in md
+    body = md.split("\n_…")[0]
+    assert all(line.startswith("|") for line in body.splitlines()[-3:])  # whole rows only
