@@ -104,9 +104,9 @@ class WorkspaceStorage:
             result = self._mgmt(parts.subscription).storage_accounts.list_keys(parts.resource_group, parts.name)
         except HttpResponseError as exc:
             raise PermissionError(f"listKeys refused (HTTP {exc.status_code})") from None
-        keys = (
-            result["keys"] if hasattr(result, "__getitem__") else getattr(result, "keys", None)
-        )  # a hybrid model: .keys is dict's
+        keys = getattr(result, "keys_property", None)  # azure-mgmt-storage 25: `.keys` is the mapping method
+        if keys is None and hasattr(result, "__getitem__"):
+            keys = result["keys"]
         first = keys[0] if isinstance(keys, list) and keys else None
         value = first.get("value") if isinstance(first, dict) else getattr(first, "value", None)
         if not value:
