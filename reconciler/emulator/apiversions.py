@@ -8,7 +8,7 @@ else gets the 400 that ARM sends, naming the versions it would accept.
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from typing import Callable, Iterable
 
 from . import regions
 from .errors import InvalidApiVersionParameter, NoRegisteredProviderFound
@@ -24,17 +24,59 @@ def _monthly(first: tuple[int, int], last: tuple[int, int], day: str, suffix: st
     return out
 
 
-MACHINE_LEARNING = frozenset({
-    "2018-03-01-preview", "2018-11-19", "2019-05-01", "2019-06-01", "2019-11-01", "2020-01-01", "2020-02-18-preview",
-    "2020-03-01", "2020-04-01", "2020-04-01-preview", "2020-05-01-preview", "2020-05-15-preview", "2020-06-01",
-    "2020-08-01", "2020-09-01-preview", "2021-01-01", "2021-03-01-preview", "2021-04-01", "2021-07-01",
-    "2021-10-01", "2022-01-01-preview", "2022-02-01-preview", "2022-05-01", "2022-06-01-preview", "2022-10-01",
-    "2022-10-01-preview", "2022-12-01-preview", "2023-02-01-preview", "2023-04-01", "2023-04-01-preview",
-    "2023-06-01-preview", "2023-08-01-preview", "2023-10-01", "2024-01-01-preview", "2024-04-01",
-    "2024-04-01-preview", "2024-07-01-preview", "2024-10-01", "2024-10-01-preview", "2025-01-01-preview",
-    "2025-04-01-preview", "2025-06-01", "2025-07-01-preview", "2025-09-01", "2025-10-01-preview", "2025-12-01",
-    "2026-01-01-preview", "2026-04-01-preview", "2026-07-01",
-})
+MACHINE_LEARNING = frozenset(
+    {
+        "2018-03-01-preview",
+        "2018-11-19",
+        "2019-05-01",
+        "2019-06-01",
+        "2019-11-01",
+        "2020-01-01",
+        "2020-02-18-preview",
+        "2020-03-01",
+        "2020-04-01",
+        "2020-04-01-preview",
+        "2020-05-01-preview",
+        "2020-05-15-preview",
+        "2020-06-01",
+        "2020-08-01",
+        "2020-09-01-preview",
+        "2021-01-01",
+        "2021-03-01-preview",
+        "2021-04-01",
+        "2021-07-01",
+        "2021-10-01",
+        "2022-01-01-preview",
+        "2022-02-01-preview",
+        "2022-05-01",
+        "2022-06-01-preview",
+        "2022-10-01",
+        "2022-10-01-preview",
+        "2022-12-01-preview",
+        "2023-02-01-preview",
+        "2023-04-01",
+        "2023-04-01-preview",
+        "2023-06-01-preview",
+        "2023-08-01-preview",
+        "2023-10-01",
+        "2024-01-01-preview",
+        "2024-04-01",
+        "2024-04-01-preview",
+        "2024-07-01-preview",
+        "2024-10-01",
+        "2024-10-01-preview",
+        "2025-01-01-preview",
+        "2025-04-01-preview",
+        "2025-06-01",
+        "2025-07-01-preview",
+        "2025-09-01",
+        "2025-10-01-preview",
+        "2025-12-01",
+        "2026-01-01-preview",
+        "2026-04-01-preview",
+        "2026-07-01",
+    }
+)
 
 # AKS ships an api-version about monthly: stable YYYY-MM-01, previews YYYY-MM-02-preview.
 CONTAINER_SERVICE = frozenset(
@@ -43,28 +85,72 @@ CONTAINER_SERVICE = frozenset(
     | _monthly((2021, 2), (2026, 8), "02", "-preview")
 )
 
-RESOURCES = frozenset({
-    "2014-04-01-preview", "2015-01-01", "2015-11-01", "2016-02-01", "2016-06-01", "2016-09-01", "2017-05-10",
-    "2018-02-01", "2018-05-01", "2018-06-01", "2019-03-01", "2019-05-01", "2019-06-01", "2019-07-01",
-    "2019-08-01", "2019-10-01", "2019-11-01", "2020-01-01", "2020-06-01", "2020-08-01", "2020-10-01",
-    "2021-01-01", "2021-04-01", "2022-01-01", "2022-09-01", "2022-12-01", "2023-07-01", "2024-03-01",
-    "2024-07-01", "2024-11-01", "2025-01-01", "2025-04-01",
-})
+RESOURCES = frozenset(
+    {
+        "2014-04-01-preview",
+        "2015-01-01",
+        "2015-11-01",
+        "2016-02-01",
+        "2016-06-01",
+        "2016-09-01",
+        "2017-05-10",
+        "2018-02-01",
+        "2018-05-01",
+        "2018-06-01",
+        "2019-03-01",
+        "2019-05-01",
+        "2019-06-01",
+        "2019-07-01",
+        "2019-08-01",
+        "2019-10-01",
+        "2019-11-01",
+        "2020-01-01",
+        "2020-06-01",
+        "2020-08-01",
+        "2020-10-01",
+        "2021-01-01",
+        "2021-04-01",
+        "2022-01-01",
+        "2022-09-01",
+        "2022-12-01",
+        "2023-07-01",
+        "2024-03-01",
+        "2024-07-01",
+        "2024-11-01",
+        "2025-01-01",
+        "2025-04-01",
+    }
+)
 
 
-def check(version: str, supported: frozenset[str], namespace: str, resource_type: str,
-          location: str | None, arm_builtin: bool, extra_regions: Iterable[str] = ()) -> None:
-    """Raise ARM's error when ``version`` is malformed or not served for this type, or the location is unknown."""
+def check(
+    version: str,
+    supported: frozenset[str],
+    namespace: str,
+    resource_type: str,
+    location: str | None,
+    arm_builtin: bool,
+    extra_regions: Iterable[str] = (),
+    location_hint: Callable[[], str | None] = lambda: None,
+) -> None:
+    """Raise ARM's error when ``version`` is malformed or not served for this type, or ``location``
+    (of a location-based route) is unknown. ``location_hint`` names the region in the message otherwise."""
     if not _FORMAT.match(version):
-        raise InvalidApiVersionParameter(f"The api-version '{version}' is invalid. The supported versions are "
-                                         f"'{','.join(sorted(supported, reverse=True))}'.")
+        raise InvalidApiVersionParameter(
+            f"The api-version '{version}' is invalid. The supported versions are "
+            f"'{','.join(sorted(supported, reverse=True))}'."
+        )
     location_ok = location is None or regions.known(location, extra_regions)
     if version.lower() in supported and location_ok:
         return
     if arm_builtin:
-        raise InvalidApiVersionParameter(f"The api-version '{version}' is invalid. The supported versions are "
-                                         f"'{','.join(sorted(supported, reverse=True))}'.")
+        raise InvalidApiVersionParameter(
+            f"The api-version '{version}' is invalid. The supported versions are "
+            f"'{','.join(sorted(supported, reverse=True))}'."
+        )
     raise NoRegisteredProviderFound(
-        f"No registered resource provider found for location '{location or 'global'}' and API version "
+        f"No registered resource provider found for location '{location or location_hint() or 'global'}' "
+        f"and API version "
         f"'{version}' for type '{resource_type}'. The supported api-versions are "
-        f"'{', '.join(sorted(supported))}'. The supported locations are '{regions.listing()}'.")
+        f"'{', '.join(sorted(supported))}'. The supported locations are '{regions.listing()}'."
+    )

@@ -17,7 +17,9 @@ def arm_headers(method: str, request_headers: Any, tls: bool) -> dict[str, str]:
     correlation = request_headers.get("x-ms-correlation-request-id") or request_id
     out = {
         "Date": formatdate(usegmt=True),
-        "Cache-Control": "no-cache", "Pragma": "no-cache", "Expires": "-1",
+        "Cache-Control": "no-cache",
+        "Pragma": "no-cache",
+        "Expires": "-1",
         "x-ms-request-id": request_id,
         "x-ms-correlation-request-id": correlation,
         "x-ms-routing-request-id": f"LOCAL:{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}:{request_id}",

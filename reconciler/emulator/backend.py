@@ -25,9 +25,16 @@ from .store import Store
 class Backend:
     """State + rules of the emulated ARM endpoints."""
 
-    def __init__(self, seed: dict | str | Path | None = None, *, state_file: str | Path | None = None,
-                 time_scale: float = 1.0, faults: Faults | None = None,
-                 clock: Callable[[], float] = time.time, page_size: int = 50) -> None:
+    def __init__(
+        self,
+        seed: dict | str | Path | None = None,
+        *,
+        state_file: str | Path | None = None,
+        time_scale: float = 1.0,
+        faults: Faults | None = None,
+        clock: Callable[[], float] = time.time,
+        page_size: int = 50,
+    ) -> None:
         if time_scale < 0:
             raise ValueError("time_scale must be >= 0")
         self.faults = faults or Faults()

@@ -41,8 +41,7 @@ def error_response(e: ArmError) -> Response:
 
 
 class Dispatcher:
-    def __init__(self, backend: Backend, faults: Faults, initial_faults: dict[str, float],
-                 latency_ms: int = 0) -> None:
+    def __init__(self, backend: Backend, faults: Faults, initial_faults: dict[str, float], latency_ms: int = 0) -> None:
         self.backend = backend
         self.faults = faults
         self.initial_faults = initial_faults
@@ -90,16 +89,24 @@ class Dispatcher:
                 b.flush()
 
     @staticmethod
-    def _check_version(req: Request, route: Route[Any], service: Service, service_backend: Any,
-                       params: dict[str, str]) -> None:
+    def _check_version(
+        req: Request, route: Route[Any], service: Service, service_backend: Any, params: dict[str, str]
+    ) -> None:
         if "api-version" not in req.query:
             raise MissingApiVersionParameter(
-                "The api-version query parameter (?api-version=) is required for all requests.")
-        location = params.get("loc")
-        if location is None and hasattr(service_backend, "location_of"):
-            location = service_backend.location_of(params)
-        apiversions.check(req.api_version, service.api_versions, service.namespace, route.resource_type,
-                          location, service.arm_builtin, service_backend.store.world.extra_regions)
+                "The api-version query parameter (?api-version=) is required for all requests."
+            )
+        locate = getattr(service_backend, "location_of", None)
+        apiversions.check(
+            req.api_version,
+            service.api_versions,
+            service.namespace,
+            route.resource_type,
+            params.get("loc"),
+            service.arm_builtin,
+            service_backend.store.world.extra_regions,
+            lambda: locate(params) if locate else None,
+        )
 
     def _inject_fault(self) -> None:
         fault = self.faults.request_fault()
@@ -126,10 +133,12 @@ def _authenticate(headers: Any, base_url: str) -> None:
     auth = headers.get("Authorization") or ""
     if not auth.lower().startswith("bearer ") or not auth[7:].strip():
         e = AuthenticationFailed(
-            "Authentication failed. The 'Authorization' header is missing or is not a Bearer token.")
+            "Authentication failed. The 'Authorization' header is missing or is not a Bearer token."
+        )
         e.headers["WWW-Authenticate"] = (
             f'Bearer authorization_uri="{base_url}/{TENANT_ID}", error="invalid_token", '
-            'error_description="The authentication failed because of missing \'Authorization\' header."')
+            "error_description=\"The authentication failed because of missing 'Authorization' header.\""
+        )
         raise e
 
 

@@ -52,8 +52,9 @@ def parse_faults(spec: Mapping[str, float] | str | None) -> dict[str, float]:
 class Faults:
     """Thread-safe fault dice; one RNG so a given request order gives the same faults."""
 
-    def __init__(self, spec: Mapping[str, float] | str | None = None, seed: int | None = None,
-                 limit: int | None = None) -> None:
+    def __init__(
+        self, spec: Mapping[str, float] | str | None = None, seed: int | None = None, limit: int | None = None
+    ) -> None:
         self._lock = threading.Lock()
         self._rng = random.Random(seed)
         self.rates = parse_faults(spec)

@@ -31,16 +31,32 @@ class OperationEngine:
         """Register what finishing an operation of ``provider`` does to the resources."""
         self._hooks[provider] = hook
 
-    def start(self, kind: str, provider: str, target: str, subscription: str, location: str,
-              fail_with: dict | None = None, payload: dict | None = None) -> Operation:
+    def start(
+        self,
+        kind: str,
+        provider: str,
+        target: str,
+        subscription: str,
+        location: str,
+        fail_with: dict | None = None,
+        payload: dict | None = None,
+    ) -> Operation:
         if fail_with is None and self.faults.roll("lro-fail"):
             fail_with = detail("InternalServerError", "Injected fault (lro-fail): the operation failed.")
         s = self.store
         now = s.clock()
-        op = Operation(id=str(uuid.uuid4()), kind=kind, provider=provider, target=target,
-                       subscription=subscription, location=location, started_at=now,
-                       ends_at=now + domain.DURATIONS[kind] * self.time_scale, fail_with=fail_with,
-                       payload=payload or {})
+        op = Operation(
+            id=str(uuid.uuid4()),
+            kind=kind,
+            provider=provider,
+            target=target,
+            subscription=subscription,
+            location=location,
+            started_at=now,
+            ends_at=now + domain.DURATIONS[kind] * self.time_scale,
+            fail_with=fail_with,
+            payload=payload or {},
+        )
         s.operations[op.id] = op
         s.inflight[target.lower()] = op.id
         s.dirty = True
@@ -92,9 +108,13 @@ class OperationEngine:
 
     def audit(self) -> list[dict]:
         return [
-            {"operationId": op.id, "compute": op.target, "kind": op.kind,
-             "startedAt": domain.iso(op.started_at),
-             "endedAt": domain.iso(op.ended_at) if op.ended_at is not None else None,
-             "status": op.status}
+            {
+                "operationId": op.id,
+                "compute": op.target,
+                "kind": op.kind,
+                "startedAt": domain.iso(op.started_at),
+                "endedAt": domain.iso(op.ended_at) if op.ended_at is not None else None,
+                "status": op.status,
+            }
             for op in self.store.operations.values()
         ]

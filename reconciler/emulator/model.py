@@ -122,7 +122,7 @@ class World:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "World":
+    def from_dict(cls, d: dict) -> World:
         clusters = {}
         for k, c in d.get("clusters", {}).items():
             c = dict(c)

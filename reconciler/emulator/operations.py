@@ -60,8 +60,12 @@ def lro_headers(lro: OperationEngine, req: Request, op: Operation, urls: Operati
 
 
 def operation_body(op: Operation, urls: OperationUrls) -> dict:
-    body: dict[str, Any] = {"id": urls.status_path(op), "name": op.id, "status": op.status,
-                            "startTime": domain.iso(op.started_at)}
+    body: dict[str, Any] = {
+        "id": urls.status_path(op),
+        "name": op.id,
+        "status": op.status,
+        "startTime": domain.iso(op.started_at),
+    }
     if op.ended_at is not None:
         body["endTime"] = domain.iso(op.ended_at)
     if op.status == "Failed" and op.error:
@@ -74,16 +78,17 @@ def status_response(lro: OperationEngine, op: Operation, urls: OperationUrls) ->
     return Response(200, operation_body(op, urls), headers)
 
 
-def result_response(lro: OperationEngine, req: Request, op: Operation, urls: OperationUrls,
-                    resource: Callable[[Operation], Response]) -> Response:
+def result_response(
+    lro: OperationEngine, req: Request, op: Operation, urls: OperationUrls, resource: Callable[[Operation], Response]
+) -> Response:
     """202 while running; the error, 204 after a delete, else the resource's final body."""
     if op.status == "InProgress":
-        return Response(202, None, {"Location": req.base_url + urls.result_path(op) + _query(req),
-                                    **retry_headers(lro, op)})
+        return Response(
+            202, None, {"Location": req.base_url + urls.result_path(op) + _query(req), **retry_headers(lro, op)}
+        )
     if op.status != "Succeeded":
         err = op.error or {"code": "Canceled", "message": "The operation was canceled."}
         return Response(500 if err.get("code") == "InternalServerError" else 400, {"error": dict(err)})
     if op.kind in ("detach", "delete"):
         return Response(204)
     return resource(op)
-

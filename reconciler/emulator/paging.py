@@ -25,8 +25,8 @@ def _offset(token: str) -> int:
         return int(token)
     try:
         text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
-        if text.startswith(_PREFIX) and text[len(_PREFIX):].isdigit():
-            return int(text[len(_PREFIX):])
+        if text.startswith(_PREFIX) and text[len(_PREFIX) :].isdigit():
+            return int(text[len(_PREFIX) :])
     except (ValueError, UnicodeDecodeError):
         pass
     raise BadRequest(f"The $skip token '{token}' is invalid; pass back the nextLink unchanged.")
@@ -35,8 +35,9 @@ def _offset(token: str) -> int:
 def page(req: Request, items: list[dict], page_size: int) -> dict:
     token = req.query.get("$skip") or req.query.get("$skiptoken") or ""
     skip = _offset(token) if token else 0
-    body: dict[str, Any] = {"value": items[skip:skip + page_size]}
+    body: dict[str, Any] = {"value": items[skip : skip + page_size]}
     if skip + page_size < len(items):
-        body["nextLink"] = (f"{req.base_url}{req.path}?api-version={quote(req.api_version)}"
-                            f"&$skip={skip_token(skip + page_size)}")
+        body["nextLink"] = (
+            f"{req.base_url}{req.path}?api-version={quote(req.api_version)}&$skip={skip_token(skip + page_size)}"
+        )
     return body

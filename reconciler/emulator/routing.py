@@ -68,7 +68,7 @@ def resource_type(pattern: str) -> str:
     parts = [s for s in pattern.strip("/").split("/") if s]
     lower = [s.lower() for s in parts]
     if "providers" in lower:
-        parts = parts[lower.index("providers") + 2:]
+        parts = parts[lower.index("providers") + 2 :]
     return "/".join(parts[0::2])
 
 
@@ -78,12 +78,15 @@ class Router(Generic[B]):
     def __init__(self) -> None:
         self.routes: list[Route[B]] = []
 
-    def route(self, method: str, pattern: str, operation_id: str, *, public: bool = False,
-              versioned: bool = True) -> Callable[[Handler[B]], Handler[B]]:
+    def route(
+        self, method: str, pattern: str, operation_id: str, *, public: bool = False, versioned: bool = True
+    ) -> Callable[[Handler[B]], Handler[B]]:
         def deco(fn: Handler[B]) -> Handler[B]:
-            self.routes.append(Route(method, split_pattern(pattern), operation_id, fn, public, versioned,
-                                     resource_type(pattern)))
+            self.routes.append(
+                Route(method, split_pattern(pattern), operation_id, fn, public, versioned, resource_type(pattern))
+            )
             return fn
+
         return deco
 
     def match(self, method: str, segments: list[str]) -> tuple[Route[B] | None, dict[str, str], bool]:

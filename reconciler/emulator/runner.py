@@ -13,9 +13,16 @@ from .server import Emulator
 
 def serve(options: EmulatorOptions) -> None:
     """Serve until SIGINT/SIGTERM; the first stdout line is ``listening on URL``, then with TLS ``CA bundle: PATH``."""
-    emu = Emulator(options.seed, state_file=options.state, time_scale=options.time_scale,
-                   latency_ms=options.latency_ms, faults=options.faults, fault_seed=options.fault_seed,
-                   port=options.port, tls=options.tls)
+    emu = Emulator(
+        options.seed,
+        state_file=options.state,
+        time_scale=options.time_scale,
+        latency_ms=options.latency_ms,
+        faults=options.faults,
+        fault_seed=options.fault_seed,
+        port=options.port,
+        tls=options.tls,
+    )
     stop = threading.Event()
 
     def _on_signal(signum: int, frame: Any) -> None:

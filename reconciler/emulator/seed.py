@@ -53,7 +53,7 @@ def _parse_time_us(value: Any, default: int) -> int:
         if "." in text:
             head, rest = text.split(".", 1)
             frac = "".join(ch for ch in rest if ch.isdigit())
-            tz = rest[len(frac):]
+            tz = rest[len(frac) :]
             text = f"{head}.{frac[:6].ljust(6, '0')}{tz}"
         dt = datetime.fromisoformat(text)
         return int(round(dt.timestamp() * 1_000_000))
@@ -74,8 +74,11 @@ def build_world(raw: dict, now_us: int) -> World:
     w = World(extra_regions=[normalize_region(str(r)) for r in (raw.get("extraRegions") or [])])
     for region, entries in (raw.get("kubernetesVersions") or {}).items():
         w.kubernetes_versions[_region(region, w)] = [
-            {"version": str(e["version"]), "default": bool(e.get("default", False)),
-             "preview": bool(e.get("preview", False))}
+            {
+                "version": str(e["version"]),
+                "default": bool(e.get("default", False)),
+                "preview": bool(e.get("preview", False)),
+            }
             for e in (entries or [])
         ]
     for sub, sub_body in (raw.get("subscriptions") or {}).items():
@@ -88,13 +91,19 @@ def build_world(raw: dict, now_us: int) -> World:
             for name, c in (rg_body.get("managedClusters") or {}).items():
                 c = c or {}
                 cl = Cluster(
-                    subscription=sub, resource_group=rg, name=str(name),
+                    subscription=sub,
+                    resource_group=rg,
+                    name=str(name),
                     location=_region(c.get("location", "westeurope"), w),
                     kubernetes_version=str(c.get("kubernetesVersion", "")),
                     agent_pools=[
-                        AgentPool(name=str(p.get("name", "nodepool1")), vm_size=str(p.get("vmSize", "Standard_D3_v2")),
-                                  count=int(p.get("count", 3)), mode=str(p.get("mode", "System")),
-                                  provisioning_state=str(p.get("provisioningState", "Succeeded")))
+                        AgentPool(
+                            name=str(p.get("name", "nodepool1")),
+                            vm_size=str(p.get("vmSize", "Standard_D3_v2")),
+                            count=int(p.get("count", 3)),
+                            mode=str(p.get("mode", "System")),
+                            provisioning_state=str(p.get("provisioningState", "Succeeded")),
+                        )
                         for p in (c.get("agentPools") or [])
                     ],
                     load_balancer_sku=str(c.get("loadBalancerSku", "standard")),
@@ -108,9 +117,13 @@ def build_world(raw: dict, now_us: int) -> World:
                 w.clusters[cl.id.lower()] = cl
             for name, ws_body in (rg_body.get("workspaces") or {}).items():
                 ws_body = ws_body or {}
-                ws = Workspace(subscription=sub, resource_group=rg, name=str(name),
-                               location=_region(ws_body.get("location", "westeurope"), w),
-                               tags={str(k): str(v) for k, v in (ws_body.get("tags") or {}).items()})
+                ws = Workspace(
+                    subscription=sub,
+                    resource_group=rg,
+                    name=str(name),
+                    location=_region(ws_body.get("location", "westeurope"), w),
+                    tags={str(k): str(v) for k, v in (ws_body.get("tags") or {}).items()},
+                )
                 for cname, cbody in (ws_body.get("computes") or {}).items():
                     cbody = cbody or {}
                     props = cbody.get("properties") or {}
@@ -119,9 +132,11 @@ def build_world(raw: dict, now_us: int) -> World:
                     attached = bool(rid) if attached is None else bool(attached)
                     created = _parse_time_us(props.get("createdOn"), now_us)
                     comp = Compute(
-                        workspace_id=ws.id, name=str(cname),
+                        workspace_id=ws.id,
+                        name=str(cname),
                         location=_region(cbody.get("location") or ws.location, w),
-                        attached=attached, resource_id=str(rid) if rid else None,
+                        attached=attached,
+                        resource_id=str(rid) if rid else None,
                         settings=strip_secrets(props.get("properties")),
                         provisioning_state=str(props.get("provisioningState", "Succeeded")),
                         created_on_us=created,
@@ -146,8 +161,11 @@ def dump_world(w: World) -> dict:
         out["extraRegions"] = list(w.extra_regions)
     for region, entries in w.kubernetes_versions.items():
         out["kubernetesVersions"][region] = [
-            {"version": e["version"], **({"default": True} if e.get("default") else {}),
-             **({"preview": True} if e.get("preview") else {})}
+            {
+                "version": e["version"],
+                **({"default": True} if e.get("default") else {}),
+                **({"preview": True} if e.get("preview") else {}),
+            }
             for e in entries
         ]
     for sub in w.subscriptions.values():
@@ -173,12 +191,20 @@ def dump_world(w: World) -> dict:
 
 def _dump_cluster(cl: Cluster) -> dict:
     body: dict = {
-        "location": cl.location, "kubernetesVersion": cl.kubernetes_version,
-        "agentPools": [{"name": p.name, "vmSize": p.vm_size, "count": p.count, "mode": p.mode,
-                        **({"provisioningState": p.provisioning_state}
-                           if p.provisioning_state != "Succeeded" else {})}
-                       for p in cl.agent_pools],
-        "loadBalancerSku": cl.load_balancer_sku, "privateCluster": cl.private_cluster,
+        "location": cl.location,
+        "kubernetesVersion": cl.kubernetes_version,
+        "agentPools": [
+            {
+                "name": p.name,
+                "vmSize": p.vm_size,
+                "count": p.count,
+                "mode": p.mode,
+                **({"provisioningState": p.provisioning_state} if p.provisioning_state != "Succeeded" else {}),
+            }
+            for p in cl.agent_pools
+        ],
+        "loadBalancerSku": cl.load_balancer_sku,
+        "privateCluster": cl.private_cluster,
         "authorizedIPRanges": list(cl.authorized_ip_ranges),
     }
     if cl.tags:

@@ -24,10 +24,19 @@ from .tls import LocalTls, make_tls
 class Emulator:
     """A local ARM emulator serving in a background thread (usable as a context manager)."""
 
-    def __init__(self, seed: dict | str | Path | None = None, *, state_file: str | Path | None = None,
-                 time_scale: float = 1.0, latency_ms: int = 0,
-                 faults: Mapping[str, float] | str | None = None, fault_seed: int | None = None,
-                 host: str = "127.0.0.1", port: int = 0, tls: bool = False) -> None:
+    def __init__(
+        self,
+        seed: dict | str | Path | None = None,
+        *,
+        state_file: str | Path | None = None,
+        time_scale: float = 1.0,
+        latency_ms: int = 0,
+        faults: Mapping[str, float] | str | None = None,
+        fault_seed: int | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        tls: bool = False,
+    ) -> None:
         initial_faults = parse_faults(faults)
         self.faults = Faults(initial_faults, seed=fault_seed)
         self.backend = Backend(seed, state_file=state_file, time_scale=time_scale, faults=self.faults)
@@ -65,8 +74,9 @@ class Emulator:
         self._server = server
         self.port = server.server_address[1]
         self.url = f"{self.scheme}://{self.host}:{self.port}"
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name=f"arm-emulator-{self.port}", daemon=True)
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"arm-emulator-{self.port}", daemon=True
+        )
         self._thread.start()
         return self.url
 
@@ -84,7 +94,7 @@ class Emulator:
         if self.tls is not None:
             self.tls.close()
 
-    def __enter__(self) -> "Emulator":
+    def __enter__(self) -> Emulator:
         self.start()
         return self
 
@@ -159,8 +169,9 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             resp = self.server.app.dispatch(self.command, self.path, self.headers, raw, base_url)
         except Exception as e:  # the emulator must answer like ARM, never hang up on a bug
-            resp = Response(500, {"error": {"code": "InternalServerError",
-                                            "message": f"Emulator error: {type(e).__name__}: {e}"}})
+            resp = Response(
+                500, {"error": {"code": "InternalServerError", "message": f"Emulator error: {type(e).__name__}: {e}"}}
+            )
         if resp is RESET:
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.close_connection = True
@@ -176,8 +187,11 @@ class _Handler(BaseHTTPRequestHandler):
             reason = ""
         headers = arm_headers(self.command, self.headers, self.server.app.tls is not None)
         headers.update(resp.headers)
-        lines = [f"HTTP/1.1 {resp.status} {reason}", "Server: " + self.server_version,
-                 f"Content-Length: {len(payload)}"]
+        lines = [
+            f"HTTP/1.1 {resp.status} {reason}",
+            "Server: " + self.server_version,
+            f"Content-Length: {len(payload)}",
+        ]
         if payload:
             lines.append("Content-Type: application/json; charset=utf-8")
         lines += [f"{k}: {v}" for k, v in headers.items()]

@@ -26,8 +26,14 @@ FORMAT_VERSION = 1
 class Store:
     """Everything the emulator remembers, and its persistence."""
 
-    def __init__(self, seed: dict | str | Path | None = None, *, state_file: str | Path | None = None,
-                 clock: Callable[[], float] = time.time, page_size: int = 50) -> None:
+    def __init__(
+        self,
+        seed: dict | str | Path | None = None,
+        *,
+        state_file: str | Path | None = None,
+        clock: Callable[[], float] = time.time,
+        page_size: int = 50,
+    ) -> None:
         self.lock = threading.RLock()
         self.clock = clock
         self.page_size = page_size

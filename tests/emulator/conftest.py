@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -10,6 +12,7 @@ import pytest
 import requests
 
 from reconciler.emulator import Emulator
+from reconciler.emulator import server as emulator_server
 
 SUB = "00000000-0000-0000-0000-000000000001"
 OTHER_SUB = "00000000-0000-0000-0000-000000000002"
@@ -147,3 +150,29 @@ def shared_dir() -> Path:
     if env:
         return Path(env)
     return Path(__file__).resolve().parents[2] / ".." / "shared"
+
+
+URL_RE = re.compile(r"[a-z][a-z0-9+.-]*://([^/:?#\s\"']+|\[[^\]]+\])", re.IGNORECASE)
+LOOPBACK = {"127.0.0.1", "localhost", "[::1]"}
+
+
+def non_loopback_urls(text: str) -> list[str]:
+    """Every URL in ``text`` whose host is not this machine."""
+    return [m.group(0) for m in URL_RE.finditer(text) if m.group(1).lower() not in LOOPBACK]
+
+
+@pytest.fixture(autouse=True)
+def every_response_stays_on_loopback(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Scan every response body and header the in-process emulators send during a test: a URL to any
+    host but this machine would send a client (and its token) off the machine."""
+    seen: list[str] = []
+    original = emulator_server._Handler._send
+
+    def scanning_send(self: Any, resp: Any) -> None:
+        text = json.dumps(resp.body) + "\n" + "\n".join(f"{k}: {v}" for k, v in resp.headers.items())
+        seen.extend(f"{self.command} {self.path}: {u}" for u in non_loopback_urls(text))
+        original(self, resp)
+
+    monkeypatch.setattr(emulator_server._Handler, "_send", scanning_send)
+    yield seen
+    assert not seen, f"non-loopback URLs in emulator responses: {seen}"

@@ -34,10 +34,26 @@ class Service:
 
 
 SERVICES: tuple[Service, ...] = (
-    Service("resources", "Microsoft.Resources", resources_router, lambda s, lro, built: ResourcesBackend(s),
-            apiversions.RESOURCES, arm_builtin=True),
-    Service("aks", "Microsoft.ContainerService", aks_router, lambda s, lro, built: AksBackend(s, lro),
-            apiversions.CONTAINER_SERVICE),
-    Service("ml", "Microsoft.MachineLearningServices", ml_router,
-            lambda s, lro, built: MlBackend(s, lro, built["aks"]), apiversions.MACHINE_LEARNING),
+    Service(
+        "resources",
+        "Microsoft.Resources",
+        resources_router,
+        lambda s, lro, built: ResourcesBackend(s),
+        apiversions.RESOURCES,
+        arm_builtin=True,
+    ),
+    Service(
+        "aks",
+        "Microsoft.ContainerService",
+        aks_router,
+        lambda s, lro, built: AksBackend(s, lro),
+        apiversions.CONTAINER_SERVICE,
+    ),
+    Service(
+        "ml",
+        "Microsoft.MachineLearningServices",
+        ml_router,
+        lambda s, lro, built: MlBackend(s, lro, built["aks"]),
+        apiversions.MACHINE_LEARNING,
+    ),
 )

@@ -18,8 +18,7 @@ LOC = "subscriptions/{sub}/providers/Microsoft.ContainerService/locations/{loc}"
 P = dict[str, str]
 
 
-@router.route("GET", "subscriptions/{sub}/providers/Microsoft.ContainerService/managedClusters",
-              "ManagedClusters_List")
+@router.route("GET", "subscriptions/{sub}/providers/Microsoft.ContainerService/managedClusters", "ManagedClusters_List")
 def clusters_list(b: AksBackend, req: Request, p: P) -> Response:
     return Response(200, page(req, [cluster_body(c) for c in b.clusters(p["sub"])], b.store.page_size))
 

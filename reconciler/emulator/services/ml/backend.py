@@ -39,8 +39,10 @@ class MlBackend:
         rg_c = s.resource_group(sub, rg)
         ws = s.world.workspaces.get(workspace_id(sub_c, rg_c, name).lower())
         if ws is None:
-            raise ResourceNotFound(f"The Resource 'Microsoft.MachineLearningServices/workspaces/{name}' under "
-                                   f"resource group '{rg}' was not found.")
+            raise ResourceNotFound(
+                f"The Resource 'Microsoft.MachineLearningServices/workspaces/{name}' under "
+                f"resource group '{rg}' was not found."
+            )
         return ws
 
     def location_of(self, params: dict[str, str]) -> str | None:
@@ -53,8 +55,10 @@ class MlBackend:
     def compute(self, ws: Workspace, name: str) -> Compute:
         comp = ws.computes.get(name.lower())
         if comp is None:
-            raise ResourceNotFound(f"The Resource 'Microsoft.MachineLearningServices/workspaces/{ws.name}/computes/"
-                                   f"{name}' under resource group '{ws.resource_group}' was not found.")
+            raise ResourceNotFound(
+                f"The Resource 'Microsoft.MachineLearningServices/workspaces/{ws.name}/computes/"
+                f"{name}' under resource group '{ws.resource_group}' was not found."
+            )
         self._check_cluster_alive(comp)
         return comp
 
@@ -76,10 +80,14 @@ class MlBackend:
             return
         if self.aks.by_id(comp.resource_id) is not None:
             return
-        self._fail(comp, detail(
-            "ResourceNotFound",
-            f"The AKS cluster '{comp.resource_id or '(none)'}' of compute '{comp.name}' no longer exists; "
-            "the compute is unusable. Detach it and create or attach a cluster again."))
+        self._fail(
+            comp,
+            detail(
+                "ResourceNotFound",
+                f"The AKS cluster '{comp.resource_id or '(none)'}' of compute '{comp.name}' no longer exists; "
+                "the compute is unusable. Detach it and create or attach a cluster again.",
+            ),
+        )
 
     def _fail(self, comp: Compute, err: dict) -> None:
         comp.provisioning_state = "Failed"
@@ -94,8 +102,9 @@ class MlBackend:
         existing = ws.computes.get(name.lower())
         if existing is not None:
             self._refuse_if_busy(existing)
-        location = _location(body.get("location") or (existing.location if existing else ws.location),
-                             self.store.world.extra_regions)
+        location = _location(
+            body.get("location") or (existing.location if existing else ws.location), self.store.world.extra_regions
+        )
         settings = strip_secrets(settings_in)
         purpose = domain.purpose_of(settings)
         rid = props.get("resourceId")
@@ -120,14 +129,18 @@ class MlBackend:
     def _refuse_if_busy(self, comp: Compute) -> None:
         running = self.lro.inflight_op(comp.id)
         if running is not None:
-            raise Conflict(f"Compute '{comp.name}' has an operation in progress ({running.kind}, {running.id}); "
-                           "retry after it completes.")
+            raise Conflict(
+                f"Compute '{comp.name}' has an operation in progress ({running.kind}, {running.id}); "
+                "retry after it completes."
+            )
 
     def _update(self, ws: Workspace, existing: Compute, rid: Any, settings: dict, purpose: str) -> dict | None:
         """Check a re-write of ``existing``; fill in what a create fixed. Returns the failure to come."""
         if rid and existing.resource_id and str(rid).lower() != existing.resource_id.lower():
-            raise BadRequest(f"Compute '{existing.name}' is bound to '{existing.resource_id}'; resourceId cannot "
-                             "change. Detach the compute first, then attach the other cluster.")
+            raise BadRequest(
+                f"Compute '{existing.name}' is bound to '{existing.resource_id}'; resourceId cannot "
+                "change. Detach the compute first, then attach the other cluster."
+            )
         if not existing.attached:
             old_size = existing.settings.get("agentVmSize")
             new_size = settings.get("agentVmSize")
@@ -138,8 +151,10 @@ class MlBackend:
                     settings[k] = copy.deepcopy(existing.settings[k])
         cl = self.aks.by_id(existing.resource_id)
         if cl is None:
-            return detail("ResourceNotFound",
-                          f"The AKS cluster '{existing.resource_id}' of compute '{existing.name}' no longer exists.")
+            return detail(
+                "ResourceNotFound",
+                f"The AKS cluster '{existing.resource_id}' of compute '{existing.name}' no longer exists.",
+            )
         return rules.attach_error(cl, purpose, None)
 
     def _rewrite(self, comp: Compute, location: str, settings: dict, props: dict, tags: dict | None) -> None:
@@ -152,22 +167,50 @@ class MlBackend:
         comp.provisioning_errors = []
         comp.modified_on_us = self.store.stamp_us()
 
-    def _new_compute(self, ws: Workspace, name: str, location: str, settings: dict, props: dict,
-                     tags: dict | None, resource_id: str | None) -> Compute:
+    def _new_compute(
+        self,
+        ws: Workspace,
+        name: str,
+        location: str,
+        settings: dict,
+        props: dict,
+        tags: dict | None,
+        resource_id: str | None,
+    ) -> Compute:
         now_us = self.store.stamp_us()
-        return Compute(workspace_id=ws.id, name=name, location=location, attached=resource_id is not None,
-                       resource_id=resource_id, settings=settings, provisioning_state="Creating",
-                       created_on_us=now_us, modified_on_us=now_us, description=props.get("description"),
-                       tags=_tags(tags or {}))
+        return Compute(
+            workspace_id=ws.id,
+            name=name,
+            location=location,
+            attached=resource_id is not None,
+            resource_id=resource_id,
+            settings=settings,
+            provisioning_state="Creating",
+            created_on_us=now_us,
+            modified_on_us=now_us,
+            description=props.get("description"),
+            tags=_tags(tags or {}),
+        )
 
-    def _attach(self, ws: Workspace, name: str, rid: str, location: str, settings: dict, props: dict,
-                tags: dict | None, purpose: str) -> tuple[Compute, dict | None]:
+    def _attach(
+        self,
+        ws: Workspace,
+        name: str,
+        rid: str,
+        location: str,
+        settings: dict,
+        props: dict,
+        tags: dict | None,
+        purpose: str,
+    ) -> tuple[Compute, dict | None]:
         parsed = rules.parse_cluster_id(rid)
         if parsed is None:
             raise BadRequest(f"resourceId '{rid}' is not an AKS managed cluster id.")
         if parsed[0].lower() != ws.subscription.lower():
-            raise BadRequest(f"The AKS cluster must be in the same subscription as the workspace "
-                             f"({ws.subscription}); '{rid}' is in subscription {parsed[0]}.")
+            raise BadRequest(
+                f"The AKS cluster must be in the same subscription as the workspace "
+                f"({ws.subscription}); '{rid}' is in subscription {parsed[0]}."
+            )
         cl = self.aks.by_id(rid)
         if cl is None:
             raise BadRequest(f"The AKS cluster '{rid}' was not found.")
@@ -179,8 +222,9 @@ class MlBackend:
             self._break_attachments(ws, cl, earlier, comp)
         return comp, fail_with
 
-    def _create(self, ws: Workspace, name: str, location: str, settings: dict, props: dict,
-                tags: dict | None, purpose: str) -> tuple[Compute, dict | None]:
+    def _create(
+        self, ws: Workspace, name: str, location: str, settings: dict, props: dict, tags: dict | None, purpose: str
+    ) -> tuple[Compute, dict | None]:
         count, size, cores = rules.new_cluster_size(settings)
         settings["agentCount"] = count
         settings["agentVmSize"] = size
@@ -205,20 +249,30 @@ class MlBackend:
             n += 1
             cname = f"{base}{n}"
         network = comp.settings.get("aksNetworkingConfiguration")
-        cl = Cluster(subscription=ws.subscription, resource_group=ws.resource_group, name=cname,
-                     location=comp.location, kubernetes_version=version,
-                     agent_pools=[AgentPool(name="agentpool", vm_size=size, count=count, mode="System",
-                                            provisioning_state="Creating")],
-                     load_balancer_sku="standard", provisioning_state="Creating",
-                     network=copy.deepcopy(network) if isinstance(network, dict) else None,
-                     created_by=comp.id)
+        cl = Cluster(
+            subscription=ws.subscription,
+            resource_group=ws.resource_group,
+            name=cname,
+            location=comp.location,
+            kubernetes_version=version,
+            agent_pools=[
+                AgentPool(name="agentpool", vm_size=size, count=count, mode="System", provisioning_state="Creating")
+            ],
+            load_balancer_sku="standard",
+            provisioning_state="Creating",
+            network=copy.deepcopy(network) if isinstance(network, dict) else None,
+            created_by=comp.id,
+        )
         clusters[cl.id.lower()] = cl
         return cl
 
     def _break_attachments(self, ws: Workspace, cl: Cluster, earlier: list[Compute], new: Compute) -> None:
         """A second attachment of a cluster silently breaks the earlier ones (Azure's behaviour)."""
-        err = detail(BROKEN_CODE, f"The AKS cluster '{cl.id}' was attached again to this workspace as compute "
-                                  f"'{new.name}'; this attachment is broken.")
+        err = detail(
+            BROKEN_CODE,
+            f"The AKS cluster '{cl.id}' was attached again to this workspace as compute "
+            f"'{new.name}'; this attachment is broken.",
+        )
         now = self.store.clock()
         for c in earlier:
             running = self.lro.inflight_op(c.id)
@@ -226,11 +280,14 @@ class MlBackend:
                 self.lro.finish(running, error=err, ended_at=now)
             elif running is None or running.kind not in ("detach", "delete"):
                 self._fail(c, err)
-        self.store.violations.append({
-            "workspace": ws.id, "clusterId": cl.id,
-            "computes": [c.name for c in earlier] + [new.name],
-            "at": domain.iso(now),
-        })
+        self.store.violations.append(
+            {
+                "workspace": ws.id,
+                "clusterId": cl.id,
+                "computes": [c.name for c in earlier] + [new.name],
+                "at": domain.iso(now),
+            }
+        )
         self.store.dirty = True
 
     # ---------------------------------------------------------------- DELETE
@@ -245,8 +302,10 @@ class MlBackend:
         self._refuse_if_busy(comp)
         kind = action.lower()
         if kind == "delete" and comp.attached:
-            raise BadRequest(f"Compute '{comp.name}' is an attached compute; its underlying resource cannot be "
-                             "deleted through the workspace. Use underlyingResourceAction=Detach.")
+            raise BadRequest(
+                f"Compute '{comp.name}' is an attached compute; its underlying resource cannot be "
+                "deleted through the workspace. Use underlyingResourceAction=Detach."
+            )
         comp.provisioning_state = "Deleting"
         comp.modified_on_us = self.store.stamp_us()
         cl = self.aks.by_id(comp.resource_id) if kind == "delete" else None
@@ -294,7 +353,8 @@ def _location(raw: Any, extra_regions: list[str]) -> str:
         raise LocationNotAvailableForResourceType(
             f"The provided location '{raw}' is not available for resource type "
             f"'Microsoft.MachineLearningServices/workspaces/computes'. List of available regions for the resource "
-            f"type is '{regions.listing()}'.")
+            f"type is '{regions.listing()}'."
+        )
     return location
 
 

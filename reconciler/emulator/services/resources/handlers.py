@@ -34,8 +34,9 @@ def tenants_list(b: ResourcesBackend, req: Request, p: P) -> Response:
 @router.route("GET", "subscriptions/{sub}/resourcegroups", "ResourceGroups_List")
 def groups_list(b: ResourcesBackend, req: Request, p: P) -> Response:
     sub = b.store.subscription(p["sub"])
-    return Response(200, {"value": [resource_group_body(sub, *b.resource_group(sub, rg)) for rg in
-                                    b.resource_groups(sub)]})
+    return Response(
+        200, {"value": [resource_group_body(sub, *b.resource_group(sub, rg)) for rg in b.resource_groups(sub)]}
+    )
 
 
 @router.route("GET", "subscriptions/{sub}/resourcegroups/{rg}", "ResourceGroups_Get")
