@@ -8,7 +8,7 @@ else gets the 400 that ARM sends, naming the versions it would accept.
 from __future__ import annotations
 
 import re
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 from . import regions
 from .errors import InvalidApiVersionParameter, NoRegisteredProviderFound

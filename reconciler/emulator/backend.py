@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import copy
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .faults import Faults
 from .lro import OperationEngine
@@ -27,7 +28,7 @@ class Backend:
 
     def __init__(
         self,
-        seed: dict | str | Path | None = None,
+        seed: dict[str, Any] | str | Path | None = None,
         *,
         state_file: str | Path | None = None,
         time_scale: float = 1.0,
@@ -85,12 +86,12 @@ class Backend:
         self.store.record_request(operation_id)
 
     # ------------------------------------------------------------------- admin
-    def audit(self) -> dict:
+    def audit(self) -> dict[str, Any]:
         return {
             "requests": dict(self.store.requests),
             "violations": copy.deepcopy(self.store.violations),
             "operations": self.lro.audit(),
         }
 
-    def state(self) -> dict:
+    def state(self) -> dict[str, Any]:
         return dump_world(self.store.world)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 # The compute-name pattern the ML service applies (3-24 chars, starts with a letter,
 # must not end in "-<digits>").
@@ -98,7 +99,7 @@ def normalize_region(region: str) -> str:
     return region.replace(" ", "").lower()
 
 
-def purpose_of(settings: dict) -> str:
+def purpose_of(settings: dict[str, Any]) -> str:
     raw = settings.get("clusterPurpose")
     return PURPOSES.get(str(raw).lower(), str(raw)) if raw else "FastProd"
 
@@ -119,10 +120,10 @@ def minor_of(v: str) -> str:
     return ".".join(v.split(".")[:2])
 
 
-def kubernetes_versions_body(entries: list[dict]) -> dict:
+def kubernetes_versions_body(entries: list[dict[str, Any]]) -> dict[str, Any]:
     """Group seeded patch versions by minor, in the shape of KubernetesVersions_List."""
     patches = sorted((e["version"] for e in entries), key=version_key)
-    by_minor: dict[str, list[dict]] = {}
+    by_minor: dict[str, list[dict[str, Any]]] = {}
     for e in sorted(entries, key=lambda e: version_key(e["version"])):
         by_minor.setdefault(minor_of(e["version"]), []).append(e)
     minors = sorted(by_minor, key=version_key)
@@ -134,7 +135,7 @@ def kubernetes_versions_body(entries: list[dict]) -> dict:
             v = e["version"]
             upgrades = [p for p in patches if version_key(p) > version_key(v) and minor_of(p) in (minor, next_minor)]
             patch_versions[v] = {"upgrades": upgrades}
-        item: dict = {"capabilities": {"supportPlan": ["KubernetesOfficial"]}}
+        item: dict[str, Any] = {"capabilities": {"supportPlan": ["KubernetesOfficial"]}}
         if any(e.get("default") for e in by_minor[minor]):
             item["isDefault"] = True
         if all(e.get("preview") for e in by_minor[minor]):
@@ -145,7 +146,7 @@ def kubernetes_versions_body(entries: list[dict]) -> dict:
     return {"values": values}
 
 
-def describe_versions(entries: list[dict]) -> str:
+def describe_versions(entries: list[dict[str, Any]]) -> str:
     parts = []
     for e in sorted(entries, key=lambda e: version_key(e["version"])):
         tag = " (preview)" if e.get("preview") else ""
@@ -163,4 +164,4 @@ def iso_us(us: int) -> str:
 
 
 def iso(t: float) -> str:
-    return iso_us(int(round(t * 1_000_000)))
+    return iso_us(round(t * 1_000_000))

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import random
 import threading
-from typing import Mapping
+from collections.abc import Mapping
+from typing import Any
 
 KINDS = ("429", "500", "reset", "lro-fail")
 
@@ -66,9 +67,9 @@ class Faults:
             self.rates = rates
             self.limit = limit
 
-    def snapshot(self) -> dict:
+    def snapshot(self) -> dict[str, Any]:
         with self._lock:
-            out: dict = dict(self.rates)
+            out: dict[str, Any] = dict(self.rates)
             if self.limit is not None:
                 out["limit"] = self.limit
             return out

@@ -9,7 +9,8 @@ Each service registers a hook that applies a finished operation to its resources
 from __future__ import annotations
 
 import uuid
-from typing import Callable
+from collections.abc import Callable
+from typing import Any
 
 from . import domain
 from .errors import ResourceNotFound, detail
@@ -17,7 +18,7 @@ from .faults import Faults
 from .model import Operation
 from .store import Store
 
-FinishHook = Callable[[Operation, "dict | None"], None]
+FinishHook = Callable[[Operation, "dict[str, Any] | None"], None]
 
 
 class OperationEngine:
@@ -38,8 +39,8 @@ class OperationEngine:
         target: str,
         subscription: str,
         location: str,
-        fail_with: dict | None = None,
-        payload: dict | None = None,
+        fail_with: dict[str, Any] | None = None,
+        payload: dict[str, Any] | None = None,
     ) -> Operation:
         if fail_with is None and self.faults.roll("lro-fail"):
             fail_with = detail("InternalServerError", "Injected fault (lro-fail): the operation failed.")
@@ -73,7 +74,7 @@ class OperationEngine:
             if op.ends_at <= now:
                 self.finish(op)
 
-    def finish(self, op: Operation, error: dict | None = None, ended_at: float | None = None) -> None:
+    def finish(self, op: Operation, error: dict[str, Any] | None = None, ended_at: float | None = None) -> None:
         s = self.store
         if s.inflight.get(op.target.lower()) == op.id:
             del s.inflight[op.target.lower()]
@@ -106,7 +107,7 @@ class OperationEngine:
         """
         return min(10.0, max(0.01, self.remaining(op)))
 
-    def audit(self) -> list[dict]:
+    def audit(self) -> list[dict[str, Any]]:
         return [
             {
                 "operationId": op.id,

@@ -67,7 +67,7 @@ class Compute:
     modified_on_us: int
     description: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
-    provisioning_errors: list[dict] = field(default_factory=list)
+    provisioning_errors: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def id(self) -> str:
@@ -102,8 +102,8 @@ class Operation:
     ends_at: float
     status: str = "InProgress"
     ended_at: float | None = None
-    error: dict | None = None
-    fail_with: dict | None = None  # decided at start: the op will end Failed with this
+    error: dict[str, Any] | None = None
+    fail_with: dict[str, Any] | None = None  # decided at start: the op will end Failed with this
     payload: dict[str, Any] = field(default_factory=dict)
 
 
@@ -111,18 +111,18 @@ class Operation:
 class World:
     """The whole emulated cloud."""
 
-    kubernetes_versions: dict[str, list[dict]] = field(default_factory=dict)  # region → entries
+    kubernetes_versions: dict[str, list[dict[str, Any]]] = field(default_factory=dict[str, Any])  # region → entries
     subscriptions: dict[str, str] = field(default_factory=dict)  # lower → canonical id
     resource_groups: dict[str, str] = field(default_factory=dict)  # "sub/rg" lower → rg name
     clusters: dict[str, Cluster] = field(default_factory=dict)  # lower id → cluster
     workspaces: dict[str, Workspace] = field(default_factory=dict)  # lower id → workspace
     extra_regions: list[str] = field(default_factory=list)  # placeholder regions a seed declares (spec examples)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> World:
+    def from_dict(cls, d: dict[str, Any]) -> World:
         clusters = {}
         for k, c in d.get("clusters", {}).items():
             c = dict(c)

@@ -4,8 +4,9 @@ the operation-status body, and the status/result endpoints every provider serves
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import quote
 
 from . import domain
@@ -59,7 +60,7 @@ def lro_headers(lro: OperationEngine, req: Request, op: Operation, urls: Operati
     }
 
 
-def operation_body(op: Operation, urls: OperationUrls) -> dict:
+def operation_body(op: Operation, urls: OperationUrls) -> dict[str, Any]:
     body: dict[str, Any] = {
         "id": urls.status_path(op),
         "name": op.id,

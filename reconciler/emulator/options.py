@@ -4,9 +4,10 @@ and ``reconciler emulator`` (which forwards its arguments here)."""
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn, Sequence
+from typing import NoReturn
 
 from .faults import parse_faults
 

@@ -32,7 +32,7 @@ def _offset(token: str) -> int:
     raise BadRequest(f"The $skip token '{token}' is invalid; pass back the nextLink unchanged.")
 
 
-def page(req: Request, items: list[dict], page_size: int) -> dict:
+def page(req: Request, items: list[dict[str, Any]], page_size: int) -> dict[str, Any]:
     token = req.query.get("$skip") or req.query.get("$skiptoken") or ""
     skip = _offset(token) if token else 0
     body: dict[str, Any] = {"value": items[skip : skip + page_size]}

@@ -3,7 +3,7 @@ as ARM does. The seed only says which Kubernetes versions each region offers."""
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from .domain import normalize_region
 

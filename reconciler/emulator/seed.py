@@ -16,7 +16,7 @@ from .model import AgentPool, Cluster, Compute, Workspace, World
 SECRET_SSL_KEYS = ("cert", "key")
 
 
-def load_seed(seed: dict | str | Path | None) -> dict:
+def load_seed(seed: dict[str, Any] | str | Path | None) -> dict[str, Any]:
     """Read a seed: a mapping, or a path to a YAML (or JSON) file. None → empty cloud."""
     if seed is None:
         return {}
@@ -31,7 +31,7 @@ def load_seed(seed: dict | str | Path | None) -> dict:
     return data
 
 
-def strip_secrets(settings: dict | None) -> dict:
+def strip_secrets(settings: dict[str, Any] | None) -> dict[str, Any]:
     """Copy of properties.properties without TLS certificate/key (never stored or returned)."""
     out = copy.deepcopy(settings or {})
     ssl = out.get("sslConfiguration")
@@ -56,7 +56,7 @@ def _parse_time_us(value: Any, default: int) -> int:
             tz = rest[len(frac) :]
             text = f"{head}.{frac[:6].ljust(6, '0')}{tz}"
         dt = datetime.fromisoformat(text)
-        return int(round(dt.timestamp() * 1_000_000))
+        return round(dt.timestamp() * 1_000_000)
     except ValueError:
         return default
 
@@ -69,7 +69,7 @@ def _region(raw: Any, w: World) -> str:
     return name
 
 
-def build_world(raw: dict, now_us: int) -> World:
+def build_world(raw: dict[str, Any], now_us: int) -> World:
     """Turn a seed mapping into the emulator's state."""
     w = World(extra_regions=[normalize_region(str(r)) for r in (raw.get("extraRegions") or [])])
     for region, entries in (raw.get("kubernetesVersions") or {}).items():
@@ -154,9 +154,9 @@ def build_world(raw: dict, now_us: int) -> World:
     return w
 
 
-def dump_world(w: World) -> dict:
+def dump_world(w: World) -> dict[str, Any]:
     """The state in the seed format (loadable again as a seed)."""
-    out: dict = {"kubernetesVersions": {}, "subscriptions": {}}
+    out: dict[str, Any] = {"kubernetesVersions": {}, "subscriptions": {}}
     if w.extra_regions:
         out["extraRegions"] = list(w.extra_regions)
     for region, entries in w.kubernetes_versions.items():
@@ -174,23 +174,27 @@ def dump_world(w: World) -> dict:
         sub = w.subscriptions[key.split("/", 1)[0]]
         out["subscriptions"][sub]["resourceGroups"][rg] = {}
 
-    def rg_body(sub: str, rg: str) -> dict:
+    def rg_body(sub: str, rg: str) -> dict[str, Any]:
         s = out["subscriptions"].setdefault(w.subscriptions.get(sub.lower(), sub), {"resourceGroups": {}})
         canon = w.resource_groups.get(f"{sub}/{rg}".lower(), rg)
-        return s["resourceGroups"].setdefault(canon, {})
+        group: dict[str, Any] = s["resourceGroups"].setdefault(canon, {})
+        return group
 
     for cl in w.clusters.values():
         rg_body(cl.subscription, cl.resource_group).setdefault("managedClusters", {})[cl.name] = _dump_cluster(cl)
     for ws in w.workspaces.values():
-        body: dict = {"location": ws.location, "computes": {c.name: _dump_compute(c) for c in ws.computes.values()}}
+        body: dict[str, Any] = {
+            "location": ws.location,
+            "computes": {c.name: _dump_compute(c) for c in ws.computes.values()},
+        }
         if ws.tags:
             body["tags"] = dict(ws.tags)
         rg_body(ws.subscription, ws.resource_group).setdefault("workspaces", {})[ws.name] = body
     return out
 
 
-def _dump_cluster(cl: Cluster) -> dict:
-    body: dict = {
+def _dump_cluster(cl: Cluster) -> dict[str, Any]:
+    body: dict[str, Any] = {
         "location": cl.location,
         "kubernetesVersion": cl.kubernetes_version,
         "agentPools": [
@@ -218,10 +222,10 @@ def _dump_cluster(cl: Cluster) -> dict:
     return body
 
 
-def _dump_compute(c: Compute) -> dict:
+def _dump_compute(c: Compute) -> dict[str, Any]:
     from .domain import iso_us
 
-    props: dict = {"computeType": "AKS"}
+    props: dict[str, Any] = {"computeType": "AKS"}
     if c.resource_id:
         props["resourceId"] = c.resource_id
     if c.description is not None:

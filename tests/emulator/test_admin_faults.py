@@ -18,7 +18,7 @@ def test_fault_spec_parsing() -> None:
         "429": 0.1, "500": 0.05, "reset": 0.02, "lro-fail": 0.05}
     assert parse_faults("") == {"429": 0.0, "500": 0.0, "reset": 0.0, "lro-fail": 0.0}
     for bad in ("429", "418=0.1", "429=abc", "500=1.5", "reset=-0.1"):
-        with pytest.raises(ValueError, match="fault|probability"):
+        with pytest.raises(ValueError, match=r"fault|probability"):
             parse_faults(bad)
     with pytest.raises(ValueError):
         Emulator(make_seed(), faults="nope=1")

@@ -4,8 +4,9 @@ accepted and answered with a body of the same shape (same keys at every level)."
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -122,7 +123,7 @@ def shape_problems(expected: Any, actual: Any, path: str = "") -> Iterator[str]:
             if not actual:
                 yield f"{path}: empty list, expected items"
                 return
-            pairs = zip(expected, actual) if len(expected) == len(actual) else ((expected[0], a) for a in actual)
+            pairs = zip(expected, actual, strict=False) if len(expected) == len(actual) else ((expected[0], a) for a in actual)
             for want, item in pairs:
                 yield from shape_problems(want, item, path + "[]")
 

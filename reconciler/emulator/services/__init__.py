@@ -6,8 +6,9 @@ and a :class:`Service` entry in :data:`SERVICES` (after the services it depends 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from .. import apiversions
 from ..lro import OperationEngine

@@ -61,7 +61,7 @@ class AksBackend:
         except (KeyError, ArmError):
             return None
 
-    def versions(self, region: str) -> list[dict]:
+    def versions(self, region: str) -> list[dict[str, Any]]:
         return self.store.world.kubernetes_versions.get(normalize_region(region), [])
 
     def busy(self, cl: Cluster) -> Operation | None:
@@ -134,7 +134,7 @@ class AksBackend:
         )
 
     def _add_pool(
-        self, cl: Cluster, pname: str, props: dict, count: int | None
+        self, cl: Cluster, pname: str, props: dict[str, Any], count: int | None
     ) -> tuple[AgentPool, Cluster, Operation, bool]:
         size = props.get("vmSize")
         if not size or vm_cores(str(size)) is None:
@@ -152,7 +152,7 @@ class AksBackend:
         return pool, cl, op, True
 
     # ------------------------------------------------------------- completion
-    def _finish(self, op: Operation, err: dict | None) -> None:
+    def _finish(self, op: Operation, err: dict[str, Any] | None) -> None:
         world = self.store.world
         if op.kind == "delete":
             cl = world.clusters.get(op.target.lower())
@@ -176,7 +176,7 @@ class AksBackend:
             pool.provisioning_state = "Succeeded"
 
 
-def _count(props: dict) -> int | None:
+def _count(props: dict[str, Any]) -> int | None:
     try:
         count = int(props["count"]) if props.get("count") is not None else None
     except (TypeError, ValueError):

@@ -24,7 +24,7 @@ def _etag(*parts: Any) -> str:
     return _h("|".join(str(p) for p in parts))[:16]
 
 
-def pool_profile(cl: Cluster, p: AgentPool) -> dict:
+def pool_profile(cl: Cluster, p: AgentPool) -> dict[str, Any]:
     return {
         "name": p.name,
         "count": p.count,
@@ -44,7 +44,7 @@ def pool_profile(cl: Cluster, p: AgentPool) -> dict:
     }
 
 
-def agent_pool_body(cl: Cluster, p: AgentPool) -> dict:
+def agent_pool_body(cl: Cluster, p: AgentPool) -> dict[str, Any]:
     props = pool_profile(cl, p)
     name = props.pop("name")
     return {
@@ -55,7 +55,7 @@ def agent_pool_body(cl: Cluster, p: AgentPool) -> dict:
     }
 
 
-def _network_profile(cl: Cluster, node_rg: str) -> dict:
+def _network_profile(cl: Cluster, node_rg: str) -> dict[str, Any]:
     net = cl.network or {}
     network: dict[str, Any] = {
         "networkPlugin": "azure" if net.get("subnetId") else "kubenet",
@@ -83,7 +83,7 @@ def _network_profile(cl: Cluster, node_rg: str) -> dict:
     return network
 
 
-def cluster_body(cl: Cluster) -> dict:
+def cluster_body(cl: Cluster) -> dict[str, Any]:
     node_rg = f"MC_{cl.resource_group}_{cl.name}_{cl.location}"
     props: dict[str, Any] = {
         "provisioningState": cl.provisioning_state,

@@ -89,7 +89,7 @@ class MlBackend:
             ),
         )
 
-    def _fail(self, comp: Compute, err: dict) -> None:
+    def _fail(self, comp: Compute, err: dict[str, Any]) -> None:
         comp.provisioning_state = "Failed"
         comp.provisioning_errors = [{"error": copy.deepcopy(err)}]
         comp.modified_on_us = self.store.stamp_us()
@@ -134,7 +134,9 @@ class MlBackend:
                 "retry after it completes."
             )
 
-    def _update(self, ws: Workspace, existing: Compute, rid: Any, settings: dict, purpose: str) -> dict | None:
+    def _update(
+        self, ws: Workspace, existing: Compute, rid: Any, settings: dict[str, Any], purpose: str
+    ) -> dict[str, Any] | None:
         """Check a re-write of ``existing``; fill in what a create fixed. Returns the failure to come."""
         if rid and existing.resource_id and str(rid).lower() != existing.resource_id.lower():
             raise BadRequest(
@@ -157,7 +159,9 @@ class MlBackend:
             )
         return rules.attach_error(cl, purpose, None)
 
-    def _rewrite(self, comp: Compute, location: str, settings: dict, props: dict, tags: dict | None) -> None:
+    def _rewrite(
+        self, comp: Compute, location: str, settings: dict[str, Any], props: dict[str, Any], tags: dict[str, Any] | None
+    ) -> None:
         comp.settings = settings
         comp.location = location
         comp.description = props.get("description")
@@ -172,9 +176,9 @@ class MlBackend:
         ws: Workspace,
         name: str,
         location: str,
-        settings: dict,
-        props: dict,
-        tags: dict | None,
+        settings: dict[str, Any],
+        props: dict[str, Any],
+        tags: dict[str, Any] | None,
         resource_id: str | None,
     ) -> Compute:
         now_us = self.store.stamp_us()
@@ -198,11 +202,11 @@ class MlBackend:
         name: str,
         rid: str,
         location: str,
-        settings: dict,
-        props: dict,
-        tags: dict | None,
+        settings: dict[str, Any],
+        props: dict[str, Any],
+        tags: dict[str, Any] | None,
         purpose: str,
-    ) -> tuple[Compute, dict | None]:
+    ) -> tuple[Compute, dict[str, Any] | None]:
         parsed = rules.parse_cluster_id(rid)
         if parsed is None:
             raise BadRequest(f"resourceId '{rid}' is not an AKS managed cluster id.")
@@ -223,13 +227,20 @@ class MlBackend:
         return comp, fail_with
 
     def _create(
-        self, ws: Workspace, name: str, location: str, settings: dict, props: dict, tags: dict | None, purpose: str
-    ) -> tuple[Compute, dict | None]:
+        self,
+        ws: Workspace,
+        name: str,
+        location: str,
+        settings: dict[str, Any],
+        props: dict[str, Any],
+        tags: dict[str, Any] | None,
+        purpose: str,
+    ) -> tuple[Compute, dict[str, Any] | None]:
         count, size, cores = rules.new_cluster_size(settings)
         settings["agentCount"] = count
         settings["agentVmSize"] = size
         default = next((e["version"] for e in self.aks.versions(location) if e.get("default")), None)
-        fail_with: dict | None
+        fail_with: dict[str, Any] | None
         if default is None:
             fail_with = detail("BadRequest", f"AKS has no default Kubernetes version in region {location}.")
         else:
@@ -314,7 +325,7 @@ class MlBackend:
         return self.lro.start(kind, PROVIDER, comp.id, ws.subscription, comp.location)
 
     # ------------------------------------------------------------- completion
-    def _finish(self, op: Operation, err: dict | None) -> None:
+    def _finish(self, op: Operation, err: dict[str, Any] | None) -> None:
         ws, comp = self.compute_by_id(op.target)
         if comp is None or ws is None:
             return
@@ -338,7 +349,7 @@ class MlBackend:
             if cluster is not None:
                 self.store.world.clusters.pop(cluster.id.lower(), None)
 
-    def _finish_failed(self, op: Operation, comp: Compute, cluster: Cluster | None, err: dict) -> None:
+    def _finish_failed(self, op: Operation, comp: Compute, cluster: Cluster | None, err: dict[str, Any]) -> None:
         self._fail(comp, err)
         if op.kind == "create" and cluster is not None and cluster.created_by == comp.id:
             del self.store.world.clusters[cluster.id.lower()]
@@ -362,5 +373,5 @@ def _bound_to(comp: Compute, cl: Cluster) -> bool:
     return bool(comp.resource_id) and str(comp.resource_id).lower() == cl.id.lower()
 
 
-def _tags(tags: dict) -> dict[str, str]:
+def _tags(tags: dict[str, Any]) -> dict[str, str]:
     return {str(k): str(v) for k, v in tags.items()}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ...errors import BadRequest, ResourceNotFound
 from ...model import Compute, Operation
 from ...operations import OperationUrls, lro_headers, result_response, status_response
@@ -17,7 +19,7 @@ LOC = "subscriptions/{sub}/providers/Microsoft.MachineLearningServices/locations
 P = dict[str, str]
 
 
-def _body(b: MlBackend, c: Compute) -> dict:
+def _body(b: MlBackend, c: Compute) -> dict[str, Any]:
     return compute_body(c, b.aks.by_id(c.resource_id))
 
 

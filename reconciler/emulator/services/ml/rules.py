@@ -18,7 +18,7 @@ def check_name(name: str) -> None:
         )
 
 
-def check_body(body: Any) -> tuple[dict, dict, dict | None]:
+def check_body(body: Any) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None]:
     """(properties, properties.properties, tags) of a compute PUT body, or BadRequest."""
     if not isinstance(body, dict) or not isinstance(body.get("properties"), dict):
         raise BadRequest("The request body must be a compute resource with 'properties'.")
@@ -27,6 +27,7 @@ def check_body(body: Any) -> tuple[dict, dict, dict | None]:
         raise BadRequest(f"computeType '{props.get('computeType')}' is not supported; this endpoint models AKS.")
     settings = props.get("properties") or {}
     check_settings(settings)
+    settings = {k: v for k, v in settings.items() if v is not None}  # a null means "not set", as in Azure
     tags = body.get("tags")
     if tags is not None and not isinstance(tags, dict):
         raise BadRequest("tags must be an object.")
@@ -56,14 +57,12 @@ def _check_ssl(ssl: Any, lb: str) -> None:
             "TLS termination (sslConfiguration.status Enabled) is not supported with "
             "loadBalancerType InternalLoadBalancer."
         )
-    if status == "enabled" and not ssl.get("leafDomainLabel"):
-        if not (ssl.get("cname") and ssl.get("cert") and ssl.get("key")):
-            raise BadRequest(
-                "sslConfiguration with status Enabled needs either leafDomainLabel or cname, cert and key."
-            )
+    custom = ssl.get("cname") and ssl.get("cert") and ssl.get("key")
+    if status == "enabled" and not ssl.get("leafDomainLabel") and not custom:
+        raise BadRequest("sslConfiguration with status Enabled needs either leafDomainLabel or cname, cert and key.")
 
 
-def new_cluster_size(settings: dict) -> tuple[int, str, int]:
+def new_cluster_size(settings: dict[str, Any]) -> tuple[int, str, int]:
     """(agentCount, agentVmSize, cores per VM) of a compute create, defaults applied."""
     try:
         count = int(settings.get("agentCount", domain.DEFAULT_AGENT_COUNT))
@@ -78,7 +77,7 @@ def new_cluster_size(settings: dict) -> tuple[int, str, int]:
     return count, size, cores
 
 
-def capacity_error(purpose: str, vcpus: int, what: str) -> dict | None:
+def capacity_error(purpose: str, vcpus: int, what: str) -> dict[str, Any] | None:
     need = domain.min_vcpus(purpose)
     if vcpus >= need:
         return None
@@ -93,7 +92,7 @@ def cluster_vcpus(cl: Cluster) -> int:
     return sum(p.count * (vm_cores(p.vm_size) or 0) for p in cl.agent_pools)
 
 
-def attach_error(cl: Cluster, purpose: str, versions: list[dict] | None) -> dict | None:
+def attach_error(cl: Cluster, purpose: str, versions: list[dict[str, Any]] | None) -> dict[str, Any] | None:
     """Why attaching ``cl`` will fail (unsupported version, too small), or None.
 
     ``versions`` None skips the version check (a re-write of an existing attachment).

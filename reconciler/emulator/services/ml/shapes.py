@@ -11,7 +11,7 @@ from ...seed import strip_secrets
 from ..aks.shapes import fqdn
 
 
-def system_data(created_us: int, modified_us: int) -> dict:
+def system_data(created_us: int, modified_us: int) -> dict[str, Any]:
     """ARM's systemData: who made the resource and when (the emulator's callers are one application)."""
     return {
         "createdAt": domain.iso_us(created_us),
@@ -23,7 +23,7 @@ def system_data(created_us: int, modified_us: int) -> dict:
     }
 
 
-def _aks_settings(c: Compute, cl: Cluster | None) -> dict:
+def _aks_settings(c: Compute, cl: Cluster | None) -> dict[str, Any]:
     """properties.properties: what was sent (secrets removed), defaults, and what Azure fills in.
 
     A created compute reports its cluster's live node count and VM size; an attached one
@@ -49,7 +49,7 @@ def _aks_settings(c: Compute, cl: Cluster | None) -> dict:
     return settings
 
 
-def compute_body(c: Compute, cl: Cluster | None) -> dict:
+def compute_body(c: Compute, cl: Cluster | None) -> dict[str, Any]:
     """A compute as Azure returns it; ``cl`` is its AKS cluster when that still exists.
 
     Nullable properties are present as null, as the service sends them.
@@ -80,7 +80,7 @@ def compute_body(c: Compute, cl: Cluster | None) -> dict:
     }
 
 
-def workspace_body(ws: Workspace, base_url: str) -> dict:
+def workspace_body(ws: Workspace, base_url: str) -> dict[str, Any]:
     """A workspace; its discovery URL is this emulator, so clients that follow it stay on the machine."""
     rg = f"/subscriptions/{ws.subscription}/resourceGroups/{ws.resource_group}/providers"
     short = ws.name.replace("-", "")[:16].lower()
@@ -115,7 +115,7 @@ def workspace_body(ws: Workspace, base_url: str) -> dict:
     }
 
 
-def discovery_body(base_url: str) -> dict:
+def discovery_body(base_url: str) -> dict[str, Any]:
     """The regional endpoints azureml-core looks up: all of them served by this emulator."""
     keys = (
         "api",
@@ -132,7 +132,7 @@ def discovery_body(base_url: str) -> dict:
     return {k: base_url for k in keys}
 
 
-def keys_body(comp: Compute, cl: Cluster, base_url: str) -> dict:
+def keys_body(comp: Compute, cl: Cluster, base_url: str) -> dict[str, Any]:
     """Compute_ListKeys of an AKS compute: kubeconfigs whose API server is this emulator, never a real host."""
     server = f"{base_url}/_kube/{cl.subscription}/{cl.resource_group}/{cl.name}"
     kube = (

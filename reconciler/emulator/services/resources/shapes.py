@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from .backend import TENANT_ID
 
 
-def subscription_body(sub: str) -> dict:
+def subscription_body(sub: str) -> dict[str, Any]:
     return {
         "id": f"/subscriptions/{sub}",
         "authorizationSource": "RoleBased",
@@ -22,7 +24,7 @@ def subscription_body(sub: str) -> dict:
     }
 
 
-def tenant_body() -> dict:
+def tenant_body() -> dict[str, Any]:
     return {
         "id": f"/tenants/{TENANT_ID}",
         "tenantId": TENANT_ID,
@@ -35,7 +37,7 @@ def tenant_body() -> dict:
     }
 
 
-def resource_group_body(sub: str, rg: str, location: str) -> dict:
+def resource_group_body(sub: str, rg: str, location: str) -> dict[str, Any]:
     return {
         "id": f"/subscriptions/{sub}/resourceGroups/{rg}",
         "name": rg,
