@@ -12,7 +12,7 @@ P = dict[str, str]
 
 @router.route("GET", "metadata/endpoints", "Metadata_Endpoints", public=True, versioned=False)
 def metadata(b: ResourcesBackend, req: Request, p: P) -> Response:
-    return Response(200, metadata_body(req.base_url, req.api_version in ("", "2015-01-01")))
+    return Response(200, metadata_body(req.base_url, req.api_version))
 
 
 @router.route("GET", "subscriptions", "Subscriptions_List")

@@ -66,12 +66,15 @@ _SUFFIXES = (
 )
 
 
-def metadata_body(base_url: str, legacy: bool) -> object:
+def metadata_body(base_url: str, api_version: str) -> object:
     """The cloud's endpoints, every one of them this emulator (so no token ever leaves the machine).
 
-    api-version 2015-01-01 (what ``az cloud register`` reads) is one object; later
-    versions are a list of clouds.
+    As ARM answers by api-version: 2015-01-01 (or none) is the legacy object; 2019-05-01
+    up to 2022-09-01 (exclusive) a list of clouds; 2022-09-01 and later (what
+    ``az cloud register`` reads) the one cloud this endpoint belongs to, as an object.
     """
+    legacy = api_version in ("", "2015-01-01")
+    single = not legacy and api_version >= "2022-09-01"
     root = base_url + "/"
     auth = {"loginEndpoint": root, "audiences": [root], "tenant": "common", "identityProvider": "AAD"}
     if legacy:
@@ -81,7 +84,7 @@ def metadata_body(base_url: str, legacy: bool) -> object:
             "portalEndpoint": root,
             "authentication": {"loginEndpoint": root, "audiences": [root]},
         }
-    return [
+    clouds = [
         {
             "name": "AzureCloud",
             "portal": root,
@@ -99,8 +102,9 @@ def metadata_body(base_url: str, legacy: bool) -> object:
             "attestationResourceId": root,
             "synapseAnalyticsResourceId": root,
             "logAnalyticsResourceId": root,
-            "ossrDbmsResourceId": root,
+            "ossrdbmsResourceId": root,
             "gallery": root,
             "suffixes": {k: "localhost" for k in _SUFFIXES},
         }
     ]
+    return clouds[0] if single else clouds
