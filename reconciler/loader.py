@@ -20,14 +20,15 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import AliasEvent, CollectionStartEvent, ScalarEvent
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from reconciler.findings import Finding, Position, Severity
+from reconciler.catalogue import RULES
+from reconciler.findings import Finding, Position
 from reconciler.manifest import API_VERSION, KINDS, InferenceCluster, Workspace
 
 MAX_FILE_BYTES = 1024 * 1024
 MAX_DEPTH = 32
 MAX_DOCUMENTS_PER_FILE = 1000
 DEFAULT_PATH = Path("manifests")
-# The local cloud's seed lives beside the manifests (DESIGN §4) but is not one.
+# The local cloud's seed lives beside the manifests but is not one.
 SEED_FILE_NAMES = frozenset({"local-cloud.yaml", "local-cloud.yml"})
 
 _YAML = "tag:yaml.org,2002:"
@@ -281,4 +282,5 @@ def _schema_finding(doc: Document, err: Any) -> Finding:
 
 
 def _finding(rule: str, message: str, position: Position, hint: str = "") -> Finding:
-    return Finding(rule, Severity.ERROR, message, position, hint)
+    """A loader finding: id and severity from the catalogue, the hint specific to the problem."""
+    return Finding(rule, RULES[rule].severity, message, position, hint)

@@ -1,4 +1,4 @@
-"""Azure rules the emulator enforces, modelled from the REST spec and Azure's documented behaviour.
+"""Azure rules the emulator enforces, modelled from Azure's documented behaviour and the REST spec.
 
 Kept separate from the product's own rules on purpose: the emulator plays the role
 of Azure, so it must not share code (or bugs) with the reconciler it tests.
@@ -22,7 +22,7 @@ MIN_VCPUS_DEVTEST = 2
 DEFAULT_AGENT_COUNT = 3
 DEFAULT_AGENT_VM_SIZE = "Standard_D3_v2"
 
-# Operation durations in seconds at time_scale 1 (typical Azure timings).
+# Operation durations in seconds at time_scale 1.
 DURATIONS: dict[str, float] = {
     "create": 600.0,
     "attach": 300.0,

@@ -1,4 +1,4 @@
-"""Seed files: YAML/dict → World, and World → the same format."""
+"""Seed files (docs/seed.md): YAML/dict → World, and World → the same format."""
 
 from __future__ import annotations
 

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,19 +12,12 @@ import requests
 
 from reconciler.emulator import Emulator
 from reconciler.emulator import server as emulator_server
+from tests.builders import OTHER_SUB, SUB, workspace_path
+from tests.builders import agent_pools as _pool
+from tests.builders import aks_id as cluster_id
 
-SUB = "00000000-0000-0000-0000-000000000001"
-OTHER_SUB = "00000000-0000-0000-0000-000000000002"
-WS_PATH = f"/subscriptions/{SUB}/resourceGroups/ml-prod-rg/providers/Microsoft.MachineLearningServices/workspaces/ml-prod"
-AKS_RG = f"/subscriptions/{SUB}/resourceGroups/aks-rg/providers/Microsoft.ContainerService/managedClusters"
-
-
-def cluster_id(name: str, sub: str = SUB, rg: str = "aks-rg") -> str:
-    return f"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.ContainerService/managedClusters/{name}"
-
-
-def _pool(count: int = 3, vm: str = "Standard_D3_v2") -> list[dict]:
-    return [{"name": "nodepool1", "vmSize": vm, "count": count, "mode": "System"}]
+__all__ = ["OTHER_SUB", "SUB", "WS_PATH", "Arm", "cluster_id", "make_seed", "non_loopback_urls"]
+WS_PATH = workspace_path()
 
 
 def make_seed() -> dict:
@@ -40,29 +31,81 @@ def make_seed() -> dict:
             "eastus": [{"version": "1.30.4", "default": True}, {"version": "1.31.1"}],
         },
         "subscriptions": {
-            SUB: {"resourceGroups": {
-                "aks-rg": {"managedClusters": {
-                    "scoring-aks": {"location": "westeurope", "kubernetesVersion": "1.30.5", "agentPools": _pool(),
-                                    "loadBalancerSku": "standard", "privateCluster": False,
-                                    "authorizedIPRanges": []},
-                    "second-aks": {"location": "westeurope", "kubernetesVersion": "1.31.2", "agentPools": _pool()},
-                    "preview-aks": {"location": "westeurope", "kubernetesVersion": "1.32.0", "agentPools": _pool()},
-                    "old-aks": {"location": "westeurope", "kubernetesVersion": "1.27.3", "agentPools": _pool()},
-                    "small-aks": {"location": "westeurope", "kubernetesVersion": "1.30.5",
-                                  "agentPools": _pool(count=2)},
-                    "tiny-aks": {"location": "westeurope", "kubernetesVersion": "1.30.5",
-                                 "agentPools": _pool(count=1, vm="Standard_D1_v2")},
-                    "legacy-aks": {"location": "westeurope", "kubernetesVersion": "1.30.5", "agentPools": _pool()},
-                }},
-                "ml-prod-rg": {"workspaces": {"ml-prod": {"location": "westeurope", "computes": {
-                    "legacy-scoring": {"tags": {"team": "fraud"}, "properties": {
-                        "computeType": "AKS", "resourceId": cluster_id("legacy-aks"),
-                        "properties": {"clusterPurpose": "DevTest", "sslConfiguration": {"status": "Disabled"}}}},
-                }}}},
-            }},
-            OTHER_SUB: {"resourceGroups": {"other-rg": {"managedClusters": {
-                "foreign-aks": {"location": "westeurope", "kubernetesVersion": "1.30.5", "agentPools": _pool()},
-            }}}},
+            SUB: {
+                "resourceGroups": {
+                    "aks-rg": {
+                        "managedClusters": {
+                            "scoring-aks": {
+                                "location": "westeurope",
+                                "kubernetesVersion": "1.30.5",
+                                "agentPools": _pool(),
+                                "loadBalancerSku": "standard",
+                                "privateCluster": False,
+                                "authorizedIPRanges": [],
+                            },
+                            "second-aks": {
+                                "location": "westeurope",
+                                "kubernetesVersion": "1.31.2",
+                                "agentPools": _pool(),
+                            },
+                            "preview-aks": {
+                                "location": "westeurope",
+                                "kubernetesVersion": "1.32.0",
+                                "agentPools": _pool(),
+                            },
+                            "old-aks": {"location": "westeurope", "kubernetesVersion": "1.27.3", "agentPools": _pool()},
+                            "small-aks": {
+                                "location": "westeurope",
+                                "kubernetesVersion": "1.30.5",
+                                "agentPools": _pool(count=2),
+                            },
+                            "tiny-aks": {
+                                "location": "westeurope",
+                                "kubernetesVersion": "1.30.5",
+                                "agentPools": _pool(count=1, vm="Standard_D1_v2"),
+                            },
+                            "legacy-aks": {
+                                "location": "westeurope",
+                                "kubernetesVersion": "1.30.5",
+                                "agentPools": _pool(),
+                            },
+                        }
+                    },
+                    "ml-prod-rg": {
+                        "workspaces": {
+                            "ml-prod": {
+                                "location": "westeurope",
+                                "computes": {
+                                    "legacy-scoring": {
+                                        "tags": {"team": "fraud"},
+                                        "properties": {
+                                            "computeType": "AKS",
+                                            "resourceId": cluster_id("legacy-aks"),
+                                            "properties": {
+                                                "clusterPurpose": "DevTest",
+                                                "sslConfiguration": {"status": "Disabled"},
+                                            },
+                                        },
+                                    },
+                                },
+                            }
+                        }
+                    },
+                }
+            },
+            OTHER_SUB: {
+                "resourceGroups": {
+                    "other-rg": {
+                        "managedClusters": {
+                            "foreign-aks": {
+                                "location": "westeurope",
+                                "kubernetesVersion": "1.30.5",
+                                "agentPools": _pool(),
+                            },
+                        }
+                    }
+                }
+            },
         },
     }
 
@@ -79,8 +122,15 @@ class Arm:
     def url(self, path: str) -> str:
         return path if path.startswith("http") else self.base + path
 
-    def call(self, method: str, path: str, body: Any = None, params: dict | None = None,
-             api_version: str | None = None, **kw: Any) -> requests.Response:
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        params: dict | None = None,
+        api_version: str | None = None,
+        **kw: Any,
+    ) -> requests.Response:
         p = {"api-version": api_version or self.api_version}
         if path.startswith("http"):
             p = {}
@@ -100,8 +150,10 @@ class Arm:
         return f"{WS_PATH}/computes/{name}"
 
     def attach(self, name: str, cluster: str, settings: dict | None = None, **extra: Any) -> requests.Response:
-        body = {"location": "westeurope", "properties": {"computeType": "AKS", "resourceId": cluster,
-                                                         "properties": settings or {}}}
+        body = {
+            "location": "westeurope",
+            "properties": {"computeType": "AKS", "resourceId": cluster, "properties": settings or {}},
+        }
         body.update(extra)
         return self.put(self.compute(name), body)
 
@@ -144,13 +196,6 @@ def emu(seed: dict) -> Iterator[Emulator]:
 def arm(emu: Emulator) -> Arm:
     assert emu.url
     return Arm(emu.url)
-
-
-def shared_dir() -> Path:
-    env = os.environ.get("RECONCILER_SHARED_DIR")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[2] / ".." / "shared"
 
 
 URL_RE = re.compile(r"[a-z][a-z0-9+.-]*://([^/:?#\s\"']+|\[[^\]]+\])", re.IGNORECASE)

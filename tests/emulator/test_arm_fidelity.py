@@ -226,9 +226,22 @@ def test_tls_flag_prints_the_ca_bundle_on_the_second_line() -> None:
 
 def test_null_settings_in_a_put_mean_not_set(arm: Arm) -> None:
     """azureml-core sends its payload template with nulls for everything not chosen."""
-    body = {"location": None, "properties": {"computeType": "AKS", "description": None, "properties": {
-        "agentCount": None, "agentVmSize": None, "clusterPurpose": "DevTest", "loadBalancerType": None,
-        "loadBalancerSubnet": None, "sslConfiguration": None, "aksNetworkingConfiguration": None}}}
+    body = {
+        "location": None,
+        "properties": {
+            "computeType": "AKS",
+            "description": None,
+            "properties": {
+                "agentCount": None,
+                "agentVmSize": None,
+                "clusterPurpose": "DevTest",
+                "loadBalancerType": None,
+                "loadBalancerSubnet": None,
+                "sslConfiguration": None,
+                "aksNetworkingConfiguration": None,
+            },
+        },
+    }
     r = arm.put(arm.compute("from-template"), body)
     assert r.status_code == 201, r.text
     assert arm.wait(r)["status"] == "Succeeded"
