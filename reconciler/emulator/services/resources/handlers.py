@@ -56,8 +56,9 @@ def group_get(b: ResourcesBackend, req: Request, p: P) -> Response:
 # Microsoft Entra ID v2.0 endpoints a client-credentials sign-in uses (OIDC discovery,
 # token), so `az login --service-principal` works with `core.instance_discovery=false`,
 # as for Azure Stack. Any client id and secret are accepted; tokens are unsigned.
-@router.route("GET", "{tenant}/v2.0/.well-known/openid-configuration", "Identity_Discovery", public=True,
-              versioned=False)
+@router.route(
+    "GET", "{tenant}/v2.0/.well-known/openid-configuration", "Identity_Discovery", public=True, versioned=False
+)
 def openid_configuration(b: ResourcesBackend, req: Request, p: P) -> Response:
     return Response(200, openid_configuration_body(req.base_url, p["tenant"]))
 
@@ -66,6 +67,11 @@ def openid_configuration(b: ResourcesBackend, req: Request, p: P) -> Response:
 def token(b: ResourcesBackend, req: Request, p: P) -> Response:
     form = req.body if isinstance(req.body, dict) else {}
     if form.get("grant_type") != "client_credentials" or not form.get("client_id"):
-        return Response(400, {"error": "unsupported_grant_type",
-                              "error_description": "AADSTS70003: The emulated cloud supports client credentials only."})
+        return Response(
+            400,
+            {
+                "error": "unsupported_grant_type",
+                "error_description": "AADSTS70003: The emulated cloud supports client credentials only.",
+            },
+        )
     return Response(200, token_body(p["tenant"], str(form["client_id"]), str(form.get("scope", ""))))

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import base64
 import json
 import time
+from typing import Any
 
 from .backend import TENANT_ID
 
@@ -118,10 +117,14 @@ def openid_configuration_body(base_url: str, tenant: str) -> dict:
     """Microsoft Entra ID's OIDC discovery document, every endpoint on this emulator."""
     root = f"{base_url}/{tenant}"
     return {
-        "token_endpoint": f"{root}/oauth2/v2.0/token", "authorization_endpoint": f"{root}/oauth2/v2.0/authorize",
-        "device_authorization_endpoint": f"{root}/oauth2/v2.0/devicecode", "issuer": f"{root}/v2.0",
-        "jwks_uri": f"{root}/discovery/v2.0/keys", "token_endpoint_auth_methods_supported": ["client_secret_post"],
-        "response_types_supported": ["code", "id_token", "token"], "tenant_region_scope": "EU",
+        "token_endpoint": f"{root}/oauth2/v2.0/token",
+        "authorization_endpoint": f"{root}/oauth2/v2.0/authorize",
+        "device_authorization_endpoint": f"{root}/oauth2/v2.0/devicecode",
+        "issuer": f"{root}/v2.0",
+        "jwks_uri": f"{root}/discovery/v2.0/keys",
+        "token_endpoint_auth_methods_supported": ["client_secret_post"],
+        "response_types_supported": ["code", "id_token", "token"],
+        "tenant_region_scope": "EU",
     }
 
 
@@ -134,7 +137,17 @@ def token_body(tenant: str, client_id: str, scope: str) -> dict:
     now = int(time.time())
     tid = TENANT_ID if tenant.lower() in ("common", "organizations") else tenant
     audience = scope.split(" ")[0].removesuffix(".default").removesuffix("/") if scope else ""
-    claims = {"aud": audience, "iss": f"https://sts.emulator.localhost/{tid}/", "iat": now, "nbf": now,
-              "exp": now + 3600, "appid": client_id, "oid": client_id, "sub": client_id, "tid": tid, "ver": "1.0"}
+    claims = {
+        "aud": audience,
+        "iss": f"https://sts.emulator.localhost/{tid}/",
+        "iat": now,
+        "nbf": now,
+        "exp": now + 3600,
+        "appid": client_id,
+        "oid": client_id,
+        "sub": client_id,
+        "tid": tid,
+        "ver": "1.0",
+    }
     access = f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(claims)}."
     return {"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": access}
