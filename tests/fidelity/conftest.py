@@ -14,9 +14,10 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -35,12 +36,21 @@ def cluster_id(name: str, rg_segment: str = "resourceGroups") -> str:
 
 def fake_jwt(hours: int = 1) -> str:
     """An unsigned JWT: some clients read its expiry (azureml-core does); the emulator accepts any token."""
+
     def part(obj: dict) -> str:
         return base64.urlsafe_b64encode(json.dumps(obj).encode()).decode().rstrip("=")
+
     now = int(time.time())
-    claims = {"aud": "https://management.azure.com/", "iss": "https://sts.windows.net/emulator/", "iat": now,
-              "nbf": now, "exp": now + hours * 3600, "oid": "00000000-0000-0000-0000-0000000000aa",
-              "tid": "00000000-0000-0000-0000-0000000000bb", "upn": "fidelity@emulator.localhost"}
+    claims = {
+        "aud": "https://management.azure.com/",
+        "iss": "https://sts.windows.net/emulator/",
+        "iat": now,
+        "nbf": now,
+        "exp": now + hours * 3600,
+        "oid": "00000000-0000-0000-0000-0000000000aa",
+        "tid": "00000000-0000-0000-0000-0000000000bb",
+        "upn": "fidelity@emulator.localhost",
+    }
     return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(claims)}.c2ln"
 
 
@@ -62,14 +72,24 @@ class Running:
     def env(self, **extra: str) -> dict[str, str]:
         """The environment a client process needs to trust the emulator (and nothing else)."""
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "AZUREML_", "ARM_"))}
-        env.update(REQUESTS_CA_BUNDLE=self.ca_bundle, SSL_CERT_FILE=self.ca_bundle, NO_PROXY="127.0.0.1,localhost",
-                   no_proxy="127.0.0.1,localhost", **extra)
+        env.update(
+            REQUESTS_CA_BUNDLE=self.ca_bundle,
+            SSL_CERT_FILE=self.ca_bundle,
+            NO_PROXY="127.0.0.1,localhost",
+            no_proxy="127.0.0.1,localhost",
+            **extra,
+        )
         return env
 
 
 def start_emulator(*extra: str) -> Running:
-    proc = subprocess.Popen([sys.executable, "-m", "reconciler.emulator", "--port", "0", "--seed", str(SEED),
-                             "--tls", *extra], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "reconciler.emulator", "--port", "0", "--seed", str(SEED), "--tls", *extra],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stdout is not None
     first = proc.stdout.readline().strip()
     second = proc.stdout.readline().strip()
@@ -110,11 +130,18 @@ def cached_venv(name: str) -> Path:
         pytest.skip(f"{name} cannot be installed here: {e}")
 
 
-def run_script(python: Path | str, script: str, run: Running, *args: str, env: dict[str, str] | None = None,
-               timeout: int = 300) -> subprocess.CompletedProcess:
+def run_script(
+    python: Path | str, script: str, run: Running, *args: str, env: dict[str, str] | None = None, timeout: int = 300
+) -> subprocess.CompletedProcess:
     """Run ``scripts/SCRIPT`` with ``python`` against the emulator; its stdout's last line is JSON."""
-    r = subprocess.run([str(python), str(SCRIPTS / script), run.url, *args], capture_output=True, text=True,
-                       timeout=timeout, env=env or run.env(), cwd=ROOT)
+    r = subprocess.run(
+        [str(python), str(SCRIPTS / script), run.url, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env or run.env(),
+        cwd=ROOT,
+    )
     return r
 
 

@@ -19,10 +19,22 @@ def _ml_client(run: Running):  # type: ignore[no-untyped-def]
     from azure.ai.ml import MLClient
 
     root = run.url + "/"
-    return MLClient(FakeCredential(), SUB, WS_RG, WS, cloud="ReconcilerLocalCloud", enable_telemetry=False,
-                    cloud_metadata={"azure_portal": root, "resource_manager": root, "active_directory": root,
-                                    "aml_resource_id": root, "storage_endpoint": "localhost",
-                                    "registry_discovery_endpoint": root})
+    return MLClient(
+        FakeCredential(),
+        SUB,
+        WS_RG,
+        WS,
+        cloud="ReconcilerLocalCloud",
+        enable_telemetry=False,
+        cloud_metadata={
+            "azure_portal": root,
+            "resource_manager": root,
+            "active_directory": root,
+            "aml_resource_id": root,
+            "storage_endpoint": "localhost",
+            "registry_discovery_endpoint": root,
+        },
+    )
 
 
 def test_ml_client_lists_and_gets_aks_computes_as_azure_does(trust: Running) -> None:

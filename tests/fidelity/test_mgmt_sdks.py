@@ -21,7 +21,10 @@ def test_containerservice_reads_clusters_pools_and_versions(trust: Running) -> N
     assert cl.agent_pool_profiles[0].count == 3
     assert {x.name for x in c.managed_clusters.list()} >= {"scoring-aks", "second-aks", "legacy-aks"}
     assert {x.name for x in c.managed_clusters.list_by_resource_group(AKS_RG)} == {
-        "scoring-aks", "second-aks", "legacy-aks"}
+        "scoring-aks",
+        "second-aks",
+        "legacy-aks",
+    }
     pools = list(c.agent_pools.list(AKS_RG, "scoring-aks"))
     assert [(p.name, p.count, p.vm_size) for p in pools] == [("nodepool1", 3, "Standard_D3_v2")]
     assert c.agent_pools.get(AKS_RG, "scoring-aks", "nodepool1").mode == "System"
@@ -32,8 +35,9 @@ def test_containerservice_reads_clusters_pools_and_versions(trust: Running) -> N
 
 
 def _aks(resource_id: str | None = None, **props: object) -> ml.ComputeResource:
-    return ml.ComputeResource(location="westeurope", properties=ml.AKS(
-        resource_id=resource_id, properties=ml.AKSSchemaProperties(**props)))
+    return ml.ComputeResource(
+        location="westeurope", properties=ml.AKS(resource_id=resource_id, properties=ml.AKSSchemaProperties(**props))
+    )
 
 
 def test_ml_preview_sdk_list_get_attach_create_delete(trust: Running) -> None:
@@ -42,12 +46,16 @@ def test_ml_preview_sdk_list_get_attach_create_delete(trust: Running) -> None:
     legacy = c.compute.get(WS_RG, WS, "legacy-scoring")
     assert isinstance(legacy.properties, ml.AKS) and legacy.properties.is_attached_compute is True
     attached = c.compute.begin_create_or_update(
-        WS_RG, WS, "sdk-attached", _aks(cluster_id("second-aks"), cluster_purpose="DevTest")).result()
+        WS_RG, WS, "sdk-attached", _aks(cluster_id("second-aks"), cluster_purpose="DevTest")
+    ).result()
     assert attached.properties.provisioning_state == "Succeeded"
     assert attached.properties.resource_id == cluster_id("second-aks")
     created = c.compute.begin_create_or_update(
-        WS_RG, WS, "sdk-created", _aks(agent_count=3, agent_vm_size="Standard_D3_v2", cluster_purpose="FastProd",
-                                       load_balancer_type="PublicIp")).result()
+        WS_RG,
+        WS,
+        "sdk-created",
+        _aks(agent_count=3, agent_vm_size="Standard_D3_v2", cluster_purpose="FastProd", load_balancer_type="PublicIp"),
+    ).result()
     assert created.properties.is_attached_compute is False and created.properties.properties.agent_count == 3
     assert {x.name for x in c.compute.list(WS_RG, WS)} == {"legacy-scoring", "sdk-attached", "sdk-created"}
     c.compute.begin_delete(WS_RG, WS, "sdk-attached", underlying_resource_action="Detach").result()

@@ -12,8 +12,9 @@ pytestmark = pytest.mark.fidelity
 
 def test_stable_ml_sdk_list_get_attach_create_detach_delete(emulator: Running) -> None:
     python = cached_venv("ml-stable") / "python"
-    seen = last_json(run_script(python, "ml_stable_sdk.py", emulator, SUB, WS_RG, WS, cluster_id("second-aks"),
-                                fake_jwt()))
+    seen = last_json(
+        run_script(python, "ml_stable_sdk.py", emulator, SUB, WS_RG, WS, cluster_id("second-aks"), fake_jwt())
+    )
     assert not seen["sdk"].startswith(("0.", "2.0.0b")), seen["sdk"]
     assert seen["list"] == ["legacy-scoring"]
     assert seen["get_type"] == "AKS" and seen["get_resource_id"].endswith("/managedClusters/legacy-aks")

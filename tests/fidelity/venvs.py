@@ -35,10 +35,16 @@ def venv(name: str) -> Path:
         shutil.rmtree(stale, ignore_errors=True)
     home.parent.mkdir(parents=True, exist_ok=True)
     try:
-        subprocess.run([sys.executable, "-m", "venv", str(home)], check=True, capture_output=True, text=True,
-                       timeout=120)
-        subprocess.run([str(home / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check",
-                        "-r", str(req)], check=True, capture_output=True, text=True, timeout=INSTALL_TIMEOUT_S)
+        subprocess.run(
+            [sys.executable, "-m", "venv", str(home)], check=True, capture_output=True, text=True, timeout=120
+        )
+        subprocess.run(
+            [str(home / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check", "-r", str(req)],
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=INSTALL_TIMEOUT_S,
+        )
     except subprocess.CalledProcessError as e:
         shutil.rmtree(home, ignore_errors=True)
         tail = "\n".join((e.stderr or "").splitlines()[-5:])

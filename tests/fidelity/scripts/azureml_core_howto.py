@@ -34,8 +34,10 @@ seen["get_agent_count"] = got.agent_count
 
 # Detach it again (how-to: "Detach the AKS cluster").
 aks_target.detach()
-seen["after_detach"] = {n: t.provisioning_state for n, t in
-                        Workspace(subscription_id, resource_group, workspace_name, auth=auth).compute_targets.items()}
+seen["after_detach"] = {
+    n: t.provisioning_state
+    for n, t in Workspace(subscription_id, resource_group, workspace_name, auth=auth).compute_targets.items()
+}
 
 # Create a new DevTest cluster through the workspace (how-to: "Create a new AKS cluster").
 prov_config = AksCompute.provisioning_configuration(cluster_purpose=AksCompute.ClusterPurpose.DEV_TEST)
