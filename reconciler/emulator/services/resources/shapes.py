@@ -113,7 +113,7 @@ def metadata_body(base_url: str, api_version: str) -> object:
     return clouds[0] if single else clouds
 
 
-def openid_configuration_body(base_url: str, tenant: str) -> dict:
+def openid_configuration_body(base_url: str, tenant: str) -> dict[str, Any]:
     """Microsoft Entra ID's OIDC discovery document, every endpoint on this emulator."""
     root = f"{base_url}/{tenant}"
     return {
@@ -128,11 +128,11 @@ def openid_configuration_body(base_url: str, tenant: str) -> dict:
     }
 
 
-def _b64(obj: dict) -> str:
+def _b64(obj: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(obj).encode()).decode().rstrip("=")
 
 
-def token_body(tenant: str, client_id: str, scope: str) -> dict:
+def token_body(tenant: str, client_id: str, scope: str) -> dict[str, Any]:
     """A client-credentials token response; the access token is an unsigned JWT with the usual claims."""
     now = int(time.time())
     tid = TENANT_ID if tenant.lower() in ("common", "organizations") else tenant
