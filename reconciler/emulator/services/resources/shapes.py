@@ -9,6 +9,8 @@ from typing import Any
 
 from .backend import TENANT_ID
 
+CLOUD_NAME = "ReconcilerLocalCloud"  # not a public cloud's name: see metadata_body
+
 
 def subscription_body(sub: str) -> dict[str, Any]:
     return {
@@ -75,6 +77,10 @@ def metadata_body(base_url: str, api_version: str) -> object:
     As ARM answers by api-version: 2015-01-01 (or none) is the legacy object; 2019-05-01
     up to 2022-09-01 (exclusive) a list of clouds; 2022-09-01 and later (what
     ``az cloud register`` reads) the one cloud this endpoint belongs to, as an object.
+
+    The cloud has a name of its own, as a private (Azure Stack) cloud has: Microsoft's
+    clients keep built-in endpoint tables for "AzureCloud" and the other public clouds
+    and would use those (sending the token to Azure) if the emulator claimed one of their names.
     """
     legacy = api_version in ("", "2015-01-01")
     single = not legacy and api_version >= "2022-09-01"
@@ -89,7 +95,7 @@ def metadata_body(base_url: str, api_version: str) -> object:
         }
     clouds = [
         {
-            "name": "AzureCloud",
+            "name": CLOUD_NAME,
             "portal": root,
             "authentication": auth,
             "media": root,
