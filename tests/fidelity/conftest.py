@@ -119,6 +119,7 @@ def trust(emulator: Running, monkeypatch: pytest.MonkeyPatch) -> Running:
     for k in ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE"):
         monkeypatch.setenv(k, emulator.ca_bundle)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.delenv("AZUREML_CURRENT_CLOUD", raising=False)  # azure-ai-ml sets it process-wide
     return emulator
 
 

@@ -24,7 +24,7 @@ def _ml_client(run: Running):  # type: ignore[no-untyped-def]
         SUB,
         WS_RG,
         WS,
-        cloud="ReconcilerLocalCloud",
+        cloud="EmulatorByKeywords",
         enable_telemetry=False,
         cloud_metadata={
             "azure_portal": root,
@@ -54,3 +54,19 @@ def test_ml_client_lists_and_gets_aks_computes_as_azure_does(trust: Running) -> 
     assert isinstance(got, UnsupportedCompute) and got.id == legacy.id
     assert got.id.endswith(f"/workspaces/{WS}/computes/legacy-scoring")
     assert list(client.compute.list(compute_type="AKS")) == []  # filters on the SDK's own type names
+
+
+def test_ml_client_configured_by_arm_cloud_metadata_url_alone_stays_on_the_emulator(
+    trust: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SDK v2's other documented route to a non-public cloud: ARM_CLOUD_METADATA_URL. The
+    clients keep their own endpoint tables for Azure's public clouds by name, so the emulated
+    cloud must not call itself "AzureCloud", or they would send its token to Azure."""
+    pytest.importorskip("azure.ai.ml", reason="azure-ai-ml comes with the [fidelity] extra")
+    from azure.ai.ml import MLClient
+
+    monkeypatch.setenv("ARM_CLOUD_METADATA_URL", f"{trust.url}/metadata/endpoints?api-version=2019-05-01")
+    monkeypatch.delenv("AZUREML_CURRENT_CLOUD", raising=False)
+    client = MLClient(FakeCredential(), SUB, WS_RG, WS, enable_telemetry=False)
+    assert [c.name for c in client.compute.list()] == ["legacy-scoring"]
+    assert client.compute.get("legacy-scoring").resource_id.endswith("/managedClusters/legacy-aks")

@@ -49,6 +49,8 @@ def test_az_cloud_register_login_and_aks_commands(emulator: Running, tmp_path: P
     cloud = json.loads(_az(az, emulator, cfg, "cloud", "show", "-o", "json").stdout)
     assert cloud["endpoints"]["resourceManager"] == emulator.url + "/"
     assert cloud["endpoints"]["activeDirectory"] == emulator.url + "/"
+    elsewhere = {k: v for k, v in cloud["endpoints"].items() if v and not v.startswith(emulator.url)}
+    assert elsewhere == {}, "the CLI filled endpoints from a public cloud's table"
     _az(
         az,
         emulator,
