@@ -38,3 +38,4 @@ def test_howto_attach_wait_detach_and_create_devtest(emulator: Running, tmp_path
     assert seen["created_state"] == "Succeeded" and seen["created_purpose"] == "DevTest"
     assert seen["at_end"] == ["howto-devtest", "legacy-scoring"]
     assert "Succeeded" in r.stdout  # wait_for_completion(show_output=True) printed progress
+    assert "unable to load cloud metadata" not in r.stderr  # it never reached for Azure's own metadata
