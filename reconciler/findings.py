@@ -48,5 +48,5 @@ def display_path(path: Path) -> str:
     """Paths relative to the working directory when below it, as compilers print them."""
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
+    except (ValueError, RuntimeError, OSError):  # not below, a symlink loop, a NUL in the path
         return str(path)

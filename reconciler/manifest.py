@@ -9,7 +9,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
 
 API_VERSION = "reconciler.aml/v1"
 SUBSCRIPTION_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
@@ -61,7 +61,7 @@ class WorkspaceSpec(_Strict):
     subscriptionId: str = Field(..., pattern=SUBSCRIPTION_PATTERN)
     resourceGroup: str = Field(..., min_length=1, max_length=90)
     workspaceName: str = Field(..., min_length=1, max_length=260)
-    prune: bool = Field(False, description="Detach managed computes that are no longer declared.")
+    prune: StrictBool = Field(False, description="Detach managed computes that are no longer declared.")
     lock: LockSpec | None = None
 
 
@@ -88,7 +88,7 @@ class NetworkSpec(_Strict):
 class CreateSpec(_Strict):
     location: str = Field(..., min_length=1)
     vmSize: str = Field("Standard_D3_v2", min_length=1)
-    agentCount: int = 3
+    agentCount: StrictInt = 3  # strict: true, '1' and 1.0 are not counts
     network: NetworkSpec | None = None
 
 
@@ -98,9 +98,9 @@ class LoadBalancerSpec(_Strict):
 
 
 class TlsSpec(_Strict):
-    enabled: bool = False
+    enabled: StrictBool = False
     leafDomainLabel: str | None = None
-    overwriteExistingDomain: bool = False
+    overwriteExistingDomain: StrictBool = False
     cname: str | None = None
     certificate: SecretRef | None = None
     key: SecretRef | None = None
