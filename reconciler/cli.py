@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import sys
 from enum import Enum
 from pathlib import Path
@@ -84,6 +83,13 @@ def _global(
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit")] = False,
 ) -> None:
     OPTIONS.cloud, OPTIONS.endpoint, OPTIONS.log_format = cloud, endpoint, log_format
+    if endpoint is not None:
+        from reconciler.cloud.auth import CloudConfigError, check_endpoint
+
+        try:
+            check_endpoint(endpoint)
+        except CloudConfigError as exc:
+            _fail(str(exc), EXIT_USAGE)
     from reconciler import logs
 
     logs.configure(log_format.value if log_format else None)
@@ -166,13 +172,12 @@ def _print_plan(result: "Plan") -> None:
 
 def _write_private(path: Path, text: str) -> None:
     """Plan files are written 0600 and atomically: they describe your infrastructure."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
+    from reconciler.safeio import UnsafeFileError, write_private
+
+    try:
+        write_private(path, text)  # O_EXCL|O_NOFOLLOW temp file, then a rename
+    except UnsafeFileError as exc:
+        _fail(f"cannot write {path}: {exc}")
 
 
 def _load_desired(paths: list[Path] | None) -> "Desired":
@@ -261,9 +266,9 @@ def apply(
     plan_file: Annotated[Optional[Path], typer.Option("--plan", help="Apply this saved plan (from `plan --out`); refused if anything it touches changed since", exists=True, dir_okay=False)] = None,
     auto_approve: Annotated[bool, typer.Option("--auto-approve", help="Do not ask for confirmation (required without a TTY)")] = False,
     parallelism: Annotated[int, typer.Option(min=1, max=100, help="Operations on independent clusters run at once")] = 10,
-    lock_timeout: Annotated[float, typer.Option(min=0, help="Seconds to wait for another apply's workspace lock")] = 0.0,
-    operation_timeout: Annotated[Optional[float], typer.Option(min=1, help="Seconds each Azure operation may take (default: Azure's typical duration x3, at least 300)")] = None,
-    settle_timeout: Annotated[float, typer.Option(min=0, help="Seconds to wait for operations already in flight before planning")] = 900.0,
+    lock_timeout: Annotated[float, typer.Option(min=0, callback=lambda v: _finite(v, "--lock-timeout"), help="Seconds to wait for another apply's workspace lock")] = 0.0,
+    operation_timeout: Annotated[Optional[float], typer.Option(min=1, callback=lambda v: _finite(v, "--operation-timeout"), help="Seconds each Azure operation may take (default: Azure's typical duration x3, at least 300)")] = None,
+    settle_timeout: Annotated[float, typer.Option(min=0, callback=lambda v: _finite(v, "--settle-timeout"), help="Seconds to wait for operations already in flight before planning")] = 900.0,
     target: TargetOpt = None,
     replace: ReplaceOpt = None,
 ) -> None:
@@ -344,12 +349,12 @@ def _plan_options(target: list[str] | None, replace: list[str] | None, saved: di
 
 
 def _read_saved_plan(path: Path, desired: "Desired") -> dict:
+    from reconciler import savedplan
+
     try:
-        saved = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        _fail(f"cannot read plan file {path}: {exc}")
-    if not isinstance(saved, dict) or saved.get("formatVersion") != 1:
-        _fail(f"{path} is not a reconciler plan (formatVersion 1)")
+        saved = savedplan.read(path)  # bounded, no FIFO or device, shape checked
+    except savedplan.SavedPlanError as exc:
+        _fail(str(exc))
     if saved.get("manifestsDigest") != desired.digest:
         _fail(f"the manifests changed since {path} was made; run `reconciler plan --out {path}` again")
     if saved.get("errors"):
@@ -481,6 +486,11 @@ def import_(
         _fail("--workspace takes SUBSCRIPTION/RESOURCE_GROUP/WORKSPACE", EXIT_USAGE)
     ref = WorkspaceRef(*parts)
     name = alias or re.sub(r"[^a-z0-9-]", "-", ref.workspace_name.lower())
+    from reconciler.importer import out_problem
+
+    problem = out_problem(name, out)
+    if problem:
+        _fail(problem, EXIT_USAGE)
     from reconciler.cloud.observe import observe
 
     with _connection() as conn:
@@ -492,9 +502,12 @@ def import_(
     existing = [f for f in imported.files if (out / f).exists()]
     if existing and not force:
         _fail(f"{', '.join(existing)} already exist in {out}; use --force to overwrite or --out another folder")
-    out.mkdir(parents=True, exist_ok=True)
-    for file_name, text in imported.files.items():
-        (out / file_name).write_text(text)
+    from reconciler.importer import ImportWriteError, write_files
+
+    try:
+        write_files(imported, out)
+    except ImportWriteError as exc:
+        _fail(str(exc))
     for note in imported.notes:
         typer.echo(f"note: {note}", err=True)
     typer.echo(f"wrote {_count(len(imported.files), 'manifest')} to {out}")
@@ -528,6 +541,18 @@ def emulator(
         serve(port=port, seed=seed, state_file=state, time_scale=time_scale, latency_ms=latency_ms, faults=faults, fault_seed=fault_seed)
     except ValueError as exc:
         _fail(str(exc))
+
+
+MAX_TIMEOUT_SECONDS = 7 * 24 * 3600
+
+
+def _finite(value: float | None, name: str) -> float | None:
+    """Timeouts must be real numbers of seconds: inf, nan or 1e309 would break every deadline."""
+    import math
+
+    if value is not None and (math.isnan(value) or not 0 <= value <= MAX_TIMEOUT_SECONDS):
+        raise typer.BadParameter(f"{value} is not a number of seconds between 0 and {MAX_TIMEOUT_SECONDS}", param_hint=name)
+    return value
 
 
 def _count(n: int, noun: str) -> str:

@@ -46,7 +46,7 @@ def describe_error(exc: BaseException) -> str:
         return "a symbolic link loop"
     if isinstance(exc, OSError):
         if exc.errno == errno.ELOOP:
-            return "a symbolic link loop (or a symbolic link where none is allowed)"
+            return "a symbolic link loop"
         if exc.errno == errno.ENOENT:
             return "no such file or directory"
         if exc.errno == errno.EACCES:
@@ -106,9 +106,36 @@ def read_bounded(path: Path | str, limit: int, *, follow: bool = True) -> bytes:
         os.close(fd)
 
 
-def create_exclusive(path: Path | str, mode: int = 0o600, extra: int = 0) -> int:
+def create_exclusive(path: Path | str, mode: int = 0o600, access: int = os.O_WRONLY) -> int:
     """A new file descriptor for a file that did not exist; never follows a symlink at `path`."""
-    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC | extra, mode)
+    return os.open(path, access | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, mode)
+
+
+def open_shared_file(path: Path | str, mode: int = 0o644) -> int:
+    """A read-write descriptor on a regular file that several processes share (a lock file).
+
+    Created with O_EXCL|O_NOFOLLOW when missing; an existing one is opened with
+    O_NOFOLLOW|O_NONBLOCK and must be a regular file: a symlink planted at `path`
+    is never followed, so it cannot make the tool write into another file.
+    """
+    try:
+        return create_exclusive(path, mode, os.O_RDWR)
+    except FileExistsError:
+        pass
+    except (OSError, ValueError) as exc:
+        raise UnsafeFileError(describe_error(exc)) from None
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise UnsafeFileError("it is a symbolic link; refusing to follow it") from None
+        raise UnsafeFileError(describe_error(exc)) from None
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        raise UnsafeFileError(f"it is {kind_of(st.st_mode)}, not a regular file")
+    os.set_blocking(fd, True)
+    return fd
 
 
 def write_private(path: Path, text: str, mode: int = 0o600) -> None:
