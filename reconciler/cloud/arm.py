@@ -65,7 +65,8 @@ def _network_message(exc: Exception, text: str) -> str:
     """A transport error in one readable line: where, and why (connection refused, timeout)."""
     from azure.core.exceptions import ServiceRequestError, ServiceRequestTimeoutError, ServiceResponseTimeoutError
 
-    if isinstance(exc, (ServiceRequestTimeoutError, ServiceResponseTimeoutError)) and "Timeout reached" in text:
+    if isinstance(exc, (ServiceRequestTimeoutError, ServiceResponseTimeoutError)) and text in (
+            "Response timeout", "Timeout on reaching the service"):  # RetryPolicy's total `timeout` ran out
         return f"Azure gave no answer within the {MAX_CALL_SECONDS:.0f} s allowed for a call, retries included"
     where = re.search(r"host='([^']+)', port=(\d+)", text)
     why = re.search(r"\[Errno -?\d+\] ([^'\")]+)", text)
