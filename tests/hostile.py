@@ -21,7 +21,6 @@ from pathlib import Path
 
 from tests.manifests import SUB, aks_id, attach, create, workspace
 
-SPECIAL = "special"  # a file kind that is not text: fifo, loop, dev-zero, ...
 HOSTILE_SCALARS = [
     "0b11", "0x" + "f" * 4000, "9" * 5000, "!!int abc", "!!float abc", "!!bool maybe", "!!python/object:os.system x",
     "!custom x", "&a x", "*a", "'\\x1b[2J'", '"\\x1b[2J\\x07"', '"a\\0b"', '"\\u202e"', "~", "null", ".nan", "-.inf", "1e309",
