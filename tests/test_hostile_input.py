@@ -533,3 +533,10 @@ def test_control_characters_from_azure_are_escaped_in_text_and_markdown(tmp_path
 
 def test_markdown_escapes_newlines_backticks_and_pipes_in_text():
     assert render._md("a\nb|c`d") == "a\\nb\\|c&#96;d"
+
+
+def test_nul_in_a_manifest_path_argument_is_a_usage_error(run_cli):
+    result = run_cli("validate", "a\0b.yaml")
+    _clean(result)
+    assert result.exit_code == 64
+    assert result.stderr.splitlines()[-1] == "Error: Invalid value for 'paths': Value error, embedded null byte"
