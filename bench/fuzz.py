@@ -51,8 +51,14 @@ def worker(seed: int) -> None:
 
 class Worker:
     def __init__(self, seed: int) -> None:
-        self.proc = subprocess.Popen([sys.executable, __file__, "--worker", "--seed", str(seed)], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, bufsize=1)
+        self.proc = subprocess.Popen(
+            [sys.executable, __file__, "--worker", "--seed", str(seed)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            bufsize=1,
+        )
         self.index: int | None = None
         self.started = 0.0
         self.buffer = ""
@@ -99,8 +105,13 @@ def main() -> None:
                 result = json.loads(line)
                 peak = max(peak, result["rss"])
                 for problem in result["problems"]:
-                    key = ("tracebacks" if "traceback" in problem else "positionless errors" if "position" in problem
-                           else "bad exit codes")
+                    key = (
+                        "tracebacks"
+                        if "traceback" in problem
+                        else "positionless errors"
+                        if "position" in problem
+                        else "bad exit codes"
+                    )
                     counts[key] += 1
                     if len(examples) < 10:
                         examples.append(f"{result['name']}: {problem.splitlines()[0] if problem else problem}")

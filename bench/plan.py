@@ -29,28 +29,29 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Iterator
 
 import requests
 
+from reconciler import workflow
 from reconciler.cloud.aks import AksClient
 from reconciler.cloud.arm import ComputesClient
 from reconciler.cloud.auth import connect
-from reconciler.cloud.observe import ObserveStats, observe
+from reconciler.cloud.observe import ObserveStats
 from reconciler.emulator import Emulator
 from reconciler.state import WorkspaceRef
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.builders import aks_id, sub_id
 
 REGIONS = ("westeurope", "eastus", "southeastasia")
 PAGE = 50  # the emulator's page size
 FLEETS = {10: (1, 1), 100: (10, 2), 1000: (100, 3)}  # computes -> (workspaces, subscriptions)
 
 
-def sub_id(i: int) -> str:
-    return f"00000000-0000-0000-0000-{i + 1:012d}"
-
-
 def cluster_id(sub: str, name: str) -> str:
-    return f"/subscriptions/{sub}/resourceGroups/aks-rg/providers/Microsoft.ContainerService/managedClusters/{name}"
+    return aks_id(name, sub)
 
 
 @dataclass
@@ -158,12 +159,12 @@ def main() -> None:
         n_ws, n_subs = FLEETS[size]
         fleet = make_fleet(size, n_ws, n_subs)
         with emulator(fleet.seed, args.latency_ms, args.in_process) as url:
-            conn = connect(url)
             walls, calls, stats = [], 0, ObserveStats()
             for i in range(max(1, args.repeat)):
                 stats = ObserveStats()
                 before = audit_total(url)
-                state = observe(conn, fleet.workspaces, fleet.clusters, stats=stats)
+                with workflow.connect(url, stats=stats) as cloud:  # the reads `reconciler plan` makes
+                    state = cloud.read(fleet.workspaces, fleet.clusters, [])
                 calls = audit_total(url) - before
                 walls.append(stats.seconds)
                 assert calls == stats.calls, (calls, stats.calls)

@@ -12,7 +12,9 @@ import tempfile
 import time
 from pathlib import Path
 
-SUB = "00000000-0000-0000-0000-000000000001"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.builders import SUB, aks_id
+
 WORKSPACES, CLUSTERS = 20, 1000
 
 
@@ -27,8 +29,7 @@ def generate(root: Path) -> None:
         w = i % WORKSPACES
         if i % 2:
             body = (
-                f"  attach:\n    clusterId: /subscriptions/{SUB}/resourceGroups/aks-rg/providers/"
-                f"Microsoft.ContainerService/managedClusters/aks-{i}\n"
+                f"  attach:\n    clusterId: {aks_id(f'aks-{i}')}\n"
                 f"  tls:\n    enabled: true\n    leafDomainLabel: label{i}\n"
             )
         else:

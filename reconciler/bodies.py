@@ -1,4 +1,4 @@
-"""REST bodies of the writes (DESIGN §6): create, attach and update PUTs of a compute.
+"""REST bodies of the writes: create, attach and update PUTs of a compute.
 
 Pure functions. Secret values enter only through `tls_secrets` at apply time and
 go straight into the request body; nothing here logs or returns them elsewhere.

@@ -60,7 +60,7 @@ class DesiredCluster:
         return not self.custom_tls or all(self.fingerprints.get(k) for k in ("certificate", "key"))
 
     def digest(self) -> str:
-        """Digest of the attach-time settings (DESIGN §6): how a changed certificate is seen."""
+        """Digest of the attach-time settings: how a changed certificate is seen."""
         s = self.spec.spec
         settings = {
             "mode": "attach" if s.attach else "create",

@@ -12,17 +12,18 @@ import concurrent.futures as cf
 import itertools
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Callable, Literal
 
 from reconciler import bodies, secrets
+from reconciler.clients import AksApi, ComputesApi, Poller
 from reconciler.desired import DesiredCluster
 from reconciler.ids import cluster_key
-from reconciler.planner import Change, Plan, Step
-from reconciler.progress import EXPECTED_SECONDS, Progress
-from reconciler.state import Compute, ObservedState
+from reconciler.plan import Change, Op, Plan, Step
+from reconciler.progress import Progress
+from reconciler.state import Compute, ObservedState, WorkspaceRef
 
-# Azure's typical durations (DOMAIN.md) with a wide margin.
-DEFAULT_TIMEOUTS = {op: max(300.0, seconds * 3.0) for op, seconds in EXPECTED_SECONDS.items()}
+# Azure's typical durations with a wide margin.
+DEFAULT_TIMEOUTS: dict[str, float] = {op: max(300.0, op.expected_seconds * 3.0) for op in Op}
 
 
 class StepError(Exception):
@@ -66,14 +67,14 @@ class FreshListing:
     arrive together share one call instead of each listing the whole workspace.
     """
 
-    def __init__(self, fetch: Callable[[Any], list[dict] | None]) -> None:
+    def __init__(self, fetch: Callable[[WorkspaceRef], list[Compute] | None]) -> None:
         self._fetch = fetch
         self._tickets = itertools.count()
         self._guard = threading.Lock()
         self._locks: dict[str, threading.Lock] = {}
-        self._last: dict[str, tuple[int, list[dict]]] = {}
+        self._last: dict[str, tuple[int, list[Compute]]] = {}
 
-    def __call__(self, ws: Any) -> list[dict]:
+    def __call__(self, ws: WorkspaceRef) -> list[Compute]:
         asked = next(self._tickets)
         with self._guard:
             lock = self._locks.setdefault(ws.key, threading.Lock())
@@ -88,7 +89,7 @@ class FreshListing:
 
 
 def resolve_tls_secrets(dc: DesiredCluster) -> dict[str, str] | None:
-    """Read the certificate and key only now, at apply time (DESIGN §5)."""
+    """Read the certificate and key only now, at apply time: plans never hold them."""
     tls = dc.spec.spec.tls
     if not (tls.enabled and tls.cname):
         return None
@@ -99,7 +100,7 @@ def resolve_tls_secrets(dc: DesiredCluster) -> dict[str, str] | None:
 
 
 class Executor:
-    def __init__(self, computes: Any, aks: Any, observed: ObservedState, progress: Progress, *,
+    def __init__(self, computes: ComputesApi, aks: AksApi, observed: ObservedState, progress: Progress, *,
                  parallelism: int = 10, timeouts: dict[str, float] | None = None,
                  resolve_secrets: SecretResolver = resolve_tls_secrets) -> None:
         self.computes, self.aks, self.observed, self.progress = computes, aks, observed, progress
@@ -107,6 +108,10 @@ class Executor:
         self.timeouts = {**DEFAULT_TIMEOUTS, **(timeouts or {})}
         self.resolve_secrets = resolve_secrets
         self.fresh_listing = FreshListing(computes.list)
+        self._handlers: dict[Op, Callable[[Step, Change], None]] = {
+            Op.DETACH: self._remove, Op.DELETE: self._remove, Op.SCALE: self._scale,
+            Op.CREATE: self._write, Op.ATTACH: self._write, Op.UPDATE: self._write,
+        }
 
     def run(self, plan: Plan) -> ApplyResult:
         changes = {s.id: c for c in plan.changes for s in c.steps}
@@ -150,40 +155,45 @@ class Executor:
 
     # -- one step ---------------------------------------------------------------
     def _run_step(self, step: Step, change: Change) -> None:
-        ws = change.workspace
-        if step.op in ("detach", "delete"):
-            current = self._current(ws, step.compute)
-            if current is None:
-                return  # already gone: a re-run after a crash
-            self._refuse_if_in_flight(current)
-            action = "Delete" if step.op == "delete" else "Detach"
-            self._wait(step, self.computes.begin_delete(ws, step.compute, action))
-            return
-        dc = change.desired
-        if dc is None:
+        """One table from op to handler: adding an op means adding a row here and in `plan.Op`."""
+        self._handlers[step.op](step, change)
+
+    def _remove(self, step: Step, change: Change) -> None:
+        """Detach (keep the AKS cluster) or delete (the workspace created it)."""
+        current = self._current(change.workspace, step.compute)
+        if current is None:
+            return  # already gone: a re-run after a crash
+        self._refuse_if_in_flight(current)
+        action: Literal["Detach", "Delete"] = "Delete" if step.op is Op.DELETE else "Detach"
+        self._wait(step, self.computes.begin_delete(change.workspace, step.compute, action))
+
+    def _declared(self, step: Step, change: Change) -> DesiredCluster:
+        if change.desired is None:
             raise StepError(f"{step.id}: nothing declared to {step.op}")
-        if step.op == "scale":
-            self._scale(step, change, dc)
-            return
+        return change.desired
+
+    def _write(self, step: Step, change: Change) -> None:
+        """Create, attach or update: PUT the compute, after the one-attachment check."""
+        dc = self._declared(step, change)
         cluster_id = self._target_cluster(step, change)
-        if step.op in ("attach", "create"):
+        if step.op in (Op.ATTACH, Op.CREATE):
             self._refuse_second_attachment(step, cluster_id)
         tls = self.resolve_secrets(dc)
         was_created = change.observed is not None and change.observed.created
         location = self._location(cluster_id, change)
-        if step.op == "create":
+        if step.op is Op.CREATE:
             body = bodies.create_body(dc, tls)
-        elif step.op == "attach":
+        elif step.op is Op.ATTACH:
             body = bodies.attach_body(dc, cluster_id or "", location, tls, created=was_created)
         else:
             created = was_created or (change.observed is None and dc.spec.spec.create is not None)
             body = bodies.update_body(dc, cluster_id, location, tls, created=created)
-        self._wait(step, self.computes.begin_create_or_update(ws, step.compute, body))
+        self._wait(step, self.computes.begin_create_or_update(change.workspace, step.compute, body))
 
     def _target_cluster(self, step: Step, change: Change) -> str | None:
-        if step.op == "create":
+        if step.op is Op.CREATE:
             return None
-        if step.op == "attach" and change.desired is not None and change.desired.cluster_id and not (change.observed and change.observed.created):
+        if step.op is Op.ATTACH and change.desired is not None and change.desired.cluster_id and not (change.observed and change.observed.created):
             return change.desired.cluster_id
         current = self._current(change.workspace, step.compute)
         if current is not None and current.cluster_id:
@@ -198,7 +208,8 @@ class Executor:
             return cluster.location
         return change.observed.location if change.observed else None
 
-    def _scale(self, step: Step, change: Change, dc: DesiredCluster) -> None:
+    def _scale(self, step: Step, change: Change) -> None:
+        dc = self._declared(step, change)
         current = self._current(change.workspace, step.compute)
         if current is None or not current.cluster_id:
             raise StepError(f"{step.id}: compute {step.compute!r} or its cluster no longer exists")
@@ -209,9 +220,8 @@ class Executor:
         self._wait(step, self.aks.begin_scale(current.cluster_id, cluster.primary_pool.name, count))
 
     # -- safety checks ------------------------------------------------------------
-    def _current(self, ws: Any, name: str) -> Compute | None:
-        body = self.computes.get(ws, name)
-        return Compute.from_rest(body) if body else None
+    def _current(self, ws: WorkspaceRef, name: str) -> Compute | None:
+        return self.computes.get(ws, name)
 
     def _refuse_if_in_flight(self, compute: Compute) -> None:
         if compute.in_flight:
@@ -219,7 +229,7 @@ class Executor:
 
     def _refuse_second_attachment(self, step: Step, cluster_id: str | None) -> None:
         """Re-read the workspace: never start an attachment next to another one of the same cluster."""
-        computes = [Compute.from_rest(b) for b in self.fresh_listing(step.workspace)]
+        computes = self.fresh_listing(step.workspace)
         for compute in computes:
             if compute.name.lower() == step.compute.lower():
                 self._refuse_if_in_flight(compute)
@@ -231,7 +241,7 @@ class Executor:
                     f"as {compute.name!r} ({state}) in this workspace; a second attachment would break it"
                 )
 
-    def _wait(self, step: Step, poller: Any) -> None:
+    def _wait(self, step: Step, poller: Poller) -> None:
         timeout = self.timeouts.get(step.op, 1800.0)
         poller.result(timeout=timeout)
         if not poller.done():

@@ -23,7 +23,8 @@ from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEv
 from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from reconciler.findings import Finding, Position, Severity
+from reconciler.catalogue import RULES
+from reconciler.findings import Finding, Position
 from reconciler.manifest import API_VERSION, KINDS, InferenceCluster, Workspace
 from reconciler.safeio import UnsafeFileError, describe_error, kind_of, read_bounded
 
@@ -34,7 +35,7 @@ MAX_INT_BITS = 63  # manifests hold counts, never big numbers; bigger ints break
 # C0 controls (but tab and newline), DEL and C1 controls: they can rewrite a terminal or a PR comment.
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 DEFAULT_PATH = Path("manifests")
-# The local cloud's seed lives beside the manifests (DESIGN §4) but is not one.
+# The local cloud's seed lives beside the manifests but is not one.
 SEED_FILE_NAMES = frozenset({"local-cloud.yaml", "local-cloud.yml"})
 
 _YAML = "tag:yaml.org,2002:"
@@ -393,4 +394,5 @@ def _schema_finding(doc: Document, err: Any) -> Finding:
 
 
 def _finding(rule: str, message: str, position: Position, hint: str = "") -> Finding:
-    return Finding(rule, Severity.ERROR, message, position, hint)
+    """A loader finding: id and severity from the catalogue, the hint specific to the problem."""
+    return Finding(rule, RULES[rule].severity, message, position, hint)

@@ -1,4 +1,4 @@
-"""`--cloud local`: the emulator started in-process, state kept across runs (DESIGN §4).
+"""`--cloud local`: the emulator started in-process, state kept across runs.
 
 State lives in `.reconciler/local-cloud.json`, seeded on first use from
 `manifests/local-cloud.yaml`, so plan → apply → plan converges with no Azure account.

@@ -1,4 +1,4 @@
-"""Pydantic models of the YAML manifests: the desired state (DESIGN §3).
+"""Pydantic models of the YAML manifests: the desired state.
 
 The models check shape and types only. Cross-field and cross-document rules
 live in `rules.py` so that each has a stable id, a hint and a position.

@@ -8,9 +8,7 @@ import time
 from typing import Protocol
 
 from reconciler import logs
-
-# Typical durations from DOMAIN.md, shown as "expected".
-EXPECTED_SECONDS = {"create": 600, "attach": 300, "detach": 60, "delete": 600, "update": 120, "scale": 180}
+from reconciler.plan import expected_seconds
 
 
 class Progress(Protocol):
@@ -28,7 +26,7 @@ class LogProgress:
 
     def started(self, step_id: str, op: str, compute: str) -> None:
         self.started_at[step_id] = time.monotonic()
-        self.log.info("step started", step=step_id, op=op, compute=compute, expected_s=EXPECTED_SECONDS.get(op))
+        self.log.info("step started", step=step_id, op=op, compute=compute, expected_s=expected_seconds(op))
 
     def finished(self, step_id: str, status: str, message: str = "") -> None:
         elapsed = round(time.monotonic() - self.started_at.get(step_id, time.monotonic()), 2)
@@ -64,7 +62,7 @@ class RichProgress:
             rows = list(self.rows.items())
         for step_id, (op, state, start, end) in rows:
             elapsed = (end or now) - start
-            expected = EXPECTED_SECONDS.get(op, 0) * self.time_scale
+            expected = (expected_seconds(op) or 0) * self.time_scale
             style = {"running": "yellow", "succeeded": "green"}.get(state, "red")
             table.add_row(step_id, op, f"[{style}]{state}[/{style}]", f"{elapsed:.0f}s", f"~{expected:.0f}s")
         return table

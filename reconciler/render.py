@@ -1,4 +1,4 @@
-"""A plan as text (terminal), JSON (DESIGN §5) and Markdown (pull-request comments).
+"""A plan as text (terminal), JSON (the plan file, docs/plan-file.md) and Markdown (pull-request comments).
 
 Pure functions of a Plan. Secret values never reach here: diffs carry only
 `(sensitive)` and fingerprints.

@@ -1,4 +1,4 @@
-"""Offline domain rules (DOMAIN.md), each with a stable id and a fix hint.
+"""Offline domain rules; their ids, severities and hints are in `catalogue`.
 
 `check` is a pure function of the loaded manifests: no network, no clock.
 Rules that need Azure (versions, real agent pools) belong to the planner.
@@ -8,86 +8,21 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass
 from typing import Callable, Iterator
 
 from reconciler import vmsizes
-from reconciler.findings import Finding, Severity
+from reconciler.catalogue import (AKS001, AKS002, AKS003, AKS004, AKS005, AKS006, AKS007, AKS008, AKS009, AKS010, AKS011,
+                                  AKS012, AKS013, AKS014, AKS015, AKS016, AKS017, RULES, WS001, WS002)
+from reconciler.findings import Finding
 from reconciler.ids import parse_cluster_id, is_subnet_id
 from reconciler.loader import Document, LoadResult, Loc
 from reconciler.manifest import ClusterPurpose, InferenceCluster, LoadBalancerType, Workspace
 
+__all__ = ["RULES", "SERVICE_NAME_PATTERN", "address", "check"]
+
 SERVICE_NAME_PATTERN = re.compile(r"^[a-zA-Z](?![a-zA-Z0-9-]*-\d+$)[a-zA-Z0-9\-]{2,23}$")
 
-
-@dataclass(frozen=True)
-class Rule:
-    id: str
-    severity: Severity
-    title: str
-    hint: str
-
-    def at(self, doc: Document, loc: Loc, message: str, *, key: bool = False, address: str | None = None) -> Finding:
-        return Finding(self.id, self.severity, message, doc.at(loc, key=key), self.hint, address)
-
-
-RULES: dict[str, Rule] = {}
-
-
-def define(id: str, severity: Severity, title: str, hint: str) -> Rule:
-    """Register a rule under its stable id (README lists them all)."""
-    RULES[id] = Rule(id, severity, title, hint)
-    return RULES[id]
-
-
-E, W = Severity.ERROR, Severity.WARNING
-# Loader rules are listed here too so that every id has one home.
-define("IO001", E, "manifest path cannot be read", "give a manifest file or a folder of them")
-define("YAML001", E, "invalid YAML", "fix the YAML syntax at this position")
-define("YAML002", E, "YAML anchors and aliases are not allowed", "write the value out in full")
-define("YAML003", E, "custom YAML tags are not allowed", "remove the tag; manifests hold plain data only")
-define("YAML004", E, "duplicate or non-string mapping keys", "keep one entry per key")
-define("YAML005", E, "file too large or nested too deeply", "split or flatten the manifests")
-define("SCHEMA001", E, "document does not match the manifest schema", "see schemas/manifest.schema.json")
-WS001 = define("WS001", E, "workspace alias declared twice", "give each Workspace document its own metadata.name")
-WS002 = define("WS002", E, "one Azure workspace declared under two aliases", "declare each workspace once and refer to that alias")
-AKS001 = define(
-    "AKS001", E, "invalid compute name",
-    "use 3-24 letters, digits and '-', starting with a letter and not ending in '-<digits>'",
-)
-AKS002 = define("AKS002", E, "compute name used twice in one workspace", "compute names must be unique within a workspace")
-AKS003 = define("AKS003", E, "unknown workspace alias", "refer to the metadata.name of a Workspace document")
-AKS004 = define("AKS004", E, "exactly one of attach / create", "keep either spec.attach (existing cluster) or spec.create (new cluster)")
-AKS005 = define(
-    "AKS005", E, "malformed AKS cluster id",
-    "use /subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.ContainerService/managedClusters/<name>",
-)
-AKS006 = define("AKS006", E, "AKS cluster in another subscription", "Azure ML attaches only clusters in the workspace's subscription; it may be in another region")
-AKS007 = define(
-    "AKS007", E, "AKS cluster declared twice in one workspace",
-    "a second attachment silently breaks the first: declare each cluster once per workspace (rename = change metadata.name)",
-)
-AKS008 = define("AKS008", E, "too few vCPUs for the cluster purpose", "production needs >= 12 vCPUs (nodes x cores), DevTest >= 2: add nodes, pick a larger size, or use DevTest")
-AKS009 = define("AKS009", W, "VM size not known offline", "its cores are checked against Azure at plan time; check the spelling")
-AKS010 = define("AKS010", W, "GPU/FPGA VM size", "deployments run only on the cluster's primary node pool; secondary node pools are not supported")
-AKS011 = define("AKS011", E, "agentCount below 1", "set create.agentCount to 1 or more")
-AKS012 = define(
-    "AKS012", E, "TLS needs a leaf domain label or cname + certificate + key",
-    "set tls.leafDomainLabel (Microsoft certificate) or tls.cname, tls.certificate and tls.key (your own), not both",
-)
-AKS013 = define("AKS013", E, "TLS with an internal load balancer", "TLS termination is not supported with InternalLoadBalancer: disable TLS or use PublicIp")
-AKS014 = define("AKS014", E, "load balancer subnet without an internal load balancer", "set loadBalancer.type: InternalLoadBalancer or remove loadBalancer.subnet")
-AKS015 = define("AKS015", E, "network settings incomplete", "give all four of subnetId, serviceCidr, dnsServiceIP, dockerBridgeCidr, or none")
-AKS016 = define("AKS016", E, "invalid network addresses", "use a subnet id and CIDRs such that dnsServiceIP is inside serviceCidr and the Docker bridge does not overlap it")
-AKS017 = define("AKS017", W, "TLS settings given while TLS is disabled", "set tls.enabled: true or remove the other tls fields")
-
 Check = Callable[[LoadResult], Iterator[Finding]]
-_CHECKS: list[Check] = []
-
-
-def _check(fn: Check) -> Check:
-    _CHECKS.append(fn)
-    return fn
 
 
 def check(result: LoadResult) -> list[Finding]:
@@ -100,7 +35,6 @@ def address(ic: InferenceCluster) -> str:
     return f"{ic.spec.workspace}/{ic.metadata.name}"
 
 
-@_check
 def _workspaces_unique(result: LoadResult) -> Iterator[Finding]:
     by_alias: dict[str, Document] = {}
     by_target: dict[tuple[str, str, str], str] = {}
@@ -117,7 +51,6 @@ def _workspaces_unique(result: LoadResult) -> Iterator[Finding]:
             by_target[target] = ws.metadata.name
 
 
-@_check
 def _cluster_fields(result: LoadResult) -> Iterator[Finding]:
     workspaces = {ws.metadata.name: ws for _, ws in result.workspaces}
     for doc, ic in result.clusters:
@@ -249,7 +182,6 @@ def _load_balancer_and_tls(doc: Document, ic: InferenceCluster) -> Iterator[Find
         yield AKS012.at(doc, loc, f"a custom certificate needs cname, certificate and key; missing {absent}", address=address(ic))
 
 
-@_check
 def _per_workspace_uniqueness(result: LoadResult) -> Iterator[Finding]:
     names: dict[tuple[str, str], Document] = {}
     clusters: dict[tuple[str, str], tuple[Document, InferenceCluster]] = {}
@@ -273,3 +205,7 @@ def _per_workspace_uniqueness(result: LoadResult) -> Iterator[Finding]:
             )
         else:
             clusters[cluster_key] = (doc, ic)
+
+
+# Every check, in the order they run (their findings are then sorted by position).
+_CHECKS: tuple[Check, ...] = (_workspaces_unique, _cluster_fields, _per_workspace_uniqueness)

@@ -9,6 +9,7 @@ with O_EXCL|O_NOFOLLOW and rename it into place.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import stat
@@ -167,7 +168,5 @@ def write_private(path: Path, text: str, mode: int = 0o600) -> None:
 
 
 def with_suppressed_unlink(path: Path) -> None:
-    try:
+    with contextlib.suppress(OSError):
         os.unlink(path)
-    except OSError:
-        pass

@@ -1,13 +1,14 @@
 """The observed state, normalised from Azure's REST shapes.
 
 The planner compares manifests with these objects only, so it never sees a
-REST body or an SDK model, and tests can build observed states by hand.
+REST body or an SDK model, and tests can build observed states by hand. The
+REST → domain conversions live in `reconciler.cloud`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Mapping
 
 from reconciler import vmsizes
 from reconciler.ids import cluster_key
@@ -102,42 +103,6 @@ class Compute:
     def version(self) -> str | None:
         """What changes on every write: the etag when Azure sends one, else modifiedOn."""
         return self.etag or self.modified_on
-
-    @classmethod
-    def from_rest(cls, body: Mapping[str, Any]) -> "Compute":
-        """From a `Microsoft.MachineLearningServices/workspaces/computes` resource."""
-        props = body.get("properties") or {}
-        inner = props.get("properties") or {}
-        ssl = inner.get("sslConfiguration") or {}
-        errors = tuple(
-            ((e.get("error") or {}).get("message") or str(e)) if isinstance(e, Mapping) else str(e)
-            for e in (props.get("provisioningErrors") or [])
-        )
-        return cls(
-            name=body.get("name", ""),
-            compute_type=props.get("computeType", ""),
-            attached=bool(props.get("isAttachedCompute", bool(props.get("resourceId")))),
-            cluster_id=props.get("resourceId"),
-            location=body.get("location") or props.get("computeLocation"),
-            description=props.get("description"),
-            purpose=inner.get("clusterPurpose"),
-            tls=Tls(
-                status=ssl.get("status") or "Disabled",
-                leaf_domain_label=ssl.get("leafDomainLabel"),
-                overwrite_existing_domain=bool(ssl.get("overwriteExistingDomain", False)),
-                cname=ssl.get("cname"),
-            ),
-            load_balancer_type=inner.get("loadBalancerType") or "PublicIp",
-            load_balancer_subnet=inner.get("loadBalancerSubnet"),
-            agent_count=inner.get("agentCount"),
-            agent_vm_size=inner.get("agentVmSize"),
-            network=inner.get("aksNetworkingConfiguration"),
-            provisioning_state=props.get("provisioningState") or "Succeeded",
-            provisioning_errors=errors,
-            tags=dict(body.get("tags") or {}),
-            modified_on=props.get("modifiedOn"),
-            etag=body.get("etag"),
-        )
 
 
 @dataclass(frozen=True)

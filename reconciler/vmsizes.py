@@ -1,4 +1,4 @@
-"""Cores of common Azure VM sizes, for the vCPU minimums of DOMAIN.md.
+"""Cores of common Azure VM sizes, for Azure ML's vCPU minimums.
 
 Sizes not listed here are not errors offline: the planner checks them against
 the real cluster's agent pools.
@@ -54,6 +54,6 @@ def lookup(name: str) -> VmSize | None:
     return VM_SIZES.get(name.lower())
 
 
-# DOMAIN.md: production needs 12 vCPUs, DevTest 2.
+# Azure ML: production needs 12 vCPUs, DevTest 2.
 MIN_VCPUS_PRODUCTION = 12
 MIN_VCPUS_DEVTEST = 2

@@ -3,6 +3,7 @@ from __future__ import annotations
 import contextlib
 import io
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -31,3 +32,21 @@ def run_cli():
         return Result(code, out.getvalue(), err.getvalue())
 
     return invoke
+
+
+TESTS = Path(__file__).resolve().parent
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Markers by place and need, so that `-m "not e2e and not azurite and not slow"` is the fast loop.
+
+    e2e: everything under tests/e2e/ (the real CLI as a subprocess against an emulator process).
+    azurite: every test that uses the `azurite` fixture, directly or through another fixture.
+    slow: marked in the test modules themselves (`pytestmark = pytest.mark.slow` or per test).
+    """
+    for item in items:
+        if (TESTS / "e2e") in Path(str(item.path)).parents:
+            item.add_marker(pytest.mark.e2e)
+        if "azurite" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.azurite)

@@ -19,20 +19,92 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.manifests import SUB, aks_id, attach, create, workspace
+from tests.builders import SUB, aks_id, attach, create, workspace
 
 HOSTILE_SCALARS = [
-    "0b11", "0x" + "f" * 4000, "9" * 5000, "!!int abc", "!!float abc", "!!bool maybe", "!!python/object:os.system x",
-    "!custom x", "&a x", "*a", "'\\x1b[2J'", '"\\x1b[2J\\x07"', '"a\\0b"', '"\\u202e"', "~", "null", ".nan", "-.inf", "1e309",
-    "true", "'1'", "1.0", "{a: 1}", "[1, 2]", "{}", "[]", "''", '"' + "[" * 40 + '"', "'" + "{" * 40 + "'", "yes", "No",
-    "2026-01-01", "12:30:00", "0o777", "+12", "-0", "1_000", '"' + "x" * 300 + '"', "|\n    a\n    b", ">-\n    a",
-    "{file: /dev/zero}", "{file: pipe.pem}", "{file: loop.pem}", '{file: "a\\0b"}', "{file: ../../../../etc/shadow}",
-    "{env: NOPE}", "{file: big.pem}", "{file: x, env: y}",
+    "0b11",
+    "0x" + "f" * 4000,
+    "9" * 5000,
+    "!!int abc",
+    "!!float abc",
+    "!!bool maybe",
+    "!!python/object:os.system x",
+    "!custom x",
+    "&a x",
+    "*a",
+    "'\\x1b[2J'",
+    '"\\x1b[2J\\x07"',
+    '"a\\0b"',
+    '"\\u202e"',
+    "~",
+    "null",
+    ".nan",
+    "-.inf",
+    "1e309",
+    "true",
+    "'1'",
+    "1.0",
+    "{a: 1}",
+    "[1, 2]",
+    "{}",
+    "[]",
+    "''",
+    '"' + "[" * 40 + '"',
+    "'" + "{" * 40 + "'",
+    "yes",
+    "No",
+    "2026-01-01",
+    "12:30:00",
+    "0o777",
+    "+12",
+    "-0",
+    "1_000",
+    '"' + "x" * 300 + '"',
+    "|\n    a\n    b",
+    ">-\n    a",
+    "{file: /dev/zero}",
+    "{file: pipe.pem}",
+    "{file: loop.pem}",
+    '{file: "a\\0b"}',
+    "{file: ../../../../etc/shadow}",
+    "{env: NOPE}",
+    "{file: big.pem}",
+    "{file: x, env: y}",
 ]
 TEXT_SNIPPETS = [
-    "&a ", "*a", "!!python/object:os.system ", "\x00", "\x1b[2J", "\x07", "\t", "\ufeff", "\u202e", "[" * 40, "{" * 40,
-    "- " * 50, "? " * 50, "---\n", "...\n", "%YAML 1.1\n", "%TAG ! tag:x:\n", "<<: *a\n", "#", "'", '"', "|", ">", ":", "\n",
-    "\r\n", " " * 40, "\\", "key: value\n", "!!int ", "!!binary ", "0x" + "f" * 200, "\udcff",
+    "&a ",
+    "*a",
+    "!!python/object:os.system ",
+    "\x00",
+    "\x1b[2J",
+    "\x07",
+    "\t",
+    "\ufeff",
+    "\u202e",
+    "[" * 40,
+    "{" * 40,
+    "- " * 50,
+    "? " * 50,
+    "---\n",
+    "...\n",
+    "%YAML 1.1\n",
+    "%TAG ! tag:x:\n",
+    "<<: *a\n",
+    "#",
+    "'",
+    '"',
+    "|",
+    ">",
+    ":",
+    "\n",
+    "\r\n",
+    " " * 40,
+    "\\",
+    "key: value\n",
+    "!!int ",
+    "!!binary ",
+    "0x" + "f" * 200,
+    "\udcff",
 ]
 
 
@@ -68,14 +140,34 @@ class Case:
 def _base_docs(rng: random.Random) -> list[dict]:
     tls = {"enabled": True, "cname": "a.example.com", "certificate": {"file": "cert.pem"}, "key": {"env": "KEY"}}
     docs = [
-        {"apiVersion": "reconciler.aml/v1", "kind": "Workspace", "metadata": {"name": "prod"},
-         "spec": {"subscriptionId": SUB, "resourceGroup": "ml-prod-rg", "workspaceName": "ml-prod", "prune": False}},
-        {"apiVersion": "reconciler.aml/v1", "kind": "InferenceCluster", "metadata": {"name": "scoring-prod"},
-         "spec": {"workspace": "prod", "description": "d", "attach": {"clusterId": aks_id("scoring-aks")}, "tls": tls,
-                  "tags": {"team": "ml"}}},
-        {"apiVersion": "reconciler.aml/v1", "kind": "InferenceCluster", "metadata": {"name": "dev-scoring"},
-         "spec": {"workspace": "prod", "clusterPurpose": "DevTest",
-                  "create": {"location": "westeurope", "vmSize": "Standard_D3_v2", "agentCount": 1}}},
+        {
+            "apiVersion": "reconciler.aml/v1",
+            "kind": "Workspace",
+            "metadata": {"name": "prod"},
+            "spec": {"subscriptionId": SUB, "resourceGroup": "ml-prod-rg", "workspaceName": "ml-prod", "prune": False},
+        },
+        {
+            "apiVersion": "reconciler.aml/v1",
+            "kind": "InferenceCluster",
+            "metadata": {"name": "scoring-prod"},
+            "spec": {
+                "workspace": "prod",
+                "description": "d",
+                "attach": {"clusterId": aks_id("scoring-aks")},
+                "tls": tls,
+                "tags": {"team": "ml"},
+            },
+        },
+        {
+            "apiVersion": "reconciler.aml/v1",
+            "kind": "InferenceCluster",
+            "metadata": {"name": "dev-scoring"},
+            "spec": {
+                "workspace": "prod",
+                "clusterPurpose": "DevTest",
+                "create": {"location": "westeurope", "vmSize": "Standard_D3_v2", "agentCount": 1},
+            },
+        },
     ]
     return docs[: rng.randint(1, 3)]
 
@@ -110,10 +202,10 @@ def _paths(value, prefix=()):
     yield prefix
     if isinstance(value, dict):
         for k, v in value.items():
-            yield from _paths(v, prefix + (k,))
+            yield from _paths(v, (*prefix, k))
     elif isinstance(value, list):
         for i, v in enumerate(value):
-            yield from _paths(v, prefix + (i,))
+            yield from _paths(v, (*prefix, i))
 
 
 def _mutate_structure(rng: random.Random, doc: dict) -> None:
@@ -130,7 +222,9 @@ def _mutate_structure(rng: random.Random, doc: dict) -> None:
         elif choice < 0.65 and isinstance(parent, dict):
             del parent[key]
         elif choice < 0.8 and isinstance(parent, dict):
-            parent[rng.choice(["extra", "kind", "spec", "file", "env", "agentCount", "x\u202e", "a b"])] = _Raw(rng.choice(HOSTILE_SCALARS))
+            parent[rng.choice(["extra", "kind", "spec", "file", "env", "agentCount", "x\u202e", "a b"])] = _Raw(
+                rng.choice(HOSTILE_SCALARS)
+            )
         else:
             parent[key] = rng.choice([None, True, 0, -1, 2**63, 1.5, "", "x" * 300, [], {}, ["x"], {"a": {"b": 1}}])
 
@@ -153,11 +247,13 @@ def textual(rng: random.Random, i: int) -> Case:
         if op < 0.5:
             text = text[:at] + rng.choice(TEXT_SNIPPETS) + text[at:]
         elif op < 0.7:
-            text = text[:at] + text[at + rng.randint(1, 20):]
+            text = text[:at] + text[at + rng.randint(1, 20) :]
         elif op < 0.85:
             text = text[:at]
         else:
-            text = text[:at] + chr(rng.choice([0, 7, 27, 127, 0x85, 0x2028, 0xFEFF, rng.randint(1, 0x10FFFF)])) + text[at:]
+            text = (
+                text[:at] + chr(rng.choice([0, 7, 27, 127, 0x85, 0x2028, 0xFEFF, rng.randint(1, 0x10FFFF)])) + text[at:]
+            )
     data = text.encode("utf-8", "surrogatepass")
     if rng.random() < 0.1:
         at = rng.randint(0, len(data))
@@ -193,8 +289,24 @@ def nesting(rng: random.Random, i: int, style: str | None = None, depth: int | N
 
 
 def special(rng: random.Random, i: int) -> Case:
-    kind = rng.choice(["fifo-path", "dev-zero", "dev-null", "dev-stdin", "loop-path", "fifo-in-dir", "loop-in-dir",
-                       "secret-dev-zero", "secret-fifo", "secret-loop", "secret-nul", "secret-big", "missing", "dir-yaml"])
+    kind = rng.choice(
+        [
+            "fifo-path",
+            "dev-zero",
+            "dev-null",
+            "dev-stdin",
+            "loop-path",
+            "fifo-in-dir",
+            "loop-in-dir",
+            "secret-dev-zero",
+            "secret-fifo",
+            "secret-loop",
+            "secret-nul",
+            "secret-big",
+            "missing",
+            "dir-yaml",
+        ]
+    )
     ws = workspace()
     if kind == "fifo-path":
         return Case(f"special-{kind}-{i}", specials={"p.yaml": "fifo"}, path="p.yaml")
@@ -208,8 +320,13 @@ def special(rng: random.Random, i: int) -> Case:
         return Case(f"special-{kind}-{i}", path="nope.yaml")
     if kind == "dir-yaml":
         return Case(f"special-{kind}-{i}", {"d.yaml/ws.yaml": ws}, path="d.yaml")
-    ref = {"secret-dev-zero": "/dev/zero", "secret-fifo": "pipe.pem", "secret-loop": "loop.pem", "secret-nul": '"a\\0b"',
-           "secret-big": "big.pem"}[kind]
+    ref = {
+        "secret-dev-zero": "/dev/zero",
+        "secret-fifo": "pipe.pem",
+        "secret-loop": "loop.pem",
+        "secret-nul": '"a\\0b"',
+        "secret-big": "big.pem",
+    }[kind]
     tls = f"  tls:\n    enabled: true\n    cname: a.example.com\n    certificate: {{file: {ref}}}\n    key: {{file: {ref}}}\n"
     return Case(f"special-{kind}-{i}", {"m.yaml": ws + "---\n" + attach(extra=tls)})
 
@@ -260,7 +377,7 @@ def run(case: Case, root: Path) -> Outcome:
                 cli.main(["validate", str(target)])
             except SystemExit as exc:
                 code = exc.code if isinstance(exc.code, int) else 1
-            except BaseException:  # noqa: BLE001 - a crash is what we are looking for
+            except BaseException:
                 problems.append("traceback in validate:\n" + traceback.format_exc())
                 code = -1
             if code == 0:
@@ -272,7 +389,7 @@ def run(case: Case, root: Path) -> Outcome:
                     planned = plan(desired, observed, PlanOptions())
                     render.to_json(planned), render.to_text(planned), render.to_markdown(planned)
                     rules.check(result)
-                except BaseException:  # noqa: BLE001
+                except BaseException:
                     problems.append("traceback in plan:\n" + traceback.format_exc())
     finally:
         os.chdir(cwd)

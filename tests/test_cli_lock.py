@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from reconciler import lock
-from tests.manifests import workspace
-from tests.planning import WS
+from tests.builders import WS, workspace
 
 
 def test_force_unlock_refuses_a_live_holder_and_clears_a_stale_one(run_cli, tmp_path, monkeypatch):

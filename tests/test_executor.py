@@ -1,12 +1,15 @@
-"""Executor pieces that need no server."""
+"""The executor without a server: fake clients stand in for Azure."""
 
 from __future__ import annotations
 
 import threading
 import time
 
-from reconciler.executor import FreshListing
-from tests.planning import WS
+from reconciler.cloud.arm import compute_from_rest
+from reconciler.executor import ApplyResult, Executor, FreshListing
+from reconciler.ids import cluster_key
+from reconciler.planner import Action, Change, Plan, Step
+from tests.builders import WS, aks_id, attach, cluster, desired, observed, workspace
 
 
 def test_fresh_listing_shares_calls_but_never_returns_a_listing_older_than_the_ask():
@@ -35,3 +38,119 @@ def test_fresh_listing_shares_calls_but_never_returns_a_listing_older_than_the_a
     assert results[0] == [{"name": "call1"}]
     assert all(results[i] == [{"name": "call2"}] for i in range(1, 6))
     assert len(calls) == 2
+
+
+# -- the executor against fake clients ---------------------------------------------------------------------------
+
+
+class FakePoller:
+    def __init__(self, error: Exception | None = None, finishes: bool = True) -> None:
+        self.error, self.finishes = error, finishes
+
+    def result(self, timeout: float | None = None) -> None:
+        if self.error:
+            raise self.error
+
+    def done(self) -> bool:
+        return self.finishes
+
+
+class FakeComputes:
+    """The workspace computes client: a listing by name; chosen computes fail or never finish."""
+
+    def __init__(self, *listing: dict, failing: dict[str, Exception] | None = None, unfinished: tuple[str, ...] = ()) -> None:
+        self.listing = {b["name"]: b for b in listing}
+        self.failing, self.unfinished = failing or {}, unfinished
+        self.calls: list[tuple[str, str]] = []
+
+    def list(self, ws):
+        return [compute_from_rest(b) for b in self.listing.values()]
+
+    def get(self, ws, name):
+        body = self.listing.get(name)
+        return compute_from_rest(body) if body else None
+
+    def begin_delete(self, ws, name, action):
+        self.calls.append((action.lower(), name))
+        return FakePoller(self.failing.get(name), name not in self.unfinished)
+
+    def begin_create_or_update(self, ws, name, body):
+        self.calls.append(("put", name))
+        return FakePoller(self.failing.get(name), name not in self.unfinished)
+
+
+class RecordedProgress:
+    def __init__(self) -> None:
+        self.finished_steps: dict[str, str] = {}
+
+    def started(self, step_id, op, compute):
+        pass
+
+    def finished(self, step_id, status, message=""):
+        self.finished_steps[step_id] = status
+
+    def close(self):
+        pass
+
+
+def rest_compute(name: str, cluster_name: str) -> dict:
+    return {"name": name, "properties": {"computeType": "AKS", "resourceId": aks_id(cluster_name),
+                                         "provisioningState": "Succeeded", "properties": {}}}
+
+
+def attach_change(dc, *, depends_on: tuple[str, ...] = ()) -> Change:
+    step = Step(f"attach:{dc.name}", "attach", dc.name, WS, cluster_key(dc.cluster_id), list(depends_on))
+    return Change(dc.address, Action.ATTACH, WS, dc.name, dc.cluster_id, steps=[step], desired=dc)
+
+
+def run(computes: FakeComputes, *changes: Change) -> tuple[ApplyResult, RecordedProgress]:
+    progress = RecordedProgress()
+    executor = Executor(computes, aks=None, observed=observed(clusters=[cluster("a-aks"), cluster("b-aks")]),
+                        progress=progress, resolve_secrets=lambda dc: None)
+    return executor.run(Plan(list(changes), [], [])), progress
+
+
+def declared(tmp_path, *clusters: tuple[str, str]) -> dict:
+    docs = [attach(name=name, cluster=cl) for name, cl in clusters]
+    return {dc.name: dc for dc in desired(tmp_path, workspace(), *docs).clusters}
+
+
+def test_a_failed_step_skips_only_its_dependents(tmp_path):
+    dcs = declared(tmp_path, ("new-name", "a-aks"), ("b-scoring", "b-aks"))
+    detach = Step("detach:old-name", "detach", "old-name", WS, cluster_key(aks_id("a-aks")))
+    rename = Change("old-name", Action.DETACH, WS, "old-name", aks_id("a-aks"), steps=[detach])
+    computes = FakeComputes(rest_compute("old-name", "a-aks"), failing={"old-name": RuntimeError("Message: conflict")})
+
+    result, progress = run(computes, rename, attach_change(dcs["new-name"], depends_on=(detach.id,)),
+                           attach_change(dcs["b-scoring"]))
+
+    statuses = {sid: r.status for sid, r in result.results.items()}
+    assert statuses == {"detach:old-name": "failed", "attach:new-name": "skipped", "attach:b-scoring": "succeeded"}
+    assert result.results["detach:old-name"].message == "conflict"
+    assert ("put", "new-name") not in computes.calls and ("put", "b-scoring") in computes.calls
+    assert progress.finished_steps == statuses
+    assert not result.ok
+
+
+def test_attach_is_refused_when_the_fresh_listing_shows_another_attachment(tmp_path):
+    dcs = declared(tmp_path, ("new-name", "a-aks"))
+    # Not in the plan's observation: someone attached the cluster after plan ran.
+    computes = FakeComputes(rest_compute("someone-else", "a-aks"))
+
+    result, _ = run(computes, attach_change(dcs["new-name"]))
+
+    (outcome,) = result.results.values()
+    assert outcome.status == "failed"
+    assert "already attached as 'someone-else'" in outcome.message and "second attachment" in outcome.message
+    assert computes.calls == []
+
+
+def test_a_timeout_says_the_operation_may_still_run_in_azure(tmp_path):
+    dcs = declared(tmp_path, ("new-name", "a-aks"))
+    computes = FakeComputes(unfinished=("new-name",))
+
+    result, _ = run(computes, attach_change(dcs["new-name"]))
+
+    (outcome,) = result.results.values()
+    assert outcome.status == "failed"
+    assert "did not finish within" in outcome.message and "it may still be running in Azure" in outcome.message

@@ -16,7 +16,7 @@ import pytest
 
 from reconciler import render, safeio, savedplan, secrets
 from reconciler.manifest import SecretRef
-from tests.manifests import attach, create, workspace
+from tests.builders import attach, create, workspace
 
 ROOT = Path(__file__).resolve().parents[1]
 NOT_ROOT = pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root ignores file permissions")
@@ -41,8 +41,13 @@ def _first(result) -> str:
 
 def _subprocess_validate(tmp_path: Path, text: str) -> subprocess.CompletedProcess:
     (tmp_path / "deep.yaml").write_text(text)
-    return subprocess.run([sys.executable, "-m", "reconciler", "validate", "deep.yaml"], cwd=tmp_path,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "reconciler", "validate", "deep.yaml"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 # -- nesting bombs: measured on the event stream, in every style ------------------------
@@ -88,22 +93,35 @@ def test_fifo_given_as_manifest_path_says_it_is_a_fifo(run_cli, tmp_path, monkey
     result = run_cli("validate", "pipe.yaml")
     _clean(result)
     assert result.exit_code == 1
-    assert _first(result) == "pipe.yaml: error IO001: cannot read pipe.yaml: a FIFO (named pipe), not a manifest file or folder"
+    assert (
+        _first(result)
+        == "pipe.yaml: error IO001: cannot read pipe.yaml: a FIFO (named pipe), not a manifest file or folder"
+    )
 
 
 def test_dev_zero_given_as_manifest_path_says_it_is_a_device(run_cli):
     result = run_cli("validate", "/dev/zero")
     _clean(result)
     assert result.exit_code == 1
-    assert _first(result) == "/dev/zero: error IO001: cannot read /dev/zero: a character device, not a manifest file or folder"
+    assert (
+        _first(result)
+        == "/dev/zero: error IO001: cannot read /dev/zero: a character device, not a manifest file or folder"
+    )
 
 
 def test_dev_stdin_given_as_manifest_path_says_what_it_is(tmp_path):
-    run = subprocess.run([sys.executable, "-m", "reconciler", "validate", "/dev/stdin"], cwd=tmp_path, input="a: 1\n",
-                         capture_output=True, text=True, timeout=60)
+    run = subprocess.run(
+        [sys.executable, "-m", "reconciler", "validate", "/dev/stdin"],
+        cwd=tmp_path,
+        input="a: 1\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert run.returncode == 1 and "Traceback" not in run.stderr
     assert run.stdout.splitlines()[0] == (
-        "/dev/stdin: error IO001: cannot read /dev/stdin: a FIFO (named pipe), not a manifest file or folder")
+        "/dev/stdin: error IO001: cannot read /dev/stdin: a FIFO (named pipe), not a manifest file or folder"
+    )
 
 
 def test_symlink_loop_given_as_manifest_path_says_it_is_a_loop(run_cli, tmp_path, monkeypatch):
@@ -123,7 +141,9 @@ def test_fifo_inside_a_manifest_folder_is_reported_not_opened(run_cli, tmp_path,
     result = run_cli("validate", "m")
     _clean(result)
     assert result.exit_code == 1
-    assert _first(result) == "m/pipe.yaml: error IO001: cannot read m/pipe.yaml: a FIFO (named pipe), not a manifest file"
+    assert (
+        _first(result) == "m/pipe.yaml: error IO001: cannot read m/pipe.yaml: a FIFO (named pipe), not a manifest file"
+    )
 
 
 def test_folder_that_cannot_be_listed_is_reported(run_cli, tmp_path, monkeypatch):
@@ -203,7 +223,8 @@ def test_oversized_manifest_error_has_a_position(run_cli, tmp_path, monkeypatch)
     result = _validate(run_cli, tmp_path, monkeypatch, "#" * (2 * 1024 * 1024))
     assert result.exit_code == 1
     assert _first(result) == (
-        "m.yaml:1:1: error YAML005: cannot read m.yaml: 2097152 bytes, over the 1048576-byte limit")
+        "m.yaml:1:1: error YAML005: cannot read m.yaml: 2097152 bytes, over the 1048576-byte limit"
+    )
 
 
 # -- scalars and types that used to crash or slip through -------------------------------
@@ -212,7 +233,9 @@ def test_oversized_manifest_error_has_a_position(run_cli, tmp_path, monkeypatch)
 def test_mapping_as_kind_is_a_schema_error_not_a_crash(run_cli, tmp_path, monkeypatch):
     result = _validate(run_cli, tmp_path, monkeypatch, "apiVersion: reconciler.aml/v1\nkind: {a: 1}\n")
     assert result.exit_code == 1
-    assert _first(result) == "m.yaml:2:7: error SCHEMA001: kind must be one of Workspace, InferenceCluster, not a mapping"
+    assert (
+        _first(result) == "m.yaml:2:7: error SCHEMA001: kind must be one of Workspace, InferenceCluster, not a mapping"
+    )
 
 
 def test_binary_integer_is_read_as_a_number(run_cli, tmp_path, monkeypatch):
@@ -220,13 +243,16 @@ def test_binary_integer_is_read_as_a_number(run_cli, tmp_path, monkeypatch):
     assert result.exit_code == 0, result.stdout
 
 
-@pytest.mark.parametrize(("value", "message"), [
-    ("!!int abc", "'abc' is not an integer"),
-    ("!!float abc", "'abc' is not a number"),
-    ("!!bool maybe", "'maybe' is not a boolean"),
-    ("9" * 5000, f"integer '{'9' * 40}…' is out of range (at most 63 bits)"),
-    ("0x" + "f" * 4000, f"integer '0x{'f' * 38}…' is out of range (at most 63 bits)"),
-])
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("!!int abc", "'abc' is not an integer"),
+        ("!!float abc", "'abc' is not a number"),
+        ("!!bool maybe", "'maybe' is not a boolean"),
+        ("9" * 5000, f"integer '{'9' * 40}…' is out of range (at most 63 bits)"),
+        ("0x" + "f" * 4000, f"integer '0x{'f' * 38}…' is out of range (at most 63 bits)"),
+    ],
+)
 def test_scalar_its_tag_cannot_hold_is_a_finding(run_cli, tmp_path, monkeypatch, value, message):
     result = _validate(run_cli, tmp_path, monkeypatch, workspace() + "---\n" + create(count=value))
     assert result.exit_code == 1
@@ -259,13 +285,16 @@ def test_4000_digit_hex_no_longer_reaches_the_planner(run_cli, tmp_path, monkeyp
 # -- secrets: bounded, never a special file ---------------------------------------------
 
 
-@pytest.mark.parametrize(("file", "message"), [
-    ("/dev/zero", "cannot read secret file /dev/zero: a character device, not a regular file"),
-    ("a\0b", "cannot read secret file {d}/a\\x00b: the path contains a NUL character"),
-    ("loop.pem", "cannot read secret file {d}/loop.pem: a symbolic link loop"),
-    ("pipe.pem", "cannot read secret file {d}/pipe.pem: a FIFO (named pipe), not a regular file"),
-    ("big.pem", "cannot read secret file {d}/big.pem: 262145 bytes, over the 262144-byte limit"),
-])
+@pytest.mark.parametrize(
+    ("file", "message"),
+    [
+        ("/dev/zero", "cannot read secret file /dev/zero: a character device, not a regular file"),
+        ("a\0b", "cannot read secret file {d}/a\\x00b: the path contains a NUL character"),
+        ("loop.pem", "cannot read secret file {d}/loop.pem: a symbolic link loop"),
+        ("pipe.pem", "cannot read secret file {d}/pipe.pem: a FIFO (named pipe), not a regular file"),
+        ("big.pem", "cannot read secret file {d}/big.pem: 262145 bytes, over the 262144-byte limit"),
+    ],
+)
 def test_secret_file_that_cannot_be_read_safely_is_a_clear_error(tmp_path, file, message):
     os.symlink("loop.pem", tmp_path / "loop.pem")
     os.mkfifo(tmp_path / "pipe.pem")
@@ -285,29 +314,37 @@ def test_plan_with_a_dev_zero_certificate_finishes(run_cli, tmp_path, monkeypatc
     result = run_cli("--cloud", "local", "plan", "m.yaml")
     _clean(result)
     assert result.exit_code in (0, 1)
-    assert "certificate: \"(sensitive) (not available)\"" in result.stdout or "(not available)" in result.stdout
+    assert 'certificate: "(sensitive) (not available)"' in result.stdout or "(not available)" in result.stdout
 
 
 # -- saved plan files -------------------------------------------------------------------
 
 
 def _plan_file(tmp_path: Path, **fields) -> Path:
-    doc = {"formatVersion": 1, "manifestsDigest": "sha256:x", "options": {"targets": [], "replace": []},
-           "changes": [], "errors": []}
+    doc = {
+        "formatVersion": 1,
+        "manifestsDigest": "sha256:x",
+        "options": {"targets": [], "replace": []},
+        "changes": [],
+        "errors": [],
+    }
     doc.update(fields)
     path = tmp_path / "plan.json"
     path.write_text(json.dumps(doc))
     return path
 
 
-@pytest.mark.parametrize(("fields", "problem"), [
-    ({"changes": None}, "changes must be a list"),
-    ({"changes": ["x"]}, "changes[0] must be an object"),
-    ({"changes": [{"address": "a", "action": "attach"}]}, "changes[0].steps must be a list of objects with an op"),
-    ({"options": "x"}, "options must be an object"),
-    ({"options": {"targets": [1]}}, "options.targets must be a list of strings"),
-    ({"formatVersion": 2}, "formatVersion must be 1"),
-])
+@pytest.mark.parametrize(
+    ("fields", "problem"),
+    [
+        ({"changes": None}, "changes must be a list"),
+        ({"changes": ["x"]}, "changes[0] must be an object"),
+        ({"changes": [{"address": "a", "action": "attach"}]}, "changes[0].steps must be a list of objects with an op"),
+        ({"options": "x"}, "options must be an object"),
+        ({"options": {"targets": [1]}}, "options.targets must be a list of strings"),
+        ({"formatVersion": 2}, "formatVersion must be 1"),
+    ],
+)
 def test_malformed_plan_file_is_refused_with_what_is_wrong(tmp_path, fields, problem):
     path = _plan_file(tmp_path, **fields)
     with pytest.raises(savedplan.SavedPlanError) as err:
@@ -352,8 +389,9 @@ def test_plan_out_never_writes_through_a_planted_temp_symlink(tmp_path):
     os.symlink(victim, tmp_path / f".plan.json.tmp{os.getpid()}")
     with pytest.raises(safeio.UnsafeFileError) as err:
         safeio.write_private(tmp_path / "plan.json", "{}")
-    assert str(err.value) == (f"temporary file {tmp_path}/.plan.json.tmp{os.getpid()} already exists (left over, or planted); "
-                              "remove it")
+    assert str(err.value) == (
+        f"temporary file {tmp_path}/.plan.json.tmp{os.getpid()} already exists (left over, or planted); remove it"
+    )
     assert victim.read_text() == "precious"
 
 
@@ -387,11 +425,14 @@ def test_lock_file_never_follows_a_planted_symlink(tmp_path):
     victim.write_text("precious")
     (tmp_path / "locks").mkdir()
     os.symlink(victim, tmp_path / "locks" / lock.lock_name(ref))
-    with pytest.raises(lock.LockError) as err:
-        with lock.workspace_lock(ref, None, command="apply", timeout=0, root=tmp_path):
-            pass
-    assert str(err.value) == (f"cannot open lock file {tmp_path}/locks/{lock.lock_name(ref)}: "
-                              "it is a symbolic link; refusing to follow it")
+    with (
+        pytest.raises(lock.LockError) as err,
+        lock.workspace_lock(ref, None, command="apply", timeout=0, root=tmp_path),
+    ):
+        pass
+    assert str(err.value) == (
+        f"cannot open lock file {tmp_path}/locks/{lock.lock_name(ref)}: it is a symbolic link; refusing to follow it"
+    )
     assert victim.read_text() == "precious"
 
 
@@ -403,8 +444,10 @@ def test_import_alias_must_be_a_name(run_cli, tmp_path, monkeypatch):
     result = run_cli("import", "--workspace", "s/rg/ws", "--alias", "../../escaped", "--out", "m")
     _clean(result)
     assert result.exit_code == 64
-    assert result.stderr == ("error: --alias '../../escaped' is not a name: use 1-63 letters, digits, '-' and '_', "
-                             "starting with a letter or digit\n")
+    assert result.stderr == (
+        "error: --alias '../../escaped' is not a name: use 1-63 letters, digits, '-' and '_', "
+        "starting with a letter or digit\n"
+    )
     assert not (tmp_path / "m").exists()
 
 
@@ -414,22 +457,31 @@ def test_import_out_onto_an_existing_file_is_a_usage_error(run_cli, tmp_path, mo
     result = run_cli("import", "--workspace", "s/rg/ws", "--out", "taken.yaml")
     _clean(result)
     assert result.exit_code == 64
-    assert result.stderr == ("error: --out taken.yaml is a file, not a folder; give the folder to write the manifests into\n")
+    assert result.stderr == (
+        "error: --out taken.yaml is a file, not a folder; give the folder to write the manifests into\n"
+    )
 
 
 # -- endpoint and timeouts -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("endpoint", "message"), [
-    ("http://127.0.0.1:99999", "endpoint http://127.0.0.1:99999 has an invalid port (use 1-65535)"),
-    ("http://127.0.0.1:-1", "endpoint http://127.0.0.1:-1 has an invalid port (use 1-65535)"),
-    ("  http://127.0.0.1:1  ", "endpoint must not contain spaces or control characters"),
-    ("http://127.0.0.1:0", "endpoint http://127.0.0.1:0 has an invalid port (use 1-65535)"),
-    ("http://user:hunter2@127.0.0.1:8080",
-     "endpoint must not contain credentials (user:password@); sign in with `az login` or a service principal instead"),
-    ("https://user:hunter2@host:99999",
-     "endpoint must not contain credentials (user:password@); sign in with `az login` or a service principal instead"),
-])
+@pytest.mark.parametrize(
+    ("endpoint", "message"),
+    [
+        ("http://127.0.0.1:99999", "endpoint http://127.0.0.1:99999 has an invalid port (use 1-65535)"),
+        ("http://127.0.0.1:-1", "endpoint http://127.0.0.1:-1 has an invalid port (use 1-65535)"),
+        ("  http://127.0.0.1:1  ", "endpoint must not contain spaces or control characters"),
+        ("http://127.0.0.1:0", "endpoint http://127.0.0.1:0 has an invalid port (use 1-65535)"),
+        (
+            "http://user:hunter2@127.0.0.1:8080",
+            "endpoint must not contain credentials (user:password@); sign in with `az login` or a service principal instead",
+        ),
+        (
+            "https://user:hunter2@host:99999",
+            "endpoint must not contain credentials (user:password@); sign in with `az login` or a service principal instead",
+        ),
+    ],
+)
 def test_bad_endpoint_is_a_usage_error_at_once(run_cli, tmp_path, monkeypatch, endpoint, message):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "m.yaml").write_text(workspace())
@@ -456,7 +508,8 @@ def test_closed_port_fails_fast_with_a_clear_message(run_cli, tmp_path, monkeypa
     assert "Azure is not answering, retrying 1/10…" in result.stderr
     assert result.stderr.splitlines()[-1] == (
         f"error: list computes of workspace ml-prod: no response: cannot connect to 127.0.0.1:{port}: "
-        "Connection refused (is the endpoint right, and is it running?)")
+        "Connection refused (is the endpoint right, and is it running?)"
+    )
 
 
 def test_endpoint_answering_500_gives_up_within_the_call_time_limit(capsys):
@@ -465,7 +518,7 @@ def test_endpoint_answering_500_gives_up_within_the_call_time_limit(capsys):
     from reconciler.state import WorkspaceRef
 
     class Always500(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 - http.server's naming
+        def do_GET(self):
             self.send_response(500)
             self.send_header("Content-Length", "0")
             self.end_headers()
@@ -483,17 +536,22 @@ def test_endpoint_answering_500_gives_up_within_the_call_time_limit(capsys):
     finally:
         server.shutdown()
         server.server_close()
-    assert str(err.value) == ("list computes of workspace ws: no response: "
-                              "Azure gave no answer within the 60 s allowed for a call, retries included")
+    assert str(err.value) == (
+        "list computes of workspace ws: no response: "
+        "Azure gave no answer within the 60 s allowed for a call, retries included"
+    )
     assert "Azure answered HTTP 500, retrying 1/10…" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize(("value", "message"), [
-    ("inf", "Invalid value for --operation-timeout: inf is not a number of seconds between 0 and 604800"),
-    ("1e309", "Invalid value for --operation-timeout: inf is not a number of seconds between 0 and 604800"),
-    ("nan", "Invalid value for '--operation-timeout': Input should be greater than or equal to 1"),
-    ("-1", "Invalid value for '--operation-timeout': Input should be greater than or equal to 1"),
-])
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("inf", "Invalid value for --operation-timeout: inf is not a number of seconds between 0 and 604800"),
+        ("1e309", "Invalid value for --operation-timeout: inf is not a number of seconds between 0 and 604800"),
+        ("nan", "Invalid value for '--operation-timeout': Input should be greater than or equal to 1"),
+        ("-1", "Invalid value for '--operation-timeout': Input should be greater than or equal to 1"),
+    ],
+)
 def test_non_finite_or_negative_operation_timeout_is_a_usage_error(run_cli, tmp_path, monkeypatch, value, message):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "m.yaml").write_text(workspace())
@@ -509,16 +567,19 @@ def test_infinite_settle_timeout_is_a_usage_error(run_cli, tmp_path, monkeypatch
     result = run_cli("apply", "m.yaml", "--settle-timeout", "inf")
     assert result.exit_code == 64
     assert result.stderr.splitlines()[-1] == (
-        "Error: Invalid value for --settle-timeout: inf is not a number of seconds between 0 and 604800")
+        "Error: Invalid value for --settle-timeout: inf is not a number of seconds between 0 and 604800"
+    )
 
 
 # -- output: escaped for terminals and Markdown ----------------------------------------
 
 
 def test_control_characters_from_azure_are_escaped_in_text_and_markdown(tmp_path, monkeypatch):
-    from tests.planning import attached, cluster, observed, planned
+    from tests.builders import attached, cluster, observed, planned
 
-    obs = observed([attached("scoring-prod", "scoring-aks", description="evil\x1b[2J\nline|`x`")], [cluster("scoring-aks")])
+    obs = observed(
+        [attached("scoring-prod", "scoring-aks", description="evil\x1b[2J\nline|`x`")], [cluster("scoring-aks")]
+    )
     plan = planned(tmp_path, (workspace(), attach()), obs)
     text = render.to_text(plan)
     assert "\x1b" not in text

@@ -8,7 +8,7 @@ import pytest
 
 from reconciler import loader
 from reconciler.manifest import InferenceCluster, Workspace
-from tests.manifests import attach, workspace
+from tests.builders import attach, workspace
 
 
 def load_text(tmp_path: Path, text: str, name: str = "m.yaml"):

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from reconciler.planner import Action
 from reconciler.state import Compute, Tls
-from tests.manifests import attach, create, workspace
-from tests.planning import attached, cluster, digest_of, observed, planned
+from tests.builders import attach, attached, cluster, create, digest_of, observed, planned, workspace
 
 TLS = "  tls:\n    enabled: true\n    leafDomainLabel: contoso\n"
 
@@ -94,11 +93,12 @@ def test_changed_certificate_is_seen_through_the_spec_digest(tmp_path, monkeypat
     monkeypatch.setenv("KEY", "old-key")
     old = converged(tmp_path, attach(extra=tls), tls=Tls("Enabled", cname="a.example.com"))
     monkeypatch.setenv("CERT", "new-cert")
+    monkeypatch.setenv("KEY", "new-key")
     p = planned(tmp_path, (workspace(), attach(extra=tls)), observed([old], [cluster("scoring-aks")]))
     (change,) = p.changes
     assert change.action is Action.REATTACH and "certificate" in change.reasons[0]
     text = repr(p)
-    assert "new-cert" not in text and "old-cert" not in text and "new-key" not in text
+    assert "new-cert" not in text and "old-cert" not in text and "new-key" not in text and "old-key" not in text
 
 
 def test_unreadable_certificate_warns_and_does_not_reattach(tmp_path, monkeypatch):

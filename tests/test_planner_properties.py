@@ -16,8 +16,7 @@ from reconciler.ids import cluster_key
 from reconciler.manifest import InferenceCluster
 from reconciler.planner import PlanOptions, plan
 from reconciler.state import MANAGED_TAG, SPEC_TAG, Compute, ObservedState, ObservedWorkspace, Tls
-from tests.manifests import aks_id
-from tests.planning import WS, cluster
+from tests.builders import WS, aks_id, cluster
 
 CLUSTERS = [f"c{i}-aks" for i in range(4)]
 NAMES = [f"name{i}" for i in range(5)]

@@ -1,4 +1,4 @@
-"""Plan rendering: text symbols and summary, DESIGN §5 JSON, Markdown; never a secret."""
+"""Plan rendering: text symbols and summary, plan-file JSON, Markdown; never a secret."""
 
 from __future__ import annotations
 
@@ -6,8 +6,7 @@ import json
 
 from reconciler import render
 from reconciler.state import Tls
-from tests.manifests import attach, create, workspace
-from tests.planning import attached, cluster, digest_of, observed, planned
+from tests.builders import attach, attached, cluster, create, digest_of, observed, planned, workspace
 
 CUSTOM = "  tls:\n    enabled: true\n    cname: a.example.com\n    certificate: {env: CERT}\n    key: {env: KEY}\n"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from reconciler import loader, rules
-from tests.manifests import OTHER_SUB, aks_id, attach, create, workspace
+from tests.builders import OTHER_SUB, aks_id, attach, create, workspace
 
 
 def findings_for(tmp_path: Path, *docs: str):

@@ -80,10 +80,15 @@ def test_valid_looking_manifests_through_the_cli_exit_0_or_1(tmp_path, docs):
     ws = {"apiVersion": "reconciler.aml/v1", "kind": "Workspace", "metadata": {"name": "prod"},
           "spec": {"subscriptionId": "00000000-0000-0000-0000-000000000001", "resourceGroup": "rg", "workspaceName": "ws"}}
     (tmp_path / "m.yaml").write_text("\n---\n".join(json.dumps(d) for d in [ws, *docs]))
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
             main(["validate", str(tmp_path / "m.yaml")])
         except SystemExit as exc:
-            assert exc.code in (0, 1)
-    assert "Traceback" not in out.getvalue()
+            code = exc.code
+        else:
+            code = 0
+    assert code in (0, 1), err.getvalue()
+    assert "Traceback" not in out.getvalue() + err.getvalue()
+    if code == 1:
+        assert ": error " in out.getvalue() + err.getvalue()  # an invalid manifest is explained, file:line:col first

@@ -11,6 +11,7 @@ import threading
 from typing import Any, Callable, Iterable, Mapping
 from urllib.parse import quote
 
+from reconciler.clients import Poller
 from reconciler.cloud.arm import CloudError, error_mapping_polling
 from reconciler.cloud.auth import Connection
 from reconciler.ids import parse_cluster_id
@@ -163,7 +164,7 @@ class AksClient:
             raise CloudError.from_azure(exc, f"list Kubernetes versions of {region}") from None
         return versions_from_sdk(result)
 
-    def begin_scale(self, cluster_id: str, pool_name: str, count: int) -> Any:
+    def begin_scale(self, cluster_id: str, pool_name: str, count: int) -> Poller:
         """GET the agent pool, change only its node count, PUT it back; returns the SDK's LROPoller."""
         from azure.core.exceptions import AzureError
 

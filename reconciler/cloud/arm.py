@@ -10,14 +10,16 @@ Request bodies may hold TLS keys: they are never logged or put in errors.
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Literal
+from typing import Any, Callable, Literal, Mapping
 from urllib.parse import quote
 
+from reconciler import __version__
+from reconciler.clients import Poller
 from reconciler.cloud.auth import MAX_CALL_SECONDS, Connection
-from reconciler.state import WorkspaceRef
+from reconciler.state import Compute, Tls, WorkspaceRef
 
 ML_API_VERSION = "2026-07-01"
-USER_AGENT = "reconciler/0.1"
+USER_AGENT = f"reconciler/{__version__}"
 
 
 class CloudError(Exception):
@@ -74,6 +76,42 @@ def _network_message(exc: Exception, text: str) -> str:
         reason = why.group(1).strip() if why else "no connection"
         return f"cannot connect to {where.group(1)}:{where.group(2)}: {reason} (is the endpoint right, and is it running?)"
     return f"{type(exc).__name__}: {text}"
+
+
+def compute_from_rest(body: Mapping[str, Any]) -> Compute:
+    """Normalise a `Microsoft.MachineLearningServices/workspaces/computes` resource into `state.Compute`."""
+    props = body.get("properties") or {}
+    inner = props.get("properties") or {}
+    ssl = inner.get("sslConfiguration") or {}
+    errors = tuple(
+        ((e.get("error") or {}).get("message") or str(e)) if isinstance(e, Mapping) else str(e)
+        for e in (props.get("provisioningErrors") or [])
+    )
+    return Compute(
+        name=body.get("name", ""),
+        compute_type=props.get("computeType", ""),
+        attached=bool(props.get("isAttachedCompute", bool(props.get("resourceId")))),
+        cluster_id=props.get("resourceId"),
+        location=body.get("location") or props.get("computeLocation"),
+        description=props.get("description"),
+        purpose=inner.get("clusterPurpose"),
+        tls=Tls(
+            status=ssl.get("status") or "Disabled",
+            leaf_domain_label=ssl.get("leafDomainLabel"),
+            overwrite_existing_domain=bool(ssl.get("overwriteExistingDomain", False)),
+            cname=ssl.get("cname"),
+        ),
+        load_balancer_type=inner.get("loadBalancerType") or "PublicIp",
+        load_balancer_subnet=inner.get("loadBalancerSubnet"),
+        agent_count=inner.get("agentCount"),
+        agent_vm_size=inner.get("agentVmSize"),
+        network=inner.get("aksNetworkingConfiguration"),
+        provisioning_state=props.get("provisioningState") or "Succeeded",
+        provisioning_errors=errors,
+        tags=dict(body.get("tags") or {}),
+        modified_on=props.get("modifiedOn"),
+        etag=body.get("etag"),
+    )
 
 
 def _clip(text: str, limit: int = 1000) -> str:
@@ -158,7 +196,7 @@ class ComputesClient:
         except AzureError as exc:
             raise CloudError.from_azure(exc, what) from None
 
-    def _lro(self, initial: Any, what: str, deserialize: Any) -> Any:
+    def _lro(self, initial: Any, what: str, deserialize: Any) -> Poller:
         from azure.core.polling import LROPoller
 
         response = initial.http_response
@@ -168,8 +206,8 @@ class ComputesClient:
         return LROPoller(self._client, initial, deserialize, polling)
 
     # -- operations ------------------------------------------------------------
-    def list(self, ws: WorkspaceRef) -> list[dict] | None:
-        """Every compute of the workspace (all pages); None when the workspace does not exist."""
+    def list(self, ws: WorkspaceRef) -> list[Compute] | None:
+        """Every compute of the workspace (all pages, any compute type); None when the workspace does not exist."""
         what = f"list computes of workspace {ws.workspace_name}"
         url: str | None = f"{self._ws_url(ws)}/computes"
         items: list[dict] = []
@@ -182,24 +220,24 @@ class ComputesClient:
             page = response.json() or {}
             items.extend(page.get("value") or [])
             url = page.get("nextLink")
-        return items
+        return [compute_from_rest(item) for item in items]
 
-    def get(self, ws: WorkspaceRef, name: str) -> dict | None:
+    def get(self, ws: WorkspaceRef, name: str) -> Compute | None:
         what = f"get compute {name} in workspace {ws.workspace_name}"
         response = self._send("GET", self._compute_url(ws, name), what)
         if response.status_code == 404:
             return None
         if response.status_code != 200:
             raise CloudError.from_response(response, what)
-        return response.json()
+        return compute_from_rest(response.json() or {})
 
-    def begin_create_or_update(self, ws: WorkspaceRef, name: str, body: dict) -> Any:
+    def begin_create_or_update(self, ws: WorkspaceRef, name: str, body: Mapping[str, object]) -> Poller:
         """PUT the compute (create, attach or update); the poller's result is the final compute body."""
         what = f"create or update compute {name} in workspace {ws.workspace_name}"
         initial = self._send("PUT", self._compute_url(ws, name), what, json=body, pipeline_response=True)
         return self._lro(initial, what, _json_body)
 
-    def begin_delete(self, ws: WorkspaceRef, name: str, underlying_resource_action: Literal["Detach", "Delete"]) -> Any:
+    def begin_delete(self, ws: WorkspaceRef, name: str, underlying_resource_action: Literal["Detach", "Delete"]) -> Poller:
         """Detach (keep the AKS cluster) or Delete (remove it too); the poller's result is None."""
         if underlying_resource_action not in ("Detach", "Delete"):
             raise ValueError(f"underlying_resource_action must be Detach or Delete, not {underlying_resource_action!r}")

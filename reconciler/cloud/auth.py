@@ -1,4 +1,4 @@
-"""Where ARM calls go and how they are authenticated (DESIGN §9).
+"""Where ARM calls go and how they are authenticated.
 
 Azure gets `DefaultAzureCredential` over https. A loopback endpoint (the local
 emulator) may be plain http and gets a fixed development token, sent by a small

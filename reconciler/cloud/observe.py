@@ -175,12 +175,11 @@ class _Observation:
                      lambda versions: self._on_versions(region, versions))
 
     # -- results -----------------------------------------------------------------
-    def _on_computes(self, ref: WorkspaceRef, body: list[dict] | None) -> None:
-        ows = ObservedWorkspace(ref, exists=body is not None)
+    def _on_computes(self, ref: WorkspaceRef, listed: list[Compute] | None) -> None:
+        ows = ObservedWorkspace(ref, exists=listed is not None)
         others: set[str] = set()
         referenced: list[str] = []
-        for item in body or []:
-            compute = Compute.from_rest(item)
+        for compute in listed or []:
             if compute.compute_type.upper() != "AKS":
                 others.add(compute.name)
                 continue

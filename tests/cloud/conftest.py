@@ -10,27 +10,17 @@ import requests
 from reconciler.cloud.auth import Connection, connect
 from reconciler.emulator import Emulator
 from reconciler.state import WorkspaceRef
+from tests.builders import BIG_SUB, OTHER_SUB, SUB
+from tests.builders import WS as PROD
+from tests.builders import aks_id as cluster_id
+from tests.builders import seed_cluster as _cluster
 
-SUB = "00000000-0000-0000-0000-000000000001"
-OTHER_SUB = "00000000-0000-0000-0000-000000000002"
-BIG_SUB = "00000000-0000-0000-0000-000000000003"  # many clusters: its lists are paged
-PROD = WorkspaceRef(SUB, "ml-prod-rg", "ml-prod")
+__all__ = ["BIG", "BIG_COUNT", "BIG_SUB", "DEV", "MISSING", "OTHER_SUB", "PROD", "SUB", "Admin", "cluster_id", "make_seed"]
+# BIG_SUB holds many clusters: its lists are paged.
 DEV = WorkspaceRef(SUB, "ml-prod-rg", "ml-dev")
 BIG = WorkspaceRef(BIG_SUB, "big-rg", "ml-big")
 MISSING = WorkspaceRef(SUB, "ml-prod-rg", "no-such-ws")
 BIG_COUNT = 55  # more than one page (the emulator pages by 50)
-
-
-def cluster_id(name: str, sub: str = SUB, rg: str = "aks-rg") -> str:
-    return f"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.ContainerService/managedClusters/{name}"
-
-
-def _pools(count: int = 3, vm: str = "Standard_D3_v2") -> list[dict]:
-    return [{"name": "nodepool1", "vmSize": vm, "count": count, "mode": "System"}]
-
-
-def _cluster(location: str, version: str, **extra: Any) -> dict:
-    return {"location": location, "kubernetesVersion": version, "agentPools": _pools(), **extra}
 
 
 def make_seed() -> dict:

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from reconciler.cloud.arm import CloudError, ComputesClient
+from reconciler.cloud.arm import CloudError, ComputesClient, compute_from_rest
 from reconciler.cloud.auth import Connection
 from reconciler.emulator import Emulator
 from reconciler.state import Compute
@@ -29,7 +29,7 @@ def computes(conn: Connection) -> ComputesClient:
 def test_list_follows_next_link(computes: ComputesClient, admin: Admin) -> None:
     items = computes.list(BIG)
     assert items is not None and len(items) == BIG_COUNT
-    assert len({i["name"] for i in items}) == BIG_COUNT
+    assert len({i.name for i in items}) == BIG_COUNT
     assert admin.requests()["Compute_List"] == 2  # two pages
 
 
@@ -39,9 +39,8 @@ def test_list_missing_workspace_is_none_and_empty_is_empty(computes: ComputesCli
 
 
 def test_get_and_get_missing(computes: ComputesClient) -> None:
-    body = computes.get(PROD, "legacy-scoring")
-    assert body is not None
-    compute = Compute.from_rest(body)
+    compute = computes.get(PROD, "legacy-scoring")
+    assert compute is not None
     assert compute.cluster_id == cluster_id("legacy-aks") and compute.purpose == "DevTest" and compute.attached
     assert computes.get(PROD, "nope") is None
     assert computes.get(MISSING, "nope") is None
@@ -56,7 +55,7 @@ def test_attach_then_detach_through_lro(computes: ComputesClient, admin: Admin) 
     assert result["properties"]["isAttachedCompute"] is True
     assert result["tags"] == {"reconciler-managed": "true"}
     assert time.perf_counter() - t0 < 5, "Retry-After must make ARMPolling poll promptly"
-    assert Compute.from_rest(computes.get(PROD, "scoring") or {}).purpose == "FastProd"
+    assert (computes.get(PROD, "scoring") or Compute("")).purpose == "FastProd"
 
     poller = computes.begin_delete(PROD, "scoring", "Detach")
     assert poller.result(timeout=10) is None
@@ -71,7 +70,7 @@ def test_create_through_lro(computes: ComputesClient) -> None:
     body = {"location": "westeurope", "properties": {"computeType": "AKS", "properties": {
         "agentCount": 3, "agentVmSize": "Standard_D3_v2", "clusterPurpose": "FastProd"}}}
     result = computes.begin_create_or_update(PROD, "created-one", body).result(timeout=10)
-    compute = Compute.from_rest(result)
+    compute = compute_from_rest(result)
     assert not compute.attached and compute.provisioning_state == "Succeeded"
     assert compute.agent_count == 3 and compute.cluster_id  # the workspace made a cluster
 
@@ -126,7 +125,7 @@ def test_failed_lro_raises_cloud_error_from_result(computes: ComputesClient, adm
 @pytest.mark.parametrize("fault", ["500", "reset"])
 def test_transient_faults_are_retried_by_azure_core(computes: ComputesClient, admin: Admin, fault: str) -> None:
     admin.faults({fault: 1.0, "limit": 2})
-    assert [c["name"] for c in computes.list(PROD) or []] == ["legacy-scoring"]
+    assert [c.name for c in computes.list(PROD) or []] == ["legacy-scoring"]
     assert admin.requests()["Compute_List"] == 3  # two faults, then the answer
 
 

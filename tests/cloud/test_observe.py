@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 
 from reconciler.cloud import observe as observe_mod
-from reconciler.cloud.arm import ComputesClient
+from reconciler.cloud.arm import ComputesClient, compute_from_rest
 from reconciler.cloud.auth import Connection, connect
 from reconciler.cloud.observe import ObserveStats, observe, observe_with_stats
 from reconciler.emulator import Emulator
 from reconciler.ids import cluster_key
-from reconciler.state import AgentPool, KubernetesVersion, WorkspaceRef
+from reconciler.state import AgentPool, Compute, KubernetesVersion, WorkspaceRef
 
 from .conftest import BIG, BIG_COUNT, DEV, MISSING, OTHER_SUB, PROD, SUB, Admin, cluster_id, make_seed
 
@@ -140,9 +140,10 @@ class FakeComputes:
         self.bodies = bodies
         self.calls: list[str] = []
 
-    def list(self, ws: WorkspaceRef) -> list[dict] | None:
+    def list(self, ws: WorkspaceRef) -> list[Compute] | None:
         self.calls.append(f"list {ws.workspace_name}")
-        return self.bodies.get(ws.workspace_name)
+        bodies = self.bodies.get(ws.workspace_name)
+        return None if bodies is None else [compute_from_rest(b) for b in bodies]
 
     def get(self, *a: Any) -> None:  # pragma: no cover - observe must never call it
         raise AssertionError("no call per compute")

@@ -13,41 +13,29 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from tests.manifests import aks_id as aks, attach, create, workspace
+from tests.builders import SUB, attach, create, seed_cluster, seed_world, workspace
+from tests.builders import aks_id as aks
+from tests.builders import seed_attached_compute as attached_compute
 
-SUB = "00000000-0000-0000-0000-000000000001"
+__all__ = ["aks", "attach_doc", "attached_compute", "create_doc", "seed"]
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def pool(vm: str = "Standard_D3_v2", count: int = 3) -> list[dict]:
-    return [{"name": "nodepool1", "vmSize": vm, "count": count, "mode": "System"}]
-
-
 def seed(computes: dict | None = None, clusters: dict | None = None) -> dict:
+    """The end-to-end world: five clusters in two regions, one workspace holding `computes`."""
     base_clusters = {
-        "scoring-aks": {"location": "westeurope", "kubernetesVersion": "1.30.5", "agentPools": pool()},
-        "internal-aks": {"location": "westeurope", "kubernetesVersion": "1.31.2", "agentPools": pool()},
-        "other-aks": {"location": "northeurope", "kubernetesVersion": "1.30.5", "agentPools": pool("Standard_D4_v2", 2)},
-        "old-aks": {"location": "westeurope", "kubernetesVersion": "1.27.1", "agentPools": pool()},
-        "tiny-aks": {"location": "westeurope", "kubernetesVersion": "1.30.5", "agentPools": pool("Standard_D2_v2", 1)},
+        "scoring-aks": seed_cluster("westeurope", "1.30.5"),
+        "internal-aks": seed_cluster("westeurope", "1.31.2"),
+        "other-aks": seed_cluster("northeurope", "1.30.5", vm="Standard_D4_v2", count=2),
+        "old-aks": seed_cluster("westeurope", "1.27.1"),
+        "tiny-aks": seed_cluster("westeurope", "1.30.5", vm="Standard_D2_v2", count=1),
+        **(clusters or {}),
     }
-    base_clusters.update(clusters or {})
-    return {
-        "kubernetesVersions": {
-            "westeurope": [{"version": "1.30.5", "default": True}, {"version": "1.31.2"}, {"version": "1.32.0", "preview": True}],
-            "northeurope": [{"version": "1.30.5", "default": True}],
-        },
-        "subscriptions": {SUB: {"resourceGroups": {
-            "aks-rg": {"managedClusters": base_clusters},
-            "ml-prod-rg": {"workspaces": {"ml-prod": {"location": "westeurope", "computes": computes or {}}}},
-        }}},
+    versions = {
+        "westeurope": [{"version": "1.30.5", "default": True}, {"version": "1.31.2"}, {"version": "1.32.0", "preview": True}],
+        "northeurope": [{"version": "1.30.5", "default": True}],
     }
-
-
-def attached_compute(cluster: str, *, managed: bool = False, purpose: str = "FastProd") -> dict:
-    return {"tags": {"reconciler-managed": "true"} if managed else {},
-            "properties": {"computeType": "AKS", "resourceId": aks(cluster),
-                           "properties": {"clusterPurpose": purpose, "sslConfiguration": {"status": "Disabled"}}}}
+    return seed_world(base_clusters, computes, versions=versions)
 
 
 # One set of manifest builders for every test.

@@ -21,13 +21,14 @@ from typing import Iterator
 import pytest
 
 from reconciler import lock
+from reconciler.cloud import blob_lease
 from reconciler.state import WorkspaceRef
+from tests import npm
+from tests.builders import RESOURCE_GROUP, SUB
 
 REPO = Path(__file__).resolve().parents[2]
 AZURITE_VERSION = "3.35.0"
-AZURITE_DIR = REPO / ".reconciler" / "node"  # git-ignored (.reconciler/)
-AZURITE_BIN = AZURITE_DIR / "node_modules" / ".bin" / "azurite-blob"
-NPM_TIMEOUT = 900
+AZURITE_BIN = npm.bin_path("azurite-blob")
 
 # Azurite's well-known development account (public, documented by Microsoft).
 DEV_ACCOUNT = "devstoreaccount1"
@@ -49,7 +50,7 @@ def dev_connection_string(port: int) -> str:
 
 
 def new_ref(name: str | None = None) -> WorkspaceRef:
-    return WorkspaceRef("00000000-0000-0000-0000-000000000001", "ml-prod-rg", name or f"ws-{uuid.uuid4().hex[:8]}")
+    return WorkspaceRef(SUB, RESOURCE_GROUP, name or f"ws-{uuid.uuid4().hex[:8]}")
 
 
 @pytest.fixture(autouse=True)
@@ -65,23 +66,7 @@ def _clean_lock_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _install_azurite() -> None:
-    if AZURITE_BIN.exists():
-        return
-    npm = shutil.which("npm")
-    if npm is None:
-        pytest.fail("npm is not on PATH: it is needed to install azurite for the blob lock tests", pytrace=False)
-    AZURITE_DIR.mkdir(parents=True, exist_ok=True)
-    cmd = [npm, "install", "--prefix", str(AZURITE_DIR), f"azurite@{AZURITE_VERSION}", "--no-audit", "--no-fund"]
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=NPM_TIMEOUT)
-    except subprocess.TimeoutExpired as exc:
-        out = "".join(x.decode(errors="replace") if isinstance(x, bytes) else (x or "") for x in (exc.stdout, exc.stderr))
-        pytest.fail(f"`{' '.join(cmd)}` timed out after {NPM_TIMEOUT} s\n{out}", pytrace=False)
-    if proc.returncode != 0 or not AZURITE_BIN.exists():
-        pytest.fail(
-            f"`{' '.join(cmd)}` failed (exit {proc.returncode}):\n--- stdout\n{proc.stdout}\n--- stderr\n{proc.stderr}",
-            pytrace=False,
-        )
+    npm.install("azurite", AZURITE_VERSION, "azurite-blob", "the blob lock tests")
 
 
 @dataclass
@@ -152,7 +137,7 @@ def blob_env(azurite: Azurite, monkeypatch: pytest.MonkeyPatch) -> str:
     container = f"locks-{uuid.uuid4().hex[:12]}"
     monkeypatch.setenv(lock.ENV_CONNECTION_STRING, azurite.connection_string)
     monkeypatch.setenv(lock.ENV_CONTAINER, container)
-    monkeypatch.setattr(lock, "BLOB_POLL_SECONDS", 0.2)
+    monkeypatch.setattr(blob_lease, "BLOB_POLL_SECONDS", 0.2)
     return container
 
 

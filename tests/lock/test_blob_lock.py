@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from reconciler import lock
+from reconciler.cloud import blob_lease
 from reconciler.manifest import LockSpec
 
 from .conftest import DEV_KEY, dev_connection_string, new_ref
@@ -102,8 +103,8 @@ def test_release_on_exception(blob_env: str, blob_service, tmp_path: Path) -> No
 def test_heartbeat_keeps_the_lease_past_its_duration(
     blob_env: str, blob_service, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(lock, "BLOB_LEASE_SECONDS", 15)  # Azure's minimum
-    monkeypatch.setattr(lock, "HEARTBEAT_SECONDS", 2.0)
+    monkeypatch.setattr(blob_lease, "BLOB_LEASE_SECONDS", 15)  # Azure's minimum
+    monkeypatch.setattr(blob_lease, "HEARTBEAT_SECONDS", 2.0)
     renewals: list[float] = []
 
     from azure.storage.blob import BlobLeaseClient
@@ -146,16 +147,16 @@ def test_force_unlock_breaks_the_lease(blob_env: str, blob_service, tmp_path: Pa
 
 
 def test_lost_lease_is_detected_by_the_heartbeat(blob_env: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setattr(lock, "HEARTBEAT_SECONDS", 0.2)
+    monkeypatch.setattr(blob_lease, "HEARTBEAT_SECONDS", 0.2)
     ref = new_ref()
-    beats: list[lock._Heartbeat] = []
-    real_init = lock._Heartbeat.__init__
+    beats: list[blob_lease._Heartbeat] = []
+    real_init = blob_lease._Heartbeat.__init__
 
     def spy(self, *a, **kw):
         real_init(self, *a, **kw)
         beats.append(self)
 
-    monkeypatch.setattr(lock._Heartbeat, "__init__", spy)
+    monkeypatch.setattr(blob_lease._Heartbeat, "__init__", spy)
     with lock.workspace_lock(ref, None, command="apply", root=tmp_path):
         lock.force_unlock(ref, None, root=tmp_path)
         deadline = time.monotonic() + 5
@@ -171,7 +172,7 @@ def test_unreachable_storage_is_a_lock_error_without_secrets(monkeypatch: pytest
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     conn = dev_connection_string(port)
-    monkeypatch.setattr(lock, "BLOB_RETRY", {"retry_total": 0})
+    monkeypatch.setattr(blob_lease, "BLOB_RETRY", {"retry_total": 0})
     monkeypatch.setenv(lock.ENV_CONNECTION_STRING, conn)
     monkeypatch.setenv(lock.ENV_CONTAINER, "locks")
     with pytest.raises(lock.LockError) as err:

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from reconciler import lock
+from reconciler.cloud.blob_lease import BlobLeaseBackend
+from reconciler.lock.file import FileBackend
 from reconciler.manifest import LockSpec
 
 from .conftest import new_ref
@@ -156,12 +158,12 @@ def test_unwritable_root_is_a_lock_error(tmp_path: Path) -> None:
 
 def test_backend_selection(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     ref = new_ref()
-    assert isinstance(lock._backend(ref, None, tmp_path), lock._FileBackend)
-    assert isinstance(lock._backend(ref, LockSpec(), tmp_path), lock._FileBackend)
+    assert isinstance(lock._backend(ref, None, tmp_path), FileBackend)
+    assert isinstance(lock._backend(ref, LockSpec(), tmp_path), FileBackend)
 
     spec = LockSpec(backend="blob", accountUrl="https://acct.blob.core.windows.net", container="locks")
     b = lock._backend(ref, spec, tmp_path)
-    assert isinstance(b, lock._BlobBackend)
+    assert isinstance(b, BlobLeaseBackend)
     assert (b.cfg.account_url, b.cfg.container, b.cfg.connection_string) == ("https://acct.blob.core.windows.net", "locks", None)
 
     with pytest.raises(lock.LockError, match="needs a container"):
@@ -171,10 +173,10 @@ def test_backend_selection(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
 
     # A generic connection string alone does not switch backends: the container must be set too.
     monkeypatch.setenv(lock.ENV_AZURE_CONNECTION_STRING, "AccountName=x;AccountKey=eA==")
-    assert isinstance(lock._backend(ref, None, tmp_path), lock._FileBackend)
+    assert isinstance(lock._backend(ref, None, tmp_path), FileBackend)
     monkeypatch.setenv(lock.ENV_CONTAINER, "env-locks")
     b = lock._backend(ref, None, tmp_path)
-    assert isinstance(b, lock._BlobBackend) and b.cfg.container == "env-locks" and b.cfg.connection_string
+    assert isinstance(b, BlobLeaseBackend) and b.cfg.container == "env-locks" and b.cfg.connection_string
     # An account URL (from env or manifest) means azure-identity, not the generic connection string.
     monkeypatch.setenv(lock.ENV_ACCOUNT_URL, "https://env.blob.core.windows.net")
     b = lock._backend(ref, None, tmp_path)

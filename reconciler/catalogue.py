@@ -1,0 +1,152 @@
+"""Every rule the tool reports, in one place: stable id, severity, title and fix hint.
+
+The loader (YAML and schema), `rules` (offline domain rules) and the planner (rules that
+need Azure) all take their rules from here; README.md lists the same ids (a test checks).
+To add a rule: define it here, list it in README.md, and raise it where it is checked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from reconciler.findings import Finding, Position, Severity
+
+
+class Located(Protocol):
+    """Something that knows where its nodes are (a loaded manifest document)."""
+
+    def at(self, loc: tuple[str | int, ...] = (), *, key: bool = False) -> Position: ...
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    severity: Severity
+    title: str
+    hint: str
+
+    def finding(self, message: str, position: Position, address: str | None = None) -> Finding:
+        return Finding(self.id, self.severity, message, position, self.hint, address)
+
+    def at(self, doc: Located, loc: tuple[str | int, ...], message: str, *, key: bool = False,
+           address: str | None = None) -> Finding:
+        """A finding at the node `loc` of a document."""
+        return self.finding(message, doc.at(loc, key=key), address)
+
+
+def _rule(id: str, severity: Severity, title: str, hint: str) -> Rule:
+    return Rule(id, severity, title, hint)
+
+
+E, W = Severity.ERROR, Severity.WARNING
+
+# -- the loader: files, YAML, schema --
+IO001 = _rule("IO001", E, "manifest path cannot be read", "give a manifest file or a folder of them")
+YAML001 = _rule("YAML001", E, "invalid YAML", "fix the YAML syntax at this position")
+YAML002 = _rule("YAML002", E, "YAML anchors and aliases are not allowed", "write the value out in full")
+YAML003 = _rule("YAML003", E, "custom YAML tags are not allowed", "remove the tag; manifests hold plain data only")
+YAML004 = _rule("YAML004", E, "duplicate or non-string mapping keys", "keep one entry per key")
+YAML005 = _rule("YAML005", E, "file too large or nested too deeply", "split or flatten the manifests")
+YAML006 = _rule("YAML006", E, "a scalar its tag cannot hold, or an integer beyond 63 bits", "write a plain value of the right type, or quote the text")
+YAML007 = _rule("YAML007", E, "control character in a string", "remove it; manifests hold printable text only")
+SCHEMA001 = _rule("SCHEMA001", E, "document does not match the manifest schema", "see schemas/manifest.schema.json")
+WS001 = _rule("WS001", E, "workspace alias declared twice", "give each Workspace document its own metadata.name")
+WS002 = _rule("WS002", E, "one Azure workspace declared under two aliases", "declare each workspace once and refer to that alias")
+AKS001 = _rule(
+    "AKS001", E, "invalid compute name",
+    "use 3-24 letters, digits and '-', starting with a letter and not ending in '-<digits>'",
+)
+AKS002 = _rule("AKS002", E, "compute name used twice in one workspace", "compute names must be unique within a workspace")
+AKS003 = _rule("AKS003", E, "unknown workspace alias", "refer to the metadata.name of a Workspace document")
+AKS004 = _rule("AKS004", E, "exactly one of attach / create", "keep either spec.attach (existing cluster) or spec.create (new cluster)")
+AKS005 = _rule(
+    "AKS005", E, "malformed AKS cluster id",
+    "use /subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.ContainerService/managedClusters/<name>",
+)
+AKS006 = _rule("AKS006", E, "AKS cluster in another subscription", "Azure ML attaches only clusters in the workspace's subscription; it may be in another region")
+AKS007 = _rule(
+    "AKS007", E, "AKS cluster declared twice in one workspace",
+    "a second attachment silently breaks the first: declare each cluster once per workspace (rename = change metadata.name)",
+)
+AKS008 = _rule("AKS008", E, "too few vCPUs for the cluster purpose", "production needs >= 12 vCPUs (nodes x cores), DevTest >= 2: add nodes, pick a larger size, or use DevTest")
+AKS009 = _rule("AKS009", W, "VM size not known offline", "its cores are checked against Azure at plan time; check the spelling")
+AKS010 = _rule("AKS010", W, "GPU/FPGA VM size", "deployments run only on the cluster's primary node pool; secondary node pools are not supported")
+AKS011 = _rule("AKS011", E, "agentCount below 1", "set create.agentCount to 1 or more")
+AKS012 = _rule(
+    "AKS012", E, "TLS needs a leaf domain label or cname + certificate + key",
+    "set tls.leafDomainLabel (Microsoft certificate) or tls.cname, tls.certificate and tls.key (your own), not both",
+)
+AKS013 = _rule("AKS013", E, "TLS with an internal load balancer", "TLS termination is not supported with InternalLoadBalancer: disable TLS or use PublicIp")
+AKS014 = _rule("AKS014", E, "load balancer subnet without an internal load balancer", "set loadBalancer.type: InternalLoadBalancer or remove loadBalancer.subnet")
+AKS015 = _rule("AKS015", E, "network settings incomplete", "give all four of subnetId, serviceCidr, dnsServiceIP, dockerBridgeCidr, or none")
+AKS016 = _rule("AKS016", E, "invalid network addresses", "use a subnet id and CIDRs such that dnsServiceIP is inside serviceCidr and the Docker bridge does not overlap it")
+AKS017 = _rule("AKS017", W, "TLS settings given while TLS is disabled", "set tls.enabled: true or remove the other tls fields")
+
+# -- rules that need Azure (checked by the planner) --
+AKS020 = _rule("AKS020", E, "attach target cluster not found", "check the clusterId, or create the cluster in AKS first")
+AKS021 = _rule("AKS021", E, "Kubernetes version not supported in the cluster's region", "upgrade the AKS cluster to a supported version (az aks get-versions -l <region>)")
+AKS022 = _rule("AKS022", W, "preview Kubernetes version", "preview versions have no SLA; prefer a generally available version for production")
+AKS023 = _rule("AKS023", E, "cluster has too few vCPUs for its purpose", "production needs >= 12 vCPUs over its agent pools, DevTest >= 2: scale the cluster in AKS or use DevTest")
+AKS024 = _rule("AKS024", W, "private AKS cluster", "a private cluster (Private Link) must be reachable by Azure ML: attach from a workspace with network access to it")
+AKS025 = _rule("AKS025", W, "API server authorized IP ranges", "allow the Azure ML control-plane ranges of the region pair in the cluster's authorized IP ranges")
+AKS026 = _rule("AKS026", W, "Basic load balancer SKU", "authorized IP ranges and internal load balancers need the Standard load balancer: recreate the cluster with the Standard SKU")
+AKS027 = _rule("AKS027", W, "VM size of the cluster not known", "its vCPUs could not be checked against the purpose's minimum")
+AKS028 = _rule(
+    "AKS028", E, "cluster already attached under a compute these manifests do not manage",
+    "declare the cluster under that compute name, adopt it with `reconciler import`, or detach that compute first",
+)
+AKS029 = _rule("AKS029", E, "change needs a replacement", "location, vmSize and network of a created cluster cannot change in place: re-run with --replace NAME to delete and re-create it")
+AKS030 = _rule("AKS030", E, "workspace not found", "check subscriptionId, resourceGroup and workspaceName, and your access to them")
+AKS031 = _rule("AKS031", E, "region has no default Kubernetes version", "check create.location: AKS must be offered in that region")
+AKS032 = _rule("AKS032", W, "TLS secret not available to plan", "the certificate change cannot be detected without it; provide the file or environment variable where you plan")
+AKS033 = _rule("AKS033", E, "compute name taken by a non-AKS compute", "pick another compute name")
+AKS034 = _rule("AKS034", E, "operation in progress", "wait for the running operation on this compute to finish, then plan again")
+AKS035 = _rule("AKS035", W, "managed compute no longer declared", "set prune: true on the workspace to detach it, or declare it again")
+
+RULES: dict[str, Rule] = {rule.id: rule for rule in (
+    IO001,
+    YAML001,
+    YAML002,
+    YAML003,
+    YAML004,
+    YAML005,
+    YAML006,
+    YAML007,
+    SCHEMA001,
+    WS001,
+    WS002,
+    AKS001,
+    AKS002,
+    AKS003,
+    AKS004,
+    AKS005,
+    AKS006,
+    AKS007,
+    AKS008,
+    AKS009,
+    AKS010,
+    AKS011,
+    AKS012,
+    AKS013,
+    AKS014,
+    AKS015,
+    AKS016,
+    AKS017,
+    AKS020,
+    AKS021,
+    AKS022,
+    AKS023,
+    AKS024,
+    AKS025,
+    AKS026,
+    AKS027,
+    AKS028,
+    AKS029,
+    AKS030,
+    AKS031,
+    AKS032,
+    AKS033,
+    AKS034,
+    AKS035,
+)}

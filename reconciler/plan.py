@@ -1,0 +1,132 @@
+"""The plan as a value: what will change, in which steps, in which order.
+
+`Op` owns everything that is a property of one kind of operation (its ordering phase on
+a cluster chain and Azure's typical duration), so the planner, the executor and the
+progress display read it from one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum, StrEnum
+from typing import Any
+
+from reconciler.desired import DesiredCluster
+from reconciler.findings import Finding
+from reconciler.state import Compute, WorkspaceRef
+
+
+class Op(StrEnum):
+    """One Azure operation of a step. Compares equal to its value ("create", ...)."""
+
+    CREATE = "create"
+    ATTACH = "attach"
+    UPDATE = "update"
+    SCALE = "scale"
+    DETACH = "detach"
+    DELETE = "delete"
+
+    @property
+    def phase(self) -> int:
+        """Order on one cluster's chain: detaches and deletes first, then attach/create, then updates."""
+        return _PHASE[self]
+
+    @property
+    def expected_seconds(self) -> int:
+        """Azure's typical duration, shown as "expected" and the base of the default timeout."""
+        return _EXPECTED_SECONDS[self]
+
+    @property
+    def removes(self) -> bool:
+        """Detach and delete end an attachment; everything else writes the compute."""
+        return self in (Op.DETACH, Op.DELETE)
+
+
+_PHASE = {Op.DETACH: 0, Op.DELETE: 0, Op.ATTACH: 1, Op.CREATE: 1, Op.UPDATE: 2, Op.SCALE: 2}
+_EXPECTED_SECONDS = {Op.CREATE: 600, Op.ATTACH: 300, Op.DETACH: 60, Op.DELETE: 600, Op.UPDATE: 120, Op.SCALE: 180}
+
+
+def expected_seconds(op: str) -> int | None:
+    """Typical duration of an op given by name; None for a name that is not an op."""
+    try:
+        return Op(op).expected_seconds
+    except ValueError:
+        return None
+
+
+class Action(str, Enum):
+    CREATE = "create"
+    ATTACH = "attach"
+    UPDATE = "update"
+    SCALE = "scale"
+    REATTACH = "reattach"
+    DETACH = "detach"
+    REPLACE = "replace"
+    NOOP = "noop"
+
+
+SUMMARY_ORDER = [a.value for a in Action]
+
+
+@dataclass(frozen=True)
+class FieldDiff:
+    path: str
+    before: Any
+    after: Any
+
+
+@dataclass
+class Step:
+    id: str
+    op: Op
+    compute: str
+    workspace: WorkspaceRef
+    cluster: str | None  # cluster key the step touches (None: a cluster not yet created)
+    depends_on: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Change:
+    address: str
+    action: Action
+    workspace: WorkspaceRef
+    compute_name: str
+    cluster_id: str | None
+    reasons: list[str] = field(default_factory=list)
+    diff: list[FieldDiff] = field(default_factory=list)
+    observed: Compute | None = None
+    steps: list[Step] = field(default_factory=list)
+    desired: DesiredCluster | None = None
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    targets: frozenset[str] = frozenset()
+    replace: frozenset[str] = frozenset()
+
+
+@dataclass
+class Plan:
+    changes: list[Change]
+    warnings: list[Finding]
+    errors: list[Finding]
+    manifests_digest: str = ""
+    options: PlanOptions = PlanOptions()
+    created_at: str = ""  # ISO 8601, given by the caller: planning itself reads no clock
+
+    @property
+    def actionable(self) -> list[Change]:
+        return [c for c in self.changes if c.action is not Action.NOOP]
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.actionable)
+
+    def summary(self) -> dict[str, int]:
+        counts = {a: 0 for a in SUMMARY_ORDER}
+        for change in self.changes:
+            counts[change.action.value] += 1
+        return counts
+
+    def steps(self) -> list[Step]:
+        return [s for c in self.changes for s in c.steps]

@@ -1,0 +1,358 @@
+"""Where plan and apply happen: load → observe → plan → (confirm) → execute → verify.
+
+The CLI parses options and prints; benchmarks and tests call these functions directly,
+so they measure and exercise what users run. No typer and no `sys.exit` here: a user
+mistake or an Azure error raises `WorkflowError`, which carries the exit code.
+
+Seams for later work, each one place:
+- locks: `apply(..., locks=...)` takes the factory of the workspace locks (today the
+  backend each workspace's manifest selects, see `reconciler.lock`);
+- preflight: `preflight()` runs after the plan is confirmed and before the first step;
+- saved plans: `planfile.read` is where a binding digest would be checked;
+- interruption: `_execute` is the one place steps run, where Ctrl-C would be handled.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, ContextManager, Iterator, NoReturn, Protocol
+
+from reconciler import logs, planfile, planner, render
+from reconciler.clients import AksApi, ComputesApi
+from reconciler.desired import Desired
+from reconciler.plan import Plan, PlanOptions
+from reconciler.state import ObservedState, WorkspaceRef
+
+if TYPE_CHECKING:
+    from reconciler.cloud.observe import ObserveStats
+    from reconciler.executor import ApplyResult
+    from reconciler.manifest import LockSpec
+    from reconciler.progress import Progress
+
+EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_USAGE = 0, 1, 2, 64
+
+
+class WorkflowError(Exception):
+    """A failure the user must see as one line (never a traceback), with the exit code to end on."""
+
+    def __init__(self, message: str, exit_code: int = EXIT_ERROR) -> None:
+        super().__init__(message)
+        self.message = message
+        self.exit_code = exit_code
+
+
+def fail(message: str, exit_code: int = EXIT_ERROR) -> NoReturn:
+    raise WorkflowError(message, exit_code)
+
+
+@dataclass(frozen=True)
+class ApplyOptions:
+    """Everything `apply` is asked to do beyond the manifests."""
+
+    targets: frozenset[str] = frozenset()
+    replace: frozenset[str] = frozenset()
+    plan_file: Path | None = None
+    auto_approve: bool = False
+    parallelism: int = 10
+    lock_timeout: float = 0.0
+    operation_timeout: float | None = None
+    settle_timeout: float = 900.0
+
+
+class Ui(Protocol):
+    """What the workflow shows and asks; the CLI prints to the terminal, benchmarks stay quiet."""
+
+    def out(self, text: str) -> None: ...  # a line on stdout
+
+    def err(self, text: str) -> None: ...  # a line on stderr
+
+    def show_plan(self, plan: Plan) -> None: ...
+
+    def confirm(self) -> None: ...  # returns when approved, raises WorkflowError otherwise
+
+    def progress(self, time_scale: float) -> "Progress": ...
+
+
+@dataclass
+class Cloud:
+    """One connection's clients. `time_scale` < 1 on the local cloud, so progress expects shorter runs."""
+
+    computes: ComputesApi
+    aks: AksApi
+    read: Callable[[list[WorkspaceRef], list[str], list[str]], ObservedState]
+    time_scale: float = 1.0
+
+    def observe(self, desired: Desired) -> ObservedState:
+        """The workspaces, attach targets and regions the manifests name."""
+        refs = [ws.ref for ws in desired.workspaces.values()]
+        attach_ids = [c.cluster_id for c in desired.clusters if c.cluster_id]
+        regions = sorted({c.spec.spec.create.location for c in desired.clusters if c.spec.spec.create})
+        return self.read(refs, attach_ids, regions)
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+# -- loading and connecting -------------------------------------------------------------------
+def load(paths: list[Path] | None, report: Callable[[str], None]) -> Desired:
+    """Load + offline rules; any error ends with exit 1 before any network call."""
+    from reconciler import loader, rules
+    from reconciler.desired import desired_from
+
+    result = loader.load(paths)
+    findings = result.findings + rules.check(result)
+    for finding in findings:
+        report(finding.format())
+    errors = sum(f.is_error for f in findings)
+    if errors:
+        fail(f"{errors} error{'' if errors == 1 else 's'} in the manifests; nothing was planned")
+    return desired_from(result)
+
+
+@contextlib.contextmanager
+def connect(endpoint: str | None = None, *, local: bool = False, stats: "ObserveStats | None" = None) -> Iterator[Cloud]:
+    """Clients for Azure (or an ARM endpoint), or for the local cloud; Azure errors become WorkflowError."""
+    from reconciler.cloud.aks import AksClient
+    from reconciler.cloud.arm import ComputesClient
+    from reconciler.cloud.auth import connect as connect_arm
+    from reconciler.cloud.observe import observe
+
+    with _endpoint(endpoint, local) as (url, scale), cloud_errors():
+        conn = connect_arm(url)
+        yield Cloud(ComputesClient(conn), AksClient(conn),
+                    lambda refs, attach_ids, regions: observe(conn, refs, attach_ids, regions, stats=stats), scale)
+
+
+@contextlib.contextmanager
+def _endpoint(endpoint: str | None, local: bool) -> Iterator[tuple[str | None, float]]:
+    if not local:
+        yield endpoint, 1.0
+        return
+    if endpoint:
+        fail("--endpoint and --cloud local exclude each other", EXIT_USAGE)
+    from reconciler.localcloud import LocalCloudError, running, time_scale
+
+    try:
+        with running() as url:
+            yield url, time_scale()
+    except LocalCloudError as exc:
+        fail(str(exc))
+
+
+@contextlib.contextmanager
+def cloud_errors() -> Iterator[None]:
+    """Azure and configuration errors become one clear line, never a traceback."""
+    from reconciler.cloud.arm import CloudError
+    from reconciler.cloud.auth import CloudConfigError
+
+    try:
+        yield
+    except (CloudConfigError, CloudError) as exc:
+        message = str(exc)
+        if "DefaultAzureCredential failed" in message or "authentication unavailable" in message:
+            message += (
+                "\n  hint: sign in with `az login`, or set AZURE_CLIENT_ID / AZURE_TENANT_ID (and a secret or "
+                "federated token file) for a service principal; to try the tool without Azure, use --cloud local"
+            )
+        fail(message)
+    except Exception as exc:  # azure-core errors: authentication, network
+        module = type(exc).__module__
+        if module.startswith("azure.") or isinstance(exc, OSError):
+            fail(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+        raise
+
+
+# -- plan -------------------------------------------------------------------------------------
+def plan(desired: Desired, cloud: Cloud, options: PlanOptions = PlanOptions()) -> Plan:
+    return planner.plan(desired, cloud.observe(desired), options, created_at=now())
+
+
+# -- apply ------------------------------------------------------------------------------------
+LockFactory = Callable[[Desired, float], ContextManager[None]]
+
+
+@dataclass
+class ApplyOutcome:
+    exit_code: int
+    plan: Plan | None = None
+    result: "ApplyResult | None" = None
+    execute_seconds: float = 0.0  # the steps alone, for benchmarks
+
+
+def apply(desired: Desired, connection: Callable[[], ContextManager[Cloud]], options: ApplyOptions, ui: Ui, *,
+          locks: LockFactory | None = None) -> ApplyOutcome:
+    """Plan, confirm, execute and verify; the outcome carries the exit code. Raises WorkflowError.
+
+    `connection` is called once the saved plan (if any) has been read: `lambda: connect(url)`.
+    """
+    saved = _read_saved(options.plan_file, desired)
+    with connection() as cloud, (locks or workspace_locks)(desired, options.lock_timeout):
+        plan_options = saved.options if saved is not None else PlanOptions(options.targets, options.replace)
+        observed = settle(desired, cloud, options.settle_timeout)
+        result = planner.plan(desired, observed, plan_options, created_at=now())
+        if saved is not None:
+            _refuse_stale(saved, result)
+        ui.show_plan(result)
+        if result.errors:
+            return ApplyOutcome(EXIT_ERROR, result)
+        if not result.has_changes:
+            return ApplyOutcome(EXIT_OK, result)
+        if not (options.auto_approve or saved is not None):
+            ui.confirm()
+        preflight(desired, observed, result)
+        started = time.perf_counter()
+        outcome = _execute(result, observed, cloud, options, ui)
+        elapsed = time.perf_counter() - started
+        _report(outcome, ui)
+        if not outcome.ok:
+            return ApplyOutcome(EXIT_ERROR, result, outcome, elapsed)
+        _verify(desired, cloud, plan_options, result, ui)
+    return ApplyOutcome(EXIT_OK, result, outcome, elapsed)
+
+
+def _read_saved(path: Path | None, desired: Desired) -> planfile.SavedPlan | None:
+    if path is None:
+        return None
+    try:
+        return planfile.read(path, desired.digest)
+    except planfile.PlanFileError as exc:
+        fail(str(exc))
+
+
+def _refuse_stale(saved: planfile.SavedPlan, current: Plan) -> None:
+    try:
+        planfile.refuse_stale(saved, current)
+    except planfile.PlanFileError as exc:
+        fail(str(exc))
+
+
+@contextlib.contextmanager
+def workspace_locks(desired: Desired, timeout: float) -> Iterator[None]:
+    """One lock per workspace for the whole apply, taken in a fixed order (no deadlock)."""
+    from reconciler import lock
+
+    with contextlib.ExitStack() as stack:
+        for ws in sorted(desired.workspaces.values(), key=lambda w: w.ref.key):
+            try:
+                stack.enter_context(lock.workspace_lock(ws.ref, ws.lock, command="apply", timeout=timeout))
+            except lock.LockError as exc:
+                fail(str(exc))
+        yield
+
+
+def settle(desired: Desired, cloud: Cloud, timeout: float) -> ObservedState:
+    """Observe; if operations are still running in a declared workspace (say, after a
+    crash), wait for them to end first: planning over them would be guessing."""
+    deadline = time.monotonic() + timeout
+    log = logs.get("reconciler.apply")
+    while True:
+        observed = cloud.observe(desired)
+        busy = sorted(c.name for ws in observed.workspaces.values() for c in ws.computes.values() if c.in_flight)
+        if not busy:
+            return observed
+        if time.monotonic() >= deadline:
+            fail(f"operations still in flight on {', '.join(busy)} after {timeout:.0f} s; run apply again later")
+        log.info("waiting for operations in flight", computes=busy)
+        time.sleep(min(2.0, max(0.05, deadline - time.monotonic())))
+
+
+def preflight(desired: Desired, observed: ObservedState, plan: Plan) -> None:
+    """Checks that must pass before the first step runs; raise WorkflowError to stop. None yet."""
+
+
+def _execute(plan: Plan, observed: ObservedState, cloud: Cloud, options: ApplyOptions, ui: Ui) -> "ApplyResult":
+    from reconciler.executor import DEFAULT_TIMEOUTS, Executor
+
+    timeouts = {op: options.operation_timeout for op in DEFAULT_TIMEOUTS} if options.operation_timeout else None
+    reporter = ui.progress(cloud.time_scale)
+    try:
+        executor = Executor(cloud.computes, cloud.aks, observed, reporter, parallelism=options.parallelism, timeouts=timeouts)
+        return executor.run(plan)
+    finally:
+        reporter.close()
+
+
+def _report(outcome: "ApplyResult", ui: Ui) -> None:
+    counts = outcome.counts()
+    for failure in outcome.failed:
+        ui.err(f"{failure.step_id}: {failure.status}: {failure.message}")
+    ui.out(f"Apply: {counts['succeeded']} steps succeeded, {counts['failed']} failed, {counts['skipped']} skipped.")
+    if not outcome.ok:
+        ui.err("Nothing is lost: run `reconciler apply` again to continue from where Azure is now.")
+
+
+def _verify(desired: Desired, cloud: Cloud, options: PlanOptions, applied: Plan, ui: Ui) -> None:
+    """A fresh observe must show no changes for what was applied."""
+    # --replace forces a replacement once; verifying must not force it again.
+    after = planner.plan(desired, cloud.observe(desired), PlanOptions(options.targets), created_at=now())
+    touched = {c.address for c in applied.actionable}
+    remaining = [c for c in after.actionable if c.address in touched]
+    if remaining or after.errors:
+        leftover = Plan(remaining, [], after.errors, after.manifests_digest)
+        ui.err(render.to_text(leftover))
+        fail("apply finished but the workspaces still differ from the manifests (see above)")
+    ui.out("Verified: the workspaces match the manifests.")
+
+
+# -- force-unlock -----------------------------------------------------------------------------
+def force_unlock(workspace: str, paths: list[Path] | None) -> str:
+    """Break the lock of a workspace given by alias (from the manifests) or SUBSCRIPTION/RESOURCE_GROUP/WORKSPACE."""
+    from reconciler import lock
+
+    ref, spec = _workspace_for_unlock(workspace, paths)
+    try:
+        return lock.force_unlock(ref, spec)
+    except lock.LockError as exc:
+        fail(str(exc))
+
+
+def _workspace_for_unlock(name: str, paths: list[Path] | None) -> tuple[WorkspaceRef, "LockSpec | None"]:
+    parts = name.split("/")
+    if len(parts) == 3:
+        return WorkspaceRef(*parts), None
+    from reconciler import loader
+
+    result = loader.load(paths)
+    for _, ws in result.workspaces:
+        if ws.metadata.name == name:
+            return WorkspaceRef(ws.spec.subscriptionId, ws.spec.resourceGroup, ws.spec.workspaceName), ws.spec.lock
+    fail(f"no Workspace named {name!r} in the manifests; give SUBSCRIPTION/RESOURCE_GROUP/WORKSPACE instead", EXIT_USAGE)
+
+
+# -- import -----------------------------------------------------------------------------------
+def import_manifests(workspace: str, out: Path, alias: str | None, force: bool,
+                     connection: Callable[[], ContextManager[Cloud]]) -> tuple[int, list[str]]:
+    """Write manifests for the AKS computes a workspace has; returns how many files and the notes to show."""
+    import re
+
+    from reconciler.importer import import_workspace
+
+    parts = workspace.strip("/").split("/")
+    if len(parts) != 3 or not all(parts):
+        fail("--workspace takes SUBSCRIPTION/RESOURCE_GROUP/WORKSPACE", EXIT_USAGE)
+    ref = WorkspaceRef(*parts)
+    name = alias or re.sub(r"[^a-z0-9-]", "-", ref.workspace_name.lower())
+    from reconciler.importer import ImportWriteError, out_problem, write_files
+
+    problem = out_problem(name, out)  # an alias is a file name; --out must be a folder
+    if problem:
+        fail(problem, EXIT_USAGE)
+    with connection() as cloud:
+        observed = cloud.read([ref], [], [])
+    ows = observed.workspace(ref)
+    if not ows.exists:
+        fail(f"workspace {ref.workspace_name!r} not found in resource group {ref.resource_group!r}")
+    imported = import_workspace(name, ows, observed.clusters)
+    existing = [f for f in imported.files if (out / f).exists()]
+    if existing and not force:
+        fail(f"{', '.join(existing)} already exist in {out}; use --force to overwrite or --out another folder")
+    try:
+        write_files(imported, out)
+    except ImportWriteError as exc:
+        fail(str(exc))
+    return len(imported.files), list(imported.notes)
