@@ -110,7 +110,11 @@ def discover(paths: list[Path]) -> tuple[list[Path], list[Finding]]:
         else:
             findings.append(_io_finding(path, f"{kind_of(mode)}, not a manifest file or folder"))
     seen: set[str] = set()
-    unique = [f for f in files if not (_identity(f) in seen or seen.add(_identity(f)))]
+    unique: list[Path] = []
+    for f in files:
+        if _identity(f) not in seen:
+            seen.add(_identity(f))
+            unique.append(f)
     if not unique and not findings:
         where = ", ".join(str(p) for p in paths)
         findings.append(_finding("IO001", f"no manifest files (*.yaml, *.yml) found in {where}", Position(Path(where)), "give a manifest file or a folder of them"))

@@ -33,7 +33,8 @@ def read(path: Path) -> dict[str, Any]:
     problem = shape_problem(saved)
     if problem:
         raise SavedPlanError(f"{path} is not a reconciler plan (formatVersion 1): {problem}")
-    return saved
+    plan: dict[str, Any] = saved
+    return plan
 
 
 def shape_problem(saved: Any) -> str | None:

@@ -176,7 +176,7 @@ def announcing_retry_policy(total: int, **kwargs: Any) -> Any:
     """A RetryPolicy that prints one stderr line per retry: a silent minute looks like a hang."""
     from azure.core.pipeline.policies import RetryPolicy
 
-    class _Announcing(RetryPolicy):
+    class _Announcing(RetryPolicy):  # type: ignore[type-arg]
         def sleep(self, settings: Any, transport: Any, response: Any = None) -> None:
             attempt = len(settings.get("history") or [])
             status = getattr(getattr(response, "http_response", None), "status_code", None)
