@@ -3,7 +3,8 @@
 Cases (tests/hostile.py, seeded): structural and text mutations of valid manifests,
 nesting bombs in every style, special files (FIFOs, /dev/zero, symlink loops) as
 manifests and as secret files. Two worker processes run the cases in-process under a
-512 MiB address-space limit; a case that takes over 10 s is a hang (the worker is
+512 MiB address-space limit, set before anything is imported (an extension such as
+deepdiff's cachebox sizes its reservation to the limit in force); a case that takes over 10 s is a hang (the worker is
 killed and replaced), a worker that dies of a signal is a crash.
 
 Prints counts of tracebacks, signals, hangs, bad exit codes, error findings without a
@@ -31,10 +32,10 @@ LIMIT_BYTES = 512 * 1024 * 1024
 
 def worker(seed: int) -> None:
     """Read case numbers on stdin, answer one JSON line per case on stdout."""
+    resource.setrlimit(resource.RLIMIT_AS, (LIMIT_BYTES, LIMIT_BYTES))  # before any import
     sys.path.insert(0, str(ROOT))
     from tests import hostile
 
-    resource.setrlimit(resource.RLIMIT_AS, (LIMIT_BYTES, LIMIT_BYTES))
     answer = os.fdopen(os.dup(1), "w", buffering=1)
     for line in sys.stdin:
         index = int(line)
@@ -117,7 +118,7 @@ def main() -> None:
                         examples.append(f"{result['name']}: {problem.splitlines()[0] if problem else problem}")
             else:  # the worker died: a signal (segfault, out of memory kill)
                 code = w.stop()
-                counts["signals"] += 1
+                counts["signals" if code < 0 else "tracebacks"] += 1  # a worker only exits on an escaped error
                 examples.append(f"case {w.index}: worker died with exit code {code}")
                 workers[workers.index(w)] = w = Worker(args.seed)
             counts["cases"] += 1
