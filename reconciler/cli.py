@@ -122,6 +122,13 @@ def _global(
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit")] = False,
 ) -> None:
     OPTIONS.cloud, OPTIONS.endpoint, OPTIONS.log_format = cloud, endpoint, log_format
+    if endpoint is not None:
+        from reconciler.cloud.auth import CloudConfigError, check_endpoint
+
+        try:
+            check_endpoint(endpoint)
+        except CloudConfigError as exc:
+            fail(str(exc), EXIT_USAGE)
     from reconciler import logs, terminal
 
     if log_format is not None and terminal.SETTINGS.log_format is None:
@@ -235,7 +242,10 @@ def plan(
     else:
         print_plan(result)
     if out is not None:
-        planfile.write(out, result, desired)
+        try:
+            planfile.write(out, result, desired)
+        except planfile.PlanFileError as exc:
+            fail(str(exc))
     if result.errors:
         raise typer.Exit(EXIT_ERROR)
     raise typer.Exit(EXIT_CHANGES if detailed_exitcode and result.has_changes else EXIT_OK)
@@ -256,15 +266,27 @@ def _connection() -> "contextlib.AbstractContextManager[CloudClients]":
     return workflow.connect(OPTIONS.endpoint, local=OPTIONS.cloud is Cloud.local)
 
 
+MAX_TIMEOUT_SECONDS = 7 * 24 * 3600
+
+
+def _finite(value: float | None, name: str) -> float | None:
+    """Timeouts must be real numbers of seconds: inf, nan or 1e309 would break every deadline."""
+    import math
+
+    if value is not None and (math.isnan(value) or not 0 <= value <= MAX_TIMEOUT_SECONDS):
+        raise typer.BadParameter(f"{value} is not a number of seconds between 0 and {MAX_TIMEOUT_SECONDS}", param_hint=name)
+    return value
+
+
 @app.command()
 def apply(
     paths: PathsArg = None,
     plan_file: Annotated[Optional[Path], typer.Option("--plan", help="Apply this saved plan (from `plan --out`); refused if anything it touches changed since", exists=True, dir_okay=False)] = None,
     auto_approve: Annotated[bool, typer.Option("--auto-approve", help="Do not ask for confirmation (required without a TTY)")] = False,
     parallelism: Annotated[int, typer.Option(min=1, max=100, help="Operations on independent clusters run at once")] = 10,
-    lock_timeout: Annotated[float, typer.Option(min=0, help="Seconds to wait for another apply's workspace lock")] = 0.0,
-    operation_timeout: Annotated[Optional[float], typer.Option(min=1, help="Seconds each Azure operation may take (default: Azure's typical duration x3, at least 300)")] = None,
-    settle_timeout: Annotated[float, typer.Option(min=0, help="Seconds to wait for operations already in flight before planning")] = 900.0,
+    lock_timeout: Annotated[float, typer.Option(min=0, callback=lambda v: _finite(v, "--lock-timeout"), help="Seconds to wait for another apply's workspace lock")] = 0.0,
+    operation_timeout: Annotated[Optional[float], typer.Option(min=1, callback=lambda v: _finite(v, "--operation-timeout"), help="Seconds each Azure operation may take (default: Azure's typical duration x3, at least 300)")] = None,
+    settle_timeout: Annotated[float, typer.Option(min=0, callback=lambda v: _finite(v, "--settle-timeout"), help="Seconds to wait for operations already in flight before planning")] = 900.0,
     target: TargetOpt = None,
     replace: ReplaceOpt = None,
     lock: Annotated[LockMode, typer.Option("--lock", help="auto: the lock the manifests set, else on Azure a Blob lease in the workspace's storage account (role Storage Blob Data Contributor), else a local file; file: this machine only; blob: a shared lock or an error")] = LockMode.auto,

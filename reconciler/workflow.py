@@ -572,6 +572,11 @@ def import_manifests(workspace: str, out: Path, alias: str | None, force: bool,
         fail("--workspace takes SUBSCRIPTION/RESOURCE_GROUP/WORKSPACE", EXIT_USAGE)
     ref = WorkspaceRef(*parts)
     name = alias or re.sub(r"[^a-z0-9-]", "-", ref.workspace_name.lower())
+    from reconciler.importer import ImportWriteError, out_problem, write_files
+
+    problem = out_problem(name, out)  # an alias is a file name; --out must be a folder
+    if problem:
+        fail(problem, EXIT_USAGE)
     with connection() as cloud:
         observed = cloud.read([ref], [], [])
     ows = observed.workspace(ref)
@@ -583,8 +588,9 @@ def import_manifests(workspace: str, out: Path, alias: str | None, force: bool,
     existing = [f for f in imported.files if (out / f).exists()]
     if existing and not force:
         fail(f"{', '.join(existing)} already exist in {out}; use --force to overwrite or --out another folder")
-    out.mkdir(parents=True, exist_ok=True)
-    for file_name, text in imported.files.items():
-        (out / file_name).write_text(text)
+    try:
+        write_files(imported, out)
+    except ImportWriteError as exc:
+        fail(str(exc))
     write_schema(schema_dir)
     return len(imported.files), list(imported.notes)

@@ -182,12 +182,18 @@ def test_malformed_options_or_changes_are_a_clear_error(tmp_path, monkeypatch):
             planfile.check_binding(saved, d)
 
 
-def test_a_folder_that_cannot_be_searched_is_io002(tmp_path, monkeypatch):
+def test_a_folder_that_cannot_be_listed_is_io002(tmp_path, monkeypatch):
     from reconciler import loader
 
     (tmp_path / "m" / "team").mkdir(parents=True)
     (tmp_path / "m" / "ws.yaml").write_text(workspace())
-    real = os.access
-    monkeypatch.setattr(os, "access", lambda p, mode, **kw: False if str(p).endswith("team") else real(p, mode, **kw))
-    findings = loader.unreadable_under(tmp_path / "m")
+    real = os.scandir
+
+    def scandir(path="."):
+        if str(path).endswith("team"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    findings = loader.load([tmp_path / "m"]).findings
     assert [f.rule for f in findings] == ["IO002"] and "team" in findings[0].message

@@ -91,7 +91,7 @@ class AksClient:
             if client is None:
                 from azure.mgmt.containerservice import ContainerServiceClient
 
-                kwargs: dict[str, Any] = dict(self.conn.retry_kwargs())
+                kwargs: dict[str, Any] = {"retry_policy": self.conn.retry_policy()}
                 if self.on_request is not None:
                     kwargs["raw_request_hook"] = self.on_request
                 if self.conn.auth_policy is not None:
