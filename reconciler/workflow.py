@@ -120,12 +120,23 @@ def connect(endpoint: str | None = None, *, local: bool = False, stats: "Observe
     from reconciler.cloud.aks import AksClient
     from reconciler.cloud.arm import ComputesClient
     from reconciler.cloud.auth import connect as connect_arm
-    from reconciler.cloud.observe import observe
+    from reconciler.cloud.observe import observe, observe_with
 
     with _endpoint(endpoint, local) as (url, scale), cloud_errors():
         conn = connect_arm(url)
-        yield Cloud(ComputesClient(conn), AksClient(conn),
-                    lambda refs, attach_ids, regions: observe(conn, refs, attach_ids, regions, stats=stats), scale)
+        computes, aks = ComputesClient(conn), AksClient(conn)
+        try:
+            if stats is None:  # the same clients observe, execute and verify
+                def read(refs: list[WorkspaceRef], attach_ids: list[str], regions: list[str]) -> ObservedState:
+                    return observe_with(conn, computes, aks, refs, attach_ids, regions)
+            else:  # counting clients for this connection's observations
+                def read(refs: list[WorkspaceRef], attach_ids: list[str], regions: list[str]) -> ObservedState:
+                    return observe(conn, refs, attach_ids, regions, stats=stats)
+            yield Cloud(computes, aks, read, scale)
+        finally:
+            computes.close()
+            aks.close()
+            conn.close()
 
 
 @contextlib.contextmanager
