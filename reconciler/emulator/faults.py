@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import random
 import threading
-from typing import Mapping
+from collections.abc import Mapping
+from typing import Any
 
 KINDS = ("429", "500", "reset", "lro-fail")
 
@@ -31,8 +32,8 @@ def parse_faults(spec: Mapping[str, float] | str | None) -> dict[str, float]:
                     f"bad fault spec {part!r}: expected KIND=PROBABILITY with KIND one of "
                     f"{', '.join(KINDS)} (e.g. '429=0.1,500=0.05,reset=0.02,lro-fail=0.05')"
                 )
-            k, v = part.split("=", 1)
-            items.append((k.strip(), v.strip()))
+            kind, value = part.split("=", 1)
+            items.append((kind.strip(), value.strip()))
     else:
         items = list(spec.items())
     for k, v in items:
@@ -52,8 +53,9 @@ def parse_faults(spec: Mapping[str, float] | str | None) -> dict[str, float]:
 class Faults:
     """Thread-safe fault dice; one RNG so a given request order gives the same faults."""
 
-    def __init__(self, spec: Mapping[str, float] | str | None = None, seed: int | None = None,
-                 limit: int | None = None) -> None:
+    def __init__(
+        self, spec: Mapping[str, float] | str | None = None, seed: int | None = None, limit: int | None = None
+    ) -> None:
         self._lock = threading.Lock()
         self._rng = random.Random(seed)
         self.rates = parse_faults(spec)
@@ -65,9 +67,9 @@ class Faults:
             self.rates = rates
             self.limit = limit
 
-    def snapshot(self) -> dict:
+    def snapshot(self) -> dict[str, Any]:
         with self._lock:
-            out: dict = dict(self.rates)
+            out: dict[str, Any] = dict(self.rates)
             if self.limit is not None:
                 out["limit"] = self.limit
             return out

@@ -10,19 +10,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 
-class ArmError(Exception):
-    """An ARM error response: ``{"error": {"code", "message"}}`` with an HTTP status."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(f"{status} {code}: {message}")
-        self.status = status
-        self.code = code
-        self.message = message
-
-    def body(self) -> dict:
-        return {"error": {"code": self.code, "message": self.message}}
-
-
 def cluster_id(sub: str, rg: str, name: str) -> str:
     return f"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.ContainerService/managedClusters/{name}"
 
@@ -80,7 +67,7 @@ class Compute:
     modified_on_us: int
     description: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
-    provisioning_errors: list[dict] = field(default_factory=list)
+    provisioning_errors: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def id(self) -> str:
@@ -115,8 +102,8 @@ class Operation:
     ends_at: float
     status: str = "InProgress"
     ended_at: float | None = None
-    error: dict | None = None
-    fail_with: dict | None = None  # decided at start: the op will end Failed with this
+    error: dict[str, Any] | None = None
+    fail_with: dict[str, Any] | None = None  # decided at start: the op will end Failed with this
     payload: dict[str, Any] = field(default_factory=dict)
 
 
@@ -124,17 +111,18 @@ class Operation:
 class World:
     """The whole emulated cloud."""
 
-    kubernetes_versions: dict[str, list[dict]] = field(default_factory=dict)  # region → entries
+    kubernetes_versions: dict[str, list[dict[str, Any]]] = field(default_factory=dict[str, Any])  # region → entries
     subscriptions: dict[str, str] = field(default_factory=dict)  # lower → canonical id
     resource_groups: dict[str, str] = field(default_factory=dict)  # "sub/rg" lower → rg name
     clusters: dict[str, Cluster] = field(default_factory=dict)  # lower id → cluster
     workspaces: dict[str, Workspace] = field(default_factory=dict)  # lower id → workspace
+    extra_regions: list[str] = field(default_factory=list)  # placeholder regions a seed declares (spec examples)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "World":
+    def from_dict(cls, d: dict[str, Any]) -> World:
         clusters = {}
         for k, c in d.get("clusters", {}).items():
             c = dict(c)
@@ -151,4 +139,5 @@ class World:
             resource_groups=d.get("resource_groups", {}),
             clusters=clusters,
             workspaces=workspaces,
+            extra_regions=list(d.get("extra_regions", [])),
         )

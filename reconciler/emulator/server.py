@@ -1,52 +1,72 @@
-"""HTTP front end: a threaded HTTP/1.1 (keep-alive) server around the backend, the
-admin API under ``/_emulator/``, auth, fault injection and latency."""
+"""The socket layer: a threaded HTTP/1.1 (keep-alive) server around the dispatcher, and the
+:class:`Emulator` that runs it in a background thread."""
 
 from __future__ import annotations
 
+import contextlib
 import json
-import signal
 import socket
+import ssl
 import struct
 import threading
-import time
-import uuid
+from collections.abc import Mapping
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Mapping
-from urllib.parse import parse_qsl, unquote, urlsplit
+from typing import Any
 
-from . import handlers
+from .armheaders import arm_headers
 from .backend import Backend
+from .dispatch import RESET, Dispatcher
 from .faults import Faults, parse_faults
-from .handlers import Request, Response
-from .model import ArmError
-
-RESET = object()  # dispatch result: drop the connection without answering
-
-
-def _err(status: int, code: str, message: str) -> Response:
-    return Response(status, {"error": {"code": code, "message": message}})
+from .routing import Response
+from .tls import LocalTls, make_tls
 
 
 class Emulator:
     """A local ARM emulator serving in a background thread (usable as a context manager)."""
 
-    def __init__(self, seed: dict | str | Path | None = None, *, state_file: str | Path | None = None,
-                 time_scale: float = 1.0, latency_ms: int = 0,
-                 faults: Mapping[str, float] | str | None = None, fault_seed: int | None = None,
-                 host: str = "127.0.0.1", port: int = 0) -> None:
-        self._initial_faults = parse_faults(faults)
-        self.faults = Faults(self._initial_faults, seed=fault_seed)
+    def __init__(
+        self,
+        seed: dict[str, Any] | str | Path | None = None,
+        *,
+        state_file: str | Path | None = None,
+        time_scale: float = 1.0,
+        latency_ms: int = 0,
+        faults: Mapping[str, float] | str | None = None,
+        fault_seed: int | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        tls: bool = False,
+    ) -> None:
+        initial_faults = parse_faults(faults)
+        self.faults = Faults(initial_faults, seed=fault_seed)
         self.backend = Backend(seed, state_file=state_file, time_scale=time_scale, faults=self.faults)
-        self.latency_ms = int(latency_ms)
+        self.dispatch = Dispatcher(self.backend, self.faults, initial_faults, int(latency_ms))
         self.host = host
         self.port = port
+        self.tls: LocalTls | None = make_tls() if tls else None
         self.url: str | None = None
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
-    # ---------------------------------------------------------------- lifecycle
+    @property
+    def ca_bundle(self) -> Path | None:
+        """The PEM file clients trust when serving over HTTPS (``tls=True``), else None."""
+        return self.tls.ca_bundle if self.tls else None
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.tls else "http"
+
+    @property
+    def latency_ms(self) -> int:
+        return self.dispatch.latency_ms
+
+    @latency_ms.setter
+    def latency_ms(self, value: int) -> None:
+        self.dispatch.latency_ms = int(value)
+
     def start(self) -> str:
         if self._server is not None:
             assert self.url is not None
@@ -55,9 +75,10 @@ class Emulator:
         server.app = self
         self._server = server
         self.port = server.server_address[1]
-        self.url = f"http://{self.host}:{self.port}"
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name=f"arm-emulator-{self.port}", daemon=True)
+        self.url = f"{self.scheme}://{self.host}:{self.port}"
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"arm-emulator-{self.port}", daemon=True
+        )
         self._thread.start()
         return self.url
 
@@ -72,94 +93,15 @@ class Emulator:
             self._thread.join(timeout=5)
         with self.backend.lock:
             self.backend.flush()
+        if self.tls is not None:
+            self.tls.close()
 
-    def __enter__(self) -> "Emulator":
+    def __enter__(self) -> Emulator:
         self.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-    # ----------------------------------------------------------------- dispatch
-    def dispatch(self, method: str, raw_path: str, headers: Any, raw_body: bytes, host: str) -> Response | object:
-        if self.latency_ms > 0:
-            time.sleep(self.latency_ms / 1000.0)
-        parts = urlsplit(raw_path)
-        path = parts.path
-        query = {k.lower(): v for k, v in parse_qsl(parts.query, keep_blank_values=True)}
-        body: Any = None
-        if raw_body:
-            try:
-                body = json.loads(raw_body)
-            except ValueError:
-                return _err(400, "InvalidRequestContent", "The request content was invalid and could not be parsed.")
-        base_url = f"http://{host}" if host else (self.url or "")
-        if path.lower().startswith("/_emulator/") or path.lower() == "/_emulator":
-            return self._admin(method, path.lower().rstrip("/"), body)
-        segments = [unquote(s) for s in path.strip("/").split("/")] if path.strip("/") else []
-        route, params, path_known = handlers.match(method, segments)
-        b = self.backend
-        if route is not None:
-            with b.lock:
-                b.record_request(route.operation_id)
-        auth = headers.get("Authorization") or ""
-        if not auth.lower().startswith("bearer ") or not auth[7:].strip():
-            return _err(401, "AuthenticationFailed",
-                        "Authentication failed. The 'Authorization' header is missing or is not a Bearer token.")
-        fault = self.faults.request_fault()
-        if fault == "reset":
-            return RESET
-        if fault == "429":
-            resp = _err(429, "TooManyRequests", "Injected fault: too many requests, retry later.")
-            resp.headers["Retry-After"] = "1"
-            return resp
-        if fault == "500":
-            return _err(500, "InternalServerError", "Injected fault: internal server error.")
-        if route is None:
-            if path_known:
-                return _err(405, "MethodNotAllowed", f"The method '{method}' is not allowed on '{path}'.")
-            return _err(404, "NotFound", f"No emulated ARM endpoint matches '{method} {path}'.")
-        if "api-version" not in query:
-            return _err(400, "MissingApiVersionParameter",
-                        "The api-version query parameter (?api-version=) is required for all requests.")
-        req = Request(method, path, query, headers, body, base_url)
-        with b.lock:
-            b.advance()
-            try:
-                resp = route.handler(b, req, params)
-            except ArmError as e:
-                resp = handlers.error(e)
-            b.flush()
-        return resp
-
-    def _admin(self, method: str, path: str, body: Any) -> Response:
-        b = self.backend
-        with b.lock:
-            b.advance()
-            b.flush()
-            if path == "/_emulator/audit" and method == "GET":
-                return Response(200, b.audit())
-            if path == "/_emulator/state" and method == "GET":
-                return Response(200, b.state())
-            if path == "/_emulator/reset" and method == "POST":
-                b.reset()
-                self.faults.set(self._initial_faults)
-                b.flush()
-                return Response(200, {"status": "reset"})
-            if path == "/_emulator/faults":
-                if method == "GET":
-                    return Response(200, self.faults.snapshot())
-                if method in ("POST", "PUT"):
-                    if not isinstance(body, dict):
-                        return _err(400, "BadRequest", 'Expected a JSON object like {"429": 0.1, "500": 0.05}.')
-                    body = dict(body)
-                    limit = body.pop("limit", None)
-                    try:
-                        self.faults.set(body, int(limit) if limit is not None else None)
-                    except (ValueError, TypeError) as e:
-                        return _err(400, "BadRequest", str(e))
-                    return Response(200, self.faults.snapshot())
-        return _err(404, "NotFound", f"No admin endpoint '{method} {path}'.")
 
 
 class _Server(ThreadingHTTPServer):
@@ -173,6 +115,15 @@ class _Server(ThreadingHTTPServer):
         self._conns: set[socket.socket] = set()
         self._conns_lock = threading.Lock()
 
+    def get_request(self) -> tuple[socket.socket, Any]:
+        conn, addr = super().get_request()
+        if self.app.tls is not None:  # handshake later, in the connection's own thread
+            conn = self.app.tls.context.wrap_socket(conn, server_side=True, do_handshake_on_connect=False)
+        return conn, addr
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Quiet: a client that hangs up or fails the TLS handshake is not the emulator's error."""
+
     def track(self, conn: socket.socket, add: bool) -> None:
         with self._conns_lock:
             (self._conns.add if add else self._conns.discard)(conn)
@@ -182,10 +133,8 @@ class _Server(ThreadingHTTPServer):
         with self._conns_lock:
             conns = list(self._conns)
         for c in conns:
-            try:
+            with contextlib.suppress(OSError):
                 c.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -195,6 +144,10 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
 
     def setup(self) -> None:
+        if isinstance(self.request, ssl.SSLSocket):
+            self.request.settimeout(10)
+            self.request.do_handshake()
+            self.request.settimeout(None)
         super().setup()
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.server.track(self.connection, True)
@@ -205,16 +158,20 @@ class _Handler(BaseHTTPRequestHandler):
         finally:
             self.server.track(self.connection, False)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet by design
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
     def _handle(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length > 0 else b""
+        host = self.headers.get("Host", "")
+        base_url = f"{self.server.app.scheme}://{host}" if host else (self.server.app.url or "")
         try:
-            resp = self.server.app.dispatch(self.command, self.path, self.headers, raw, self.headers.get("Host", ""))
+            resp = self.server.app.dispatch(self.command, self.path, self.headers, raw, base_url)
         except Exception as e:  # the emulator must answer like ARM, never hang up on a bug
-            resp = _err(500, "InternalServerError", f"Emulator error: {type(e).__name__}: {e}")
+            resp = Response(
+                500, {"error": {"code": "InternalServerError", "message": f"Emulator error: {type(e).__name__}: {e}"}}
+            )
         if resp is RESET:
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.close_connection = True
@@ -228,38 +185,19 @@ class _Handler(BaseHTTPRequestHandler):
             reason = HTTPStatus(resp.status).phrase
         except ValueError:
             reason = ""
-        lines = [f"HTTP/1.1 {resp.status} {reason}", "Server: " + self.server_version,
-                 f"x-ms-request-id: {uuid.uuid4()}", f"Content-Length: {len(payload)}"]
+        headers = arm_headers(self.command, self.headers, self.server.app.tls is not None)
+        headers.update(resp.headers)
+        lines = [
+            f"HTTP/1.1 {resp.status} {reason}",
+            "Server: " + self.server_version,
+            f"Content-Length: {len(payload)}",
+        ]
         if payload:
             lines.append("Content-Type: application/json; charset=utf-8")
-        for k, v in resp.headers.items():
-            lines.append(f"{k}: {v}")
+        lines += [f"{k}: {v}" for k, v in headers.items()]
         if self.close_connection:
             lines.append("Connection: close")
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
         self.wfile.write(head + (payload if self.command != "HEAD" else b""))
 
     do_GET = do_PUT = do_POST = do_DELETE = do_PATCH = do_HEAD = _handle
-
-
-def serve(port: int = 0, seed: dict | str | Path | None = None, state_file: str | Path | None = None,
-          time_scale: float = 1.0, latency_ms: int = 0, faults: Mapping[str, float] | str | None = None,
-          fault_seed: int | None = None) -> None:
-    """Run an emulator in the foreground until SIGINT/SIGTERM; first stdout line is its URL."""
-    emu = Emulator(seed, state_file=state_file, time_scale=time_scale, latency_ms=latency_ms,
-                   faults=faults, fault_seed=fault_seed, port=port)
-    stop = threading.Event()
-
-    def _on_signal(signum: int, frame: Any) -> None:
-        stop.set()
-
-    previous = {s: signal.signal(s, _on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        url = emu.start()
-        print(f"listening on {url}", flush=True)
-        while not stop.wait(0.2):
-            pass
-    finally:
-        emu.stop()
-        for s, h in previous.items():
-            signal.signal(s, h)
