@@ -8,6 +8,7 @@ them, so `--help` and `validate` start fast.
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import sys
 from enum import Enum
@@ -261,6 +262,10 @@ def emulator(ctx: typer.Context) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: usage errors exit 64, never 2 (2 means "changes present")."""
+    # The garbage collector need not revisit what is alive now (the imported modules), and
+    # at exit need not visit anything: the process ends; that last collection of every
+    # object (the manifests, the observed state) cost 0.1-0.2 s for 1,000 computes.
+    gc.freeze()
     try:
         code = app(args=argv, prog_name="reconciler", standalone_mode=False)
     except click_exc.UsageError as exc:
@@ -280,4 +285,5 @@ def main(argv: list[str] | None = None) -> None:
     except BrokenPipeError:  # e.g. `reconciler plan | head`
         sys.stderr.close()
         code = EXIT_OK
+    gc.freeze()
     sys.exit(code if isinstance(code, int) else EXIT_OK)
