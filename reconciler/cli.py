@@ -23,6 +23,7 @@ except ImportError:  # pragma: no cover - older typer, on real click
     from click import exceptions as click_exc  # type: ignore[no-redef]
 
 from reconciler import __version__
+from reconciler.throttling import DEFAULT_PARALLELISM, MAX_PARALLELISM
 from reconciler.terminal import count, fail, user_errors
 
 if TYPE_CHECKING:
@@ -175,7 +176,7 @@ def apply(
     paths: PathsArg = None,
     plan_file: Annotated[Optional[Path], typer.Option("--plan", help="Apply this saved plan (from `plan --out`); refused if anything it touches changed since", exists=True, dir_okay=False)] = None,
     auto_approve: Annotated[bool, typer.Option("--auto-approve", help="Do not ask for confirmation (required without a TTY)")] = False,
-    parallelism: Annotated[int, typer.Option(min=1, max=100, help="Operations on independent clusters run at once")] = 10,
+    parallelism: Annotated[int, typer.Option(min=1, max=MAX_PARALLELISM, help="Operations on independent clusters run at once (default: what ARM's per-subscription request limits sustain, see the README)")] = DEFAULT_PARALLELISM,
     lock_timeout: Annotated[float, typer.Option(min=0, help="Seconds to wait for another apply's workspace lock")] = 0.0,
     operation_timeout: Annotated[Optional[float], typer.Option(min=1, help="Seconds each Azure operation may take (default: Azure's typical duration x3, at least 300)")] = None,
     settle_timeout: Annotated[float, typer.Option(min=0, help="Seconds to wait for operations already in flight before planning")] = 900.0,

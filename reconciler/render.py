@@ -9,10 +9,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from rich.markup import escape
-
 from reconciler.findings import Finding
 from reconciler.planner import Action, Change, Plan
+
+
+def _escape(text: str) -> str:
+    """rich's markup escaping, imported only for colour output (rich costs ~20 ms to import)."""
+    from rich.markup import escape
+
+    return escape(text)
 
 FORMAT_VERSION = 1
 HIDDEN_FIELDS = ("specDigest", "mode")  # internal: shown through reasons instead
@@ -43,10 +48,10 @@ def _value(value: Any) -> str:
 def to_text(plan: Plan, *, color: bool = False) -> str:
     """Terraform-like text; with color=True it is rich markup (for a TTY)."""
     def paint(text: str, style: str) -> str:
-        return f"[{style}]{escape(text)}[/{style}]" if color else text
+        return f"[{style}]{_escape(text)}[/{style}]" if color else text
 
     def plain(text: str) -> str:
-        return escape(text) if color else text
+        return _escape(text) if color else text
 
     lines: list[str] = []
     for finding in plan.errors + plan.warnings:

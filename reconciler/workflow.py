@@ -26,6 +26,7 @@ from reconciler.clients import AksApi, ComputesApi
 from reconciler.desired import Desired
 from reconciler.plan import Plan, PlanOptions
 from reconciler.state import ObservedState, WorkspaceRef
+from reconciler.throttling import DEFAULT_PARALLELISM
 
 if TYPE_CHECKING:
     from reconciler.cloud.observe import ObserveStats
@@ -57,7 +58,7 @@ class ApplyOptions:
     replace: frozenset[str] = frozenset()
     plan_file: Path | None = None
     auto_approve: bool = False
-    parallelism: int = 10
+    parallelism: int = DEFAULT_PARALLELISM
     lock_timeout: float = 0.0
     operation_timeout: float | None = None
     settle_timeout: float = 900.0

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from reconciler.throttling import POLL_INTERVAL_S
+
 AZURE_ENDPOINT = "https://management.azure.com"
 ARM_SCOPE = "https://management.azure.com/.default"
 DEV_TOKEN = "reconciler-local-development-token"
@@ -78,7 +80,7 @@ class Connection:
     retry_total: int = 10
     retry_backoff: float = 0.8  # azure-core retry_backoff_factor
     retry_backoff_max: float = 60.0
-    polling_interval: float = 5.0  # used only when Azure sends no Retry-After
+    polling_interval: float = POLL_INTERVAL_S  # used only when Azure sends no Retry-After
     max_workers: int = 64  # at most this many concurrent calls while observing (fewer when there is less to do)
     scope: str = ARM_SCOPE  # token audience of the endpoint
     _session: Any = field(default=None, repr=False, compare=False)
