@@ -91,6 +91,10 @@ class Backend:
             "requests": dict(self.store.requests),
             "violations": copy.deepcopy(self.store.violations),
             "operations": self.lro.audit(),
+            # Uninstalls of the Azure ML extension while Kubernetes computes were attached (each broke them).
+            "extensionViolations": copy.deepcopy(self.store.world.extension_violations),
+            # AKS clusters deleted through a compute DELETE with underlyingResourceAction=Delete.
+            "clusterDeletions": copy.deepcopy(self.store.world.cluster_deletions),
         }
 
     def state(self) -> dict[str, Any]:

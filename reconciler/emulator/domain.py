@@ -30,6 +30,10 @@ DURATIONS: dict[str, float] = {
     "update": 120.0,
     "scale": 180.0,
     "delete": 60.0,
+    "install": 600.0,  # cluster extension
+    "upgrade": 300.0,
+    "uninstall": 300.0,
+    "runCommand": 10.0,  # AKS Run Command (a pod runs the command line)
 }
 
 # vCPUs per VM size for the sizes commonly used with AKS inference clusters.

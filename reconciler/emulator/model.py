@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from .kube_model import ClusterInside, StorageAccount
+
 
 def cluster_id(sub: str, rg: str, name: str) -> str:
     return f"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.ContainerService/managedClusters/{name}"
@@ -68,6 +70,8 @@ class Compute:
     description: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
     provisioning_errors: list[dict[str, Any]] = field(default_factory=list)
+    compute_type: str = "AKS"  # "AKS" (legacy) or "Kubernetes"
+    identity: dict[str, Any] | None = None  # Kubernetes computes: {type, userAssignedIdentities}
 
     @property
     def id(self) -> str:
@@ -82,6 +86,7 @@ class Workspace:
     location: str
     tags: dict[str, str] = field(default_factory=dict)
     computes: dict[str, Compute] = field(default_factory=dict)  # lower name → compute
+    storage_account: str | None = None  # ARM id of the workspace's storage account
 
     @property
     def id(self) -> str:
@@ -117,6 +122,11 @@ class World:
     clusters: dict[str, Cluster] = field(default_factory=dict)  # lower id → cluster
     workspaces: dict[str, Workspace] = field(default_factory=dict)  # lower id → workspace
     extra_regions: list[str] = field(default_factory=list)  # placeholder regions a seed declares (spec examples)
+    insides: dict[str, ClusterInside] = field(default_factory=dict)  # lower cluster id → its inside
+    storage_accounts: dict[str, StorageAccount] = field(default_factory=dict)  # lower id → account
+    extension_types: dict[str, list[dict[str, Any]]] = field(default_factory=dict[str, Any])  # lower type → versions
+    extension_violations: list[dict[str, Any]] = field(default_factory=list)  # audit: uninstalls under computes
+    cluster_deletions: list[dict[str, Any]] = field(default_factory=list)  # audit: clusters deleted through ML
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -140,4 +150,9 @@ class World:
             clusters=clusters,
             workspaces=workspaces,
             extra_regions=list(d.get("extra_regions", [])),
+            insides={k: ClusterInside.from_dict(v) for k, v in d.get("insides", {}).items()},
+            storage_accounts={k: StorageAccount(**v) for k, v in d.get("storage_accounts", {}).items()},
+            extension_types=d.get("extension_types", {}),
+            extension_violations=list(d.get("extension_violations", [])),
+            cluster_deletions=list(d.get("cluster_deletions", [])),
         )

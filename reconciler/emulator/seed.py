@@ -151,6 +151,9 @@ def build_world(raw: dict[str, Any], now_us: int) -> World:
                             owned.created_by = comp.id
                     ws.computes[comp.name.lower()] = comp
                 w.workspaces[ws.id.lower()] = ws
+    from .seed_kube import load_extras
+
+    load_extras(w, raw, now_us / 1_000_000)
     return w
 
 
@@ -190,6 +193,9 @@ def dump_world(w: World) -> dict[str, Any]:
         if ws.tags:
             body["tags"] = dict(ws.tags)
         rg_body(ws.subscription, ws.resource_group).setdefault("workspaces", {})[ws.name] = body
+    from .seed_kube import dump_extras
+
+    dump_extras(out, w)
     return out
 
 

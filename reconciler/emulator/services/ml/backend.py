@@ -19,7 +19,8 @@ from ...model import AgentPool, Cluster, Compute, Operation, Workspace, cluster_
 from ...seed import strip_secrets
 from ...store import Store
 from ..aks.backend import AksBackend
-from . import rules
+from ..kube.inside import InsideBackend, tls_secret_data
+from . import kubernetes, rules
 
 PROVIDER = "ml"
 BROKEN_CODE = "InternalServerError"
@@ -30,6 +31,8 @@ class MlBackend:
         self.store = store
         self.lro = lro
         self.aks = aks
+        self.inside = InsideBackend(store)
+        self.k8s = kubernetes.KubernetesComputes(store, lro, aks)
         lro.on_finish(PROVIDER, self._finish)
 
     # ----------------------------------------------------------------- lookup
@@ -97,6 +100,10 @@ class MlBackend:
     # ------------------------------------------------------------------- PUT
     def put_compute(self, ws: Workspace, name: str, body: Any) -> tuple[Compute, Operation, bool]:
         """Create, attach or update a compute; returns (compute, operation, is_new)."""
+        if kubernetes.is_kubernetes(body):
+            old = ws.computes.get(name.lower())
+            where = body.get("location") or (old.location if old else ws.location)
+            return self.k8s.put(ws, name, body, _location(where, self.store.world.extra_regions))
         rules.check_name(name)
         props, settings_in, tags = rules.check_body(body)
         existing = ws.computes.get(name.lower())
@@ -123,7 +130,9 @@ class MlBackend:
         else:
             kind = "create"
             comp, fail_with = self._create(ws, name, location, settings, props, tags, purpose)
-        op = self.lro.start(kind, PROVIDER, comp.id, ws.subscription, location, fail_with=fail_with)
+        tls = tls_secret_data(comp.id, settings_in, location) if fail_with is None else None
+        payload = {"tls": tls} if tls else None
+        op = self.lro.start(kind, PROVIDER, comp.id, ws.subscription, location, fail_with=fail_with, payload=payload)
         return comp, op, existing is None
 
     def _refuse_if_busy(self, comp: Compute) -> None:
@@ -340,6 +349,8 @@ class MlBackend:
                 cluster.provisioning_state = "Succeeded"
                 for p in cluster.agent_pools:
                     p.provisioning_state = "Succeeded"
+            if comp.compute_type == "AKS" and cluster is not None:
+                self.inside.legacy_attached(cluster, op.payload.get("tls"))
         elif op.kind == "detach":
             del ws.computes[comp.name.lower()]
             if cluster is not None and cluster.created_by == comp.id:
@@ -348,6 +359,7 @@ class MlBackend:
             del ws.computes[comp.name.lower()]
             if cluster is not None:
                 self.store.world.clusters.pop(cluster.id.lower(), None)
+                self.inside.cluster_deleted(cluster, comp.id, ws.id)
 
     def _finish_failed(self, op: Operation, comp: Compute, cluster: Cluster | None, err: dict[str, Any]) -> None:
         self._fail(comp, err)
@@ -370,7 +382,8 @@ def _location(raw: Any, extra_regions: list[str]) -> str:
 
 
 def _bound_to(comp: Compute, cl: Cluster) -> bool:
-    return bool(comp.resource_id) and str(comp.resource_id).lower() == cl.id.lower()
+    """A legacy AKS attachment of ``cl`` (Kubernetes computes may share a cluster)."""
+    return comp.compute_type == "AKS" and bool(comp.resource_id) and str(comp.resource_id).lower() == cl.id.lower()
 
 
 def _tags(tags: dict[str, Any]) -> dict[str, str]:

@@ -9,6 +9,7 @@ from ...model import Compute, Operation
 from ...operations import OperationUrls, lro_headers, result_response, status_response
 from ...paging import page
 from ...routing import Request, Response, Router
+from . import kubernetes
 from .backend import MlBackend
 from .shapes import compute_body, discovery_body, keys_body, workspace_body
 
@@ -20,6 +21,8 @@ P = dict[str, str]
 
 
 def _body(b: MlBackend, c: Compute) -> dict[str, Any]:
+    if c.compute_type == "Kubernetes":
+        return kubernetes.compute_body(c, None)
     return compute_body(c, b.aks.by_id(c.resource_id))
 
 

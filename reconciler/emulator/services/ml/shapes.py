@@ -100,7 +100,7 @@ def workspace_body(ws: Workspace, base_url: str) -> dict[str, Any]:
             "workspaceId": str(uuid.uuid5(uuid.NAMESPACE_URL, ws.id.lower())),
             "discoveryUrl": f"{base_url}/discovery",
             "hbiWorkspace": False,
-            "storageAccount": f"{rg}/Microsoft.Storage/storageAccounts/{short}storage",
+            "storageAccount": ws.storage_account or f"{rg}/Microsoft.Storage/storageAccounts/{short}storage",
             "keyVault": f"{rg}/Microsoft.KeyVault/vaults/{short}kv",
             "applicationInsights": f"{rg}/Microsoft.Insights/components/{short}ai",
             "containerRegistry": None,
