@@ -34,12 +34,15 @@ def _offset(token: str) -> int:
     raise BadRequest(f"The $skip token '{token}' is invalid; pass back the nextLink unchanged.")
 
 
-def page(req: Request, items: Sequence[T], page_size: int, shape: Callable[[T], dict[str, Any]]) -> dict[str, Any]:
-    """One page of `items`; only the page's items are shaped into response bodies, so a
+def page(
+    req: Request, items: Sequence[T], page_size: int, shape: Callable[[T], dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """One page of `items`; only the page's items are shaped into response bodies (`shape`), so a
     listing of n items costs O(n) in all rather than O(n) per page."""
     token = req.query.get("$skip") or req.query.get("$skiptoken") or ""
     skip = _offset(token) if token else 0
-    body: dict[str, Any] = {"value": [shape(item) for item in items[skip : skip + page_size]]}
+    chunk = items[skip : skip + page_size]
+    body: dict[str, Any] = {"value": [shape(item) for item in chunk] if shape is not None else list(chunk)}
     if skip + page_size < len(items):
         body["nextLink"] = (
             f"{req.base_url}{req.path}?api-version={quote(req.api_version)}&$skip={skip_token(skip + page_size)}"
