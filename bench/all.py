@@ -30,10 +30,10 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Callable, Iterator
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -65,15 +65,27 @@ def run(args: list[str], cwd: Path | None = None, env: dict[str, str] | None = N
     """One whole command, process start to exit; CPU and peak memory of that process alone (wait4)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
-        proc = subprocess.Popen(reconciler_cmd() + args, cwd=cwd, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
-                                env={**os.environ, **(env or {})})
+        proc = subprocess.Popen(
+            reconciler_cmd() + args,
+            cwd=cwd,
+            stdout=out,
+            stderr=err,
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, **(env or {})},
+        )
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
-        return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, proc.returncode,
-                   out.read().decode(), err.read().decode())
+        return Run(
+            wall,
+            usage.ru_utime + usage.ru_stime,
+            usage.ru_maxrss / 1024,
+            proc.returncode,
+            out.read().decode(),
+            err.read().decode(),
+        )
 
 
 def checked(result: Run, codes: tuple[int, ...] = (0,)) -> Run:
@@ -88,9 +100,23 @@ def emulator(seed: dict, *, time_scale: float = 0.0, latency_ms: int = 0) -> Ite
     with tempfile.TemporaryDirectory() as tmp:
         seed_file = Path(tmp) / "seed.json"
         seed_file.write_text(json.dumps(seed))  # JSON is YAML
-        proc = subprocess.Popen([sys.executable, "-m", "reconciler.emulator", "--port", "0", "--seed", str(seed_file),
-                                 "--time-scale", str(time_scale), "--latency-ms", str(latency_ms)],
-                                stdout=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "reconciler.emulator",
+                "--port",
+                "0",
+                "--seed",
+                str(seed_file),
+                "--time-scale",
+                str(time_scale),
+                "--latency-ms",
+                str(latency_ms),
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         try:
             line = proc.stdout.readline() if proc.stdout else ""
             if not line.startswith("listening on "):
@@ -103,7 +129,7 @@ def emulator(seed: dict, *, time_scale: float = 0.0, latency_ms: int = 0) -> Ite
 
 def admin(url: str, path: str, method: str = "GET") -> dict:
     request = urllib.request.Request(f"{url}/_emulator/{path}", method=method)
-    with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 - loopback emulator
+    with urllib.request.urlopen(request, timeout=60) as response:  # a loopback emulator
         body = response.read()
     return json.loads(body) if body else {}
 
@@ -114,30 +140,41 @@ def median(values: list[float]) -> float:
 
 # -- worlds and manifests ----------------------------------------------------------------------
 def cluster_seed(location: str = "westeurope") -> dict:
-    return {"location": location, "kubernetesVersion": "1.30.5",
-            "agentPools": [{"name": "nodepool1", "vmSize": "Standard_D3_v2", "count": 3, "mode": "System"}]}
+    return {
+        "location": location,
+        "kubernetesVersion": "1.30.5",
+        "agentPools": [{"name": "nodepool1", "vmSize": "Standard_D3_v2", "count": 3, "mode": "System"}],
+    }
 
 
 def attached(cluster_id: str) -> dict:
-    return {"tags": {"reconciler-managed": "true"},
-            "properties": {"computeType": "AKS", "resourceId": cluster_id, "properties": {"clusterPurpose": "FastProd"}}}
+    return {
+        "tags": {"reconciler-managed": "true"},
+        "properties": {"computeType": "AKS", "resourceId": cluster_id, "properties": {"clusterPurpose": "FastProd"}},
+    }
 
 
 def workspace_doc(alias: str, sub: str, ws: str) -> str:
-    return (f"apiVersion: reconciler.aml/v1\nkind: Workspace\nmetadata: {{name: {alias}}}\n"
-            f"spec: {{subscriptionId: {sub}, resourceGroup: ml-rg, workspaceName: {ws}}}\n")
+    return (
+        f"apiVersion: reconciler.aml/v1\nkind: Workspace\nmetadata: {{name: {alias}}}\n"
+        f"spec: {{subscriptionId: {sub}, resourceGroup: ml-rg, workspaceName: {ws}}}\n"
+    )
 
 
 def cluster_doc(name: str, alias: str, cluster_id: str) -> str:
-    return (f"apiVersion: reconciler.aml/v1\nkind: InferenceCluster\nmetadata: {{name: {name}}}\n"
-            f"spec: {{workspace: {alias}, attach: {{clusterId: {cluster_id}}}}}\n")
+    return (
+        f"apiVersion: reconciler.aml/v1\nkind: InferenceCluster\nmetadata: {{name: {name}}}\n"
+        f"spec: {{workspace: {alias}, attach: {{clusterId: {cluster_id}}}}}\n"
+    )
 
 
 def fleet(folder: Path, n_computes: int, n_workspaces: int, n_subs: int, *, attached_already: bool) -> dict:
     """Manifests for n_computes attached computes over n_workspaces (each workspace's clusters
     in its own subscription), and the seed of a world that holds them (attached or not)."""
-    subs: dict[str, dict] = {sub_id(i): {"resourceGroups": {"aks-rg": {"managedClusters": {}},
-                                                          "ml-rg": {"workspaces": {}}}} for i in range(n_subs)}
+    subs: dict[str, dict] = {
+        sub_id(i): {"resourceGroups": {"aks-rg": {"managedClusters": {}}, "ml-rg": {"workspaces": {}}}}
+        for i in range(n_subs)
+    }
     per_ws = n_computes // n_workspaces
     for w in range(n_workspaces):
         sub = sub_id(w % n_subs)
@@ -208,11 +245,13 @@ def row_validate_many(runs: int, n: int = 10_000) -> Row:
                 "# yaml-language-server: $schema=../schemas/manifest.schema.json\n"
                 f"apiVersion: reconciler.aml/v1\nkind: InferenceCluster\nmetadata:\n  name: scoring{i}\n"
                 f"spec:\n  workspace: ws{w:03d}\n  description: Benchmark cluster {i}\n  clusterPurpose: FastProd\n"
-                f"  attach:\n    clusterId: {aks_id(f'aks-{i}')}\n")
+                f"  attach:\n    clusterId: {aks_id(f'aks-{i}')}\n"
+            )
         results = [checked(run(["validate", str(root)])) for _ in range(runs)]
     m = median([r.wall for r in results])
-    return Row(f"`validate` of {n:,} manifests", fmt_s(m), "≤ 2 s", m <= 2.0,
-               results[0].stdout.strip().splitlines()[-1])
+    return Row(
+        f"`validate` of {n:,} manifests", fmt_s(m), "≤ 2 s", m <= 2.0, results[0].stdout.strip().splitlines()[-1]
+    )
 
 
 def row_plan(runs: int) -> Row:
@@ -223,9 +262,13 @@ def row_plan(runs: int) -> Row:
         with emulator(seed, latency_ms=50) as url:
             results = [checked(run(["--endpoint", url, "plan", str(folder)], cwd=Path(tmp))) for _ in range(runs)]
     wall, cpu = median([r.wall for r in results]), median([r.cpu for r in results])
-    return Row("`plan` of 1,000 computes in 100 workspaces, 50 ms per call: wall / CPU",
-               f"{fmt_s(wall)} / {fmt_s(cpu)}", "≤ 0.6 s / ≤ 0.4 s", wall <= 0.6 and cpu <= 0.4,
-               results[0].stdout.strip().splitlines()[-1][:100])
+    return Row(
+        "`plan` of 1,000 computes in 100 workspaces, 50 ms per call: wall / CPU",
+        f"{fmt_s(wall)} / {fmt_s(cpu)}",
+        "≤ 0.6 s / ≤ 0.4 s",
+        wall <= 0.6 and cpu <= 0.4,
+        results[0].stdout.strip().splitlines()[-1][:100],
+    )
 
 
 def _apply_ratio(n: int, time_scale: float) -> tuple[float, float, float, float, float]:
@@ -238,12 +281,16 @@ def _apply_ratio(n: int, time_scale: float) -> tuple[float, float, float, float,
         with emulator(seed, time_scale=time_scale) as url:
             admin(url, "audit")  # a warm service, as Azure is
             started = time.time()
-            result = checked(run(["--endpoint", url, "--log-format", "json", "apply", "--auto-approve", str(folder)],
-                                 cwd=Path(tmp)))
+            result = checked(
+                run(["--endpoint", url, "--log-format", "json", "apply", "--auto-approve", str(folder)], cwd=Path(tmp))
+            )
             ended = time.time()
             audit = admin(url, "audit")
-    ops = [(_seconds(op["startedAt"]), _seconds(op["endedAt"])) for op in audit["operations"]
-           if op["kind"] == "attach" and op["endedAt"]]
+    ops = [
+        (_seconds(op["startedAt"]), _seconds(op["endedAt"]))
+        for op in audit["operations"]
+        if op["kind"] == "attach" and op["endedAt"]
+    ]
     assert len(ops) == n, (len(ops), n)
     critical = max(end - start for start, end in ops)
     before, after = min(s for s, _ in ops) - started, ended - max(e for _, e in ops)
@@ -259,10 +306,14 @@ def row_apply(runs: int, n: int, op_seconds: float) -> Row:
     measured = [_apply_ratio(n, scale) for _ in range(runs)]
     ratio = median([m[0] / m[1] for m in measured])
     fixed, before, after = (median([m[i] for m in measured]) for i in (2, 3, 4))
-    return Row(f"whole `apply` of {n} independent attaches at default flags ÷ critical path ({op_seconds:g} s operations)",
-               f"{ratio:.3f}", "≤ 1.1", ratio <= 1.1,
-               f"fixed cost {fmt_s(fixed)} (before the first operation {fmt_s(before)}, after the last {fmt_s(after)}), "
-               f"wall {fmt_s(median([m[0] for m in measured]))}")
+    return Row(
+        f"whole `apply` of {n} independent attaches at default flags ÷ critical path ({op_seconds:g} s operations)",
+        f"{ratio:.3f}",
+        "≤ 1.1",
+        ratio <= 1.1,
+        f"fixed cost {fmt_s(fixed)} (before the first operation {fmt_s(before)}, after the last {fmt_s(after)}), "
+        f"wall {fmt_s(median([m[0] for m in measured]))}",
+    )
 
 
 def sequential_baseline(k: int, op_seconds: float) -> float:
@@ -279,9 +330,14 @@ def sequential_baseline(k: int, op_seconds: float) -> float:
         ws = WorkspaceRef(sub_id(0), "ml-rg", "ml-0000")
         start = time.perf_counter()
         for i in range(k):
-            body = {"location": "westeurope", "properties": {
-                "computeType": "AKS", "resourceId": aks_id(f"aks-{i:05d}", sub_id(0)),
-                "properties": {"clusterPurpose": "FastProd"}}}
+            body = {
+                "location": "westeurope",
+                "properties": {
+                    "computeType": "AKS",
+                    "resourceId": aks_id(f"aks-{i:05d}", sub_id(0)),
+                    "properties": {"clusterPurpose": "FastProd"},
+                },
+            }
             computes.begin_create_or_update(ws, f"score{i:05d}", body).result()
         elapsed = time.perf_counter() - start
         computes.close()
@@ -292,9 +348,13 @@ def row_speedup(runs: int, n: int = 50, k: int = 5, op_seconds: float = 3.0) -> 
     per_op = sequential_baseline(k, op_seconds) / k
     walls = [_apply_ratio(n, op_seconds / ATTACH_SECONDS)[0] for _ in range(runs)]
     speedup = per_op * n / median(walls)
-    return Row(f"speed-up over the sequential pattern (attach, wait, next), N = {n}, ÷ N ({op_seconds:g} s operations)",
-               f"{speedup / n:.3f} (speed-up {speedup:.1f})", "≥ 0.9 (speed-up ≥ 45)", speedup / n >= 0.9,
-               f"sequential {per_op:.2f} s per attach (measured on {k}), apply of {n}: {fmt_s(median(walls))}")
+    return Row(
+        f"speed-up over the sequential pattern (attach, wait, next), N = {n}, ÷ N ({op_seconds:g} s operations)",
+        f"{speedup / n:.3f} (speed-up {speedup:.1f})",
+        "≥ 0.9 (speed-up ≥ 45)",
+        speedup / n >= 0.9,
+        f"sequential {per_op:.2f} s per attach (measured on {k}), apply of {n}: {fmt_s(median(walls))}",
+    )
 
 
 def row_memory(runs: int, n: int = 10_000) -> Row:
@@ -305,8 +365,13 @@ def row_memory(runs: int, n: int = 10_000) -> Row:
         with emulator(seed) as url:
             results = [checked(run(["--endpoint", url, "plan", str(folder)], cwd=Path(tmp))) for _ in range(runs)]
     peak = median([r.peak_mib for r in results])
-    return Row(f"peak memory, plan of {n:,} computes", f"{peak:.0f} MiB", "≤ 160 MiB", peak <= 160,
-               f"wall {fmt_s(median([r.wall for r in results]))}")
+    return Row(
+        f"peak memory, plan of {n:,} computes",
+        f"{peak:.0f} MiB",
+        "≤ 160 MiB",
+        peak <= 160,
+        f"wall {fmt_s(median([r.wall for r in results]))}",
+    )
 
 
 FIGURES: dict[str, Callable[[int], Row]] = {
@@ -327,14 +392,19 @@ def main() -> None:
     ap.add_argument("--only", default=",".join(FIGURES), help=f"comma-separated among {','.join(FIGURES)}")
     args = ap.parse_args()
     runs = max(3, args.runs)
-    print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}; median of {runs} runs; command: "
-          f"{' '.join(Path(c).name for c in reconciler_cmd())}")
+    print(
+        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}; median of {runs} runs; command: "
+        f"{' '.join(Path(c).name for c in reconciler_cmd())}"
+    )
     rows = []
     for name in args.only.split(","):
         row = FIGURES[name](runs)
         rows.append(row)
-        print(f"| {row.figure} | {row.value} | {row.goal} | {'met' if row.met else 'NOT MET'} |"
-              + (f" {row.note}" if row.note else ""), flush=True)
+        print(
+            f"| {row.figure} | {row.value} | {row.goal} | {'met' if row.met else 'NOT MET'} |"
+            + (f" {row.note}" if row.note else ""),
+            flush=True,
+        )
     print(f"{sum(r.met for r in rows)} of {len(rows)} met")
     sys.exit(0 if all(r.met for r in rows) else 1)
 

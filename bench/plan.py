@@ -143,7 +143,7 @@ def refresh_per_resource(url: str, fleet: Fleet, parallelism: int) -> tuple[int,
 def write_manifests(fleet: Fleet, folder: Path) -> None:
     """One file per workspace: its Workspace manifest and an attach manifest per compute."""
     by_ws: dict[str, list[str]] = {}
-    for (ref, name), cid in zip(fleet.computes, fleet.clusters):
+    for (ref, name), cid in zip(fleet.computes, fleet.clusters, strict=True):
         by_ws.setdefault(ref.workspace_name, []).append(
             f"apiVersion: reconciler.aml/v1\nkind: InferenceCluster\nmetadata: {{name: {name}}}\n"
             f"spec: {{workspace: {ref.workspace_name}, attach: {{clusterId: {cid}}}}}\n")
@@ -163,7 +163,7 @@ def plan_command(url: str, fleet: Fleet, repeat: int) -> float:
         write_manifests(fleet, Path(tmp))
         for _ in range(max(1, repeat)):
             start = time.perf_counter()
-            proc = subprocess.run(cmd + ["--endpoint", url, "plan", tmp], capture_output=True, text=True)
+            proc = subprocess.run([*cmd, "--endpoint", url, "plan", tmp], capture_output=True, text=True)
             walls.append(time.perf_counter() - start)
             assert proc.returncode == 0, proc.stdout[-1000:] + proc.stderr[-1000:]
     return sorted(walls)[len(walls) // 2]

@@ -31,7 +31,11 @@ def _setup() -> None:
     import structlog
 
     fmt = _settings["fmt"] or ("console" if sys.stderr.isatty() else "json")
-    renderer = structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty()) if fmt == "console" else structlog.processors.JSONRenderer()
+    renderer = (
+        structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+        if fmt == "console"
+        else structlog.processors.JSONRenderer()
+    )
     structlog.configure(
         processors=[
             structlog.processors.add_log_level,
@@ -44,7 +48,7 @@ def _setup() -> None:
     )
 
 
-def get(name: str = "reconciler") -> "structlog.stdlib.BoundLogger":
+def get(name: str = "reconciler") -> structlog.stdlib.BoundLogger:
     global _configured
     import structlog
 
