@@ -209,9 +209,15 @@ def fmt_s(seconds: float) -> str:
 
 
 def row_help(runs: int) -> Row:
-    walls = [checked(run(["--help"])).wall for _ in range(runs)]
-    m = median(walls)
-    return Row("`reconciler --help`, whole process", fmt_s(m), "≤ 100 ms", m <= 0.100, _python_start(runs))
+    results = [checked(run(["--help"])) for _ in range(runs)]
+    m = median([r.wall for r in results])
+    return Row(
+        "`reconciler --help`, whole process",
+        fmt_s(m),
+        "≤ 100 ms",
+        m <= 0.100,
+        f"CPU {fmt_s(median([r.cpu for r in results]))}; {_python_start(runs)}",
+    )
 
 
 def _python_start(runs: int) -> str:
@@ -227,9 +233,11 @@ def row_validate_one(runs: int) -> Row:
     with tempfile.TemporaryDirectory() as tmp:
         file = Path(tmp) / "scoring.yaml"
         file.write_text(workspace_doc("ws", SUB, "ml") + "---\n" + cluster_doc("scoring", "ws", aks_id("aks")))
-        walls = [checked(run(["validate", str(file)])).wall for _ in range(runs)]
-    m = median(walls)
-    return Row("`validate` of one file", fmt_s(m), "≤ 150 ms", m <= 0.150)
+        results = [checked(run(["validate", str(file)])) for _ in range(runs)]
+    m = median([r.wall for r in results])
+    return Row(
+        "`validate` of one file", fmt_s(m), "≤ 150 ms", m <= 0.150, f"CPU {fmt_s(median([r.cpu for r in results]))}"
+    )
 
 
 def row_validate_many(runs: int, n: int = 10_000) -> Row:
@@ -250,7 +258,11 @@ def row_validate_many(runs: int, n: int = 10_000) -> Row:
         results = [checked(run(["validate", str(root)])) for _ in range(runs)]
     m = median([r.wall for r in results])
     return Row(
-        f"`validate` of {n:,} manifests", fmt_s(m), "≤ 2 s", m <= 2.0, results[0].stdout.strip().splitlines()[-1]
+        f"`validate` of {n:,} manifests",
+        fmt_s(m),
+        "≤ 2 s",
+        m <= 2.0,
+        f"CPU {fmt_s(median([r.cpu for r in results]))}; {results[0].stdout.strip().splitlines()[-1]}",
     )
 
 
@@ -405,7 +417,10 @@ def main() -> None:
             + (f" {row.note}" if row.note else ""),
             flush=True,
         )
-    print(f"{sum(r.met for r in rows)} of {len(rows)} met")
+    print(
+        f"{sum(r.met for r in rows)} of {len(rows)} met; load average now {os.getloadavg()[0]:.2f} "
+        "(with more runnable processes than CPUs, wall time stretches beyond CPU time)"
+    )
     sys.exit(0 if all(r.met for r in rows) else 1)
 
 
