@@ -12,7 +12,13 @@ from dataclasses import dataclass, field
 
 from reconciler.state import AksCluster, Compute, ObservedWorkspace
 
-MODELINE = "# yaml-language-server: $schema=../schemas/manifest.schema.json\n"
+SCHEMA_REF = "../schemas/manifest.schema.json"
+MODELINE = f"# yaml-language-server: $schema={SCHEMA_REF}\n"
+
+
+def modeline(schema_ref: str = SCHEMA_REF) -> str:
+    """The first line of a manifest: editors running yaml-language-server validate and complete with the schema."""
+    return f"# yaml-language-server: $schema={schema_ref}\n"
 
 
 @dataclass
@@ -34,17 +40,18 @@ def _env_name(compute: str, what: str) -> str:
     return re.sub(r"[^A-Z0-9]", "_", compute.upper()) + f"_TLS_{what}"
 
 
-def workspace_manifest(alias: str, ows: ObservedWorkspace) -> str:
+def workspace_manifest(alias: str, ows: ObservedWorkspace, schema_ref: str = SCHEMA_REF) -> str:
     ref = ows.ref
     return (
-        MODELINE
+        modeline(schema_ref)
         + "apiVersion: reconciler.aml/v1\nkind: Workspace\nmetadata:\n"
         + f"  name: {_q(alias)}\nspec:\n  subscriptionId: {_q(ref.subscription_id)}\n"
         + f"  resourceGroup: {_q(ref.resource_group)}\n  workspaceName: {_q(ref.workspace_name)}\n  prune: false\n"
     )
 
 
-def cluster_manifest(alias: str, compute: Compute, cluster: AksCluster | None, notes: list[str]) -> str:
+def cluster_manifest(alias: str, compute: Compute, cluster: AksCluster | None, notes: list[str],
+                     schema_ref: str = SCHEMA_REF) -> str:
     lines = [
         "apiVersion: reconciler.aml/v1", "kind: InferenceCluster", "metadata:", f"  name: {_q(compute.name)}", "spec:",
         f"  workspace: {_q(alias)}",
@@ -87,16 +94,18 @@ def cluster_manifest(alias: str, compute: Compute, cluster: AksCluster | None, n
     if user_tags:
         lines.append("  tags:")
         lines += [f"    {_q(k)}: {_q(v)}" for k, v in sorted(user_tags.items())]
-    return MODELINE + "\n".join(lines) + "\n"
+    return modeline(schema_ref) + "\n".join(lines) + "\n"
 
 
-def import_workspace(alias: str, ows: ObservedWorkspace, clusters: dict[str, AksCluster]) -> Imported:
-    result = Imported({f"{alias}-workspace.yaml": workspace_manifest(alias, ows)})
+def import_workspace(alias: str, ows: ObservedWorkspace, clusters: dict[str, AksCluster],
+                     schema_ref: str = SCHEMA_REF) -> Imported:
+    """Manifests whose modeline points at `schema_ref` (relative to the manifests folder)."""
+    result = Imported({f"{alias}-workspace.yaml": workspace_manifest(alias, ows, schema_ref)})
     for name, compute in sorted(ows.computes.items()):
         if compute.compute_type.upper() != "AKS":
             continue
         cluster = clusters.get(compute.cluster_key or "")
-        result.files[f"{name}.yaml"] = cluster_manifest(alias, compute, cluster, result.notes)
+        result.files[f"{name}.yaml"] = cluster_manifest(alias, compute, cluster, result.notes, schema_ref)
         if compute.failed:
             result.notes.append(f"{name}: provisioningState is Failed; plan will repair it")
     return result

@@ -13,14 +13,14 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import structlog
 
-_settings: dict[str, Any] = {"fmt": None, "level": logging.INFO}
+_settings: dict[str, Any] = {"fmt": None, "level": logging.INFO, "color": None}
 _configured = False
 
 
-def configure(fmt: str | None = None, level: int = logging.INFO) -> None:
-    """Record the format and level; structlog is set up when the first logger is asked for."""
+def configure(fmt: str | None = None, level: int = logging.INFO, *, color: bool | None = None) -> None:
+    """Record the format, level and colour; structlog is set up when the first logger is asked for."""
     global _configured
-    _settings.update(fmt=fmt, level=level)
+    _settings.update(fmt=fmt, level=level, color=color)
     _configured = False
     # Azure SDK loggers are chatty and may print request bodies: keep them quiet; the
     # errors that matter reach the user as one line through the CLI.
@@ -31,11 +31,8 @@ def _setup() -> None:
     import structlog
 
     fmt = _settings["fmt"] or ("console" if sys.stderr.isatty() else "json")
-    renderer = (
-        structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
-        if fmt == "console"
-        else structlog.processors.JSONRenderer()
-    )
+    colors = sys.stderr.isatty() if _settings["color"] is None else _settings["color"]
+    renderer = structlog.dev.ConsoleRenderer(colors=colors) if fmt == "console" else structlog.processors.JSONRenderer()
     structlog.configure(
         processors=[
             structlog.processors.add_log_level,

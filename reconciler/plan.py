@@ -46,6 +46,22 @@ _PHASE = {Op.DETACH: 0, Op.DELETE: 0, Op.ATTACH: 1, Op.CREATE: 1, Op.UPDATE: 2, 
 _EXPECTED_SECONDS = {Op.CREATE: 600, Op.ATTACH: 300, Op.DETACH: 60, Op.DELETE: 600, Op.UPDATE: 120, Op.SCALE: 180}
 
 
+def downtime_seconds(ops: list[Op]) -> int:
+    """The endpoint's dark window in a chain of ops: from the first removal through the attach or create after it.
+
+    Zero when nothing is removed before being written again (a plain update keeps serving).
+    """
+    total, removing = 0, False
+    for op in ops:
+        if op.removes:
+            removing = True
+        if removing:
+            total += op.expected_seconds
+            if op in (Op.ATTACH, Op.CREATE):
+                return total
+    return 0
+
+
 def expected_seconds(op: str) -> int | None:
     """Typical duration of an op given by name; None for a name that is not an op."""
     try:
@@ -62,6 +78,7 @@ class Action(str, Enum):
     REATTACH = "reattach"
     DETACH = "detach"
     REPLACE = "replace"
+    PENDING = "pending"  # an operation is in flight in Azure: planned again once it ends
     NOOP = "noop"
 
 
@@ -97,6 +114,11 @@ class Change:
     observed: Compute | None = None
     steps: list[Step] = field(default_factory=list)
     desired: DesiredCluster | None = None
+    downtime_seconds: int = 0  # the scoring endpoint is unavailable this long (detach → attach window)
+
+    @property
+    def downtime_minutes(self) -> int:
+        return max(1, round(self.downtime_seconds / 60)) if self.downtime_seconds else 0
 
 
 @dataclass(frozen=True)
@@ -116,7 +138,12 @@ class Plan:
 
     @property
     def actionable(self) -> list[Change]:
-        return [c for c in self.changes if c.action is not Action.NOOP]
+        return [c for c in self.changes if c.action not in (Action.NOOP, Action.PENDING)]
+
+    @property
+    def pending(self) -> list[Change]:
+        """Computes with an operation in flight: reported, not planned (apply waits for them first)."""
+        return [c for c in self.changes if c.action is Action.PENDING]
 
     @property
     def has_changes(self) -> bool:
