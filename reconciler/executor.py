@@ -21,6 +21,7 @@ from reconciler.ids import cluster_key
 from reconciler.plan import Change, Op, Plan, Step
 from reconciler.progress import Progress
 from reconciler.state import Compute, ObservedState, WorkspaceRef
+from reconciler.throttling import DEFAULT_PARALLELISM
 
 # Azure's typical durations with a wide margin.
 DEFAULT_TIMEOUTS: dict[str, float] = {op: max(300.0, op.expected_seconds * 3.0) for op in Op}
@@ -102,7 +103,7 @@ def resolve_tls_secrets(dc: DesiredCluster) -> dict[str, str] | None:
 
 class Executor:
     def __init__(self, computes: ComputesApi, aks: AksApi, observed: ObservedState, progress: Progress, *,
-                 parallelism: int = 10, timeouts: dict[str, float] | None = None,
+                 parallelism: int = DEFAULT_PARALLELISM, timeouts: dict[str, float] | None = None,
                  resolve_secrets: SecretResolver = resolve_tls_secrets) -> None:
         self.computes, self.aks, self.observed, self.progress = computes, aks, observed, progress
         self.parallelism = max(1, parallelism)

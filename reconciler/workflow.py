@@ -27,6 +27,7 @@ from reconciler.clients import AksApi, ComputesApi
 from reconciler.desired import Desired
 from reconciler.plan import Plan, PlanOptions
 from reconciler.state import ObservedState, WorkspaceRef
+from reconciler.throttling import DEFAULT_PARALLELISM
 
 if TYPE_CHECKING:
     from reconciler.cloud.observe import ObserveStats
@@ -63,7 +64,7 @@ class ApplyOptions:
     replace: frozenset[str] = frozenset()
     plan_file: Path | None = None
     auto_approve: bool = False
-    parallelism: int = 10
+    parallelism: int = DEFAULT_PARALLELISM
     lock_timeout: float = 0.0
     operation_timeout: float | None = None
     settle_timeout: float = 900.0
@@ -130,14 +131,24 @@ def connect(endpoint: str | None = None, *, local: bool = False, stats: "Observe
     from reconciler.cloud.aks import AksClient
     from reconciler.cloud.arm import ComputesClient
     from reconciler.cloud.auth import connect as connect_arm
-    from reconciler.cloud.observe import observe
+    from reconciler.cloud.observe import observe, observe_with
     from reconciler.cloud.storage import WorkspaceStorage
 
     with _endpoint(endpoint, local) as (url, scale), cloud_errors():
         conn = connect_arm(url)
-        yield Cloud(ComputesClient(conn), AksClient(conn),
-                    lambda refs, attach_ids, regions: observe(conn, refs, attach_ids, regions, stats=stats), scale,
-                    None if local else WorkspaceStorage(conn).backend, conn.is_local)
+        computes, aks = ComputesClient(conn), AksClient(conn)
+        try:
+            if stats is None:  # the same clients observe, execute and verify
+                def read(refs: list[WorkspaceRef], attach_ids: list[str], regions: list[str]) -> ObservedState:
+                    return observe_with(conn, computes, aks, refs, attach_ids, regions)
+            else:  # counting clients for this connection's observations
+                def read(refs: list[WorkspaceRef], attach_ids: list[str], regions: list[str]) -> ObservedState:
+                    return observe(conn, refs, attach_ids, regions, stats=stats)
+            yield Cloud(computes, aks, read, scale, None if local else WorkspaceStorage(conn).backend, conn.is_local)
+        finally:
+            computes.close()
+            aks.close()
+            conn.close()
 
 
 @contextlib.contextmanager
@@ -226,6 +237,7 @@ def apply(desired: Desired, connection: Callable[[], ContextManager[Cloud]], opt
     saved = _read_saved(options.plan_file, desired)
     if saved is not None:
         _check_binding(saved, desired)
+    _import_in_background("reconciler.executor", "reconciler.progress", "structlog")
     with connection() as cloud, (locks or _default_locks(cloud, options.lock, ui))(desired, options.lock_timeout):
         plan_options = saved.options if saved is not None else PlanOptions(options.targets, options.replace)
         observed = settle(desired, cloud, options.settle_timeout, getattr(ui, "waiting", None))
@@ -255,6 +267,15 @@ def apply(desired: Desired, connection: Callable[[], ContextManager[Cloud]], opt
             return ApplyOutcome(EXIT_ERROR, result, outcome, elapsed)
         _verify(desired, cloud, plan_options, result, ui)
     return ApplyOutcome(EXIT_OK, result, outcome, elapsed)
+
+
+def _import_in_background(*modules: str) -> None:
+    """Import what the steps need while the first observe waits on the network, not after it:
+    every millisecond before the first operation starts adds to the whole apply."""
+    import importlib
+    import threading
+
+    threading.Thread(target=lambda: [importlib.import_module(m) for m in modules], name="imports", daemon=True).start()
 
 
 def _read_saved(path: Path | None, desired: Desired) -> planfile.SavedPlan | None:

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import ipaddress
 import sys
+import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
+
+from reconciler.throttling import POLL_INTERVAL_S
 
 AZURE_ENDPOINT = "https://management.azure.com"
 ARM_SCOPE = "https://management.azure.com/.default"
@@ -128,9 +131,11 @@ class Connection:
     retry_timeout: float = MAX_CALL_SECONDS  # azure-core RetryPolicy `timeout`: total per call
     retry_backoff: float = 0.8  # azure-core retry_backoff_factor
     retry_backoff_max: float = 10.0  # keeps the whole call near MAX_CALL_SECONDS
-    polling_interval: float = 5.0  # used only when Azure sends no Retry-After
-    max_workers: int = 16  # concurrent calls while observing
+    polling_interval: float = POLL_INTERVAL_S  # used only when Azure sends no Retry-After
+    max_workers: int = 64  # at most this many concurrent calls while observing (fewer when there is less to do)
     scope: str = ARM_SCOPE  # token audience of the endpoint
+    _session: Any = field(default=None, repr=False, compare=False)
+    _session_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def retry_kwargs(self) -> dict[str, Any]:
         # azure-core caps status/connect/read retries at 3 each by default: a burst of
@@ -157,19 +162,36 @@ class Connection:
 
         return ARMChallengeAuthenticationPolicy(self.credential, self.scope)
 
+    def session(self) -> Any:
+        """One `requests.Session` for every client of this connection: connections kept alive
+        across observe, apply and verify instead of a new pool (and new TCP/TLS handshakes) per client."""
+        with self._session_lock:
+            if self._session is None:
+                import requests
+
+                session = requests.Session()
+                if self.is_local:
+                    session.trust_env = False  # no proxy look-ups on every call to a loopback emulator
+                # As many kept-alive connections as apply runs operations at once (--parallelism <= 200)
+                # plus the observe fan-out.
+                adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=200 + self.max_workers)
+                session.mount("http://", adapter)
+                session.mount("https://", adapter)
+                self._session = session
+            return self._session
+
     def transport(self) -> Any:
-        """One connection pool per client, sized for the observe fan-out."""
-        import requests
+        """A transport over the connection's shared session (closing a client leaves the session open)."""
         from azure.core.pipeline.transport import RequestsTransport
 
-        session = requests.Session()
-        if self.is_local:
-            session.trust_env = False  # no proxy look-ups on every call to a loopback emulator
-        # As many kept-alive connections as apply may run operations at once (--parallelism <= 100).
-        adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=max(100, self.max_workers * 2))
-        session.mount("http://", adapter)
-        session.mount("https://", adapter)
-        return RequestsTransport(session=session, session_owner=True)
+        return RequestsTransport(session=self.session(), session_owner=False)
+
+    def close(self) -> None:
+        """Close the shared session's connections (a later call opens a new session)."""
+        with self._session_lock:
+            session, self._session = self._session, None
+        if session is not None:
+            session.close()
 
 
 def announcing_retry_policy(total: int, **kwargs: Any) -> Any:
