@@ -247,31 +247,15 @@ def schema() -> None:
     typer.echo(json.dumps(json_schema(), indent=2))
 
 
-@app.command()
-def emulator(
-    port: Annotated[int, typer.Option(help="Port on 127.0.0.1; 0 picks a free one")] = 0,
-    seed: Annotated[Optional[Path], typer.Option(help="Seed file (YAML, see docs/seed.md)", exists=True, dir_okay=False)] = None,
-    state: Annotated[Optional[Path], typer.Option(help="Persist state here (atomically) and resume from it")] = None,
-    time_scale: Annotated[float, typer.Option(min=0.0, help="Multiplier of Azure's operation durations (0: instant)")] = 1.0,
-    latency_ms: Annotated[int, typer.Option(min=0, help="Delay every response by this many milliseconds")] = 0,
-    faults: Annotated[Optional[str], typer.Option(help='Fault rates, e.g. "429=0.1,500=0.05,reset=0.02,lro-fail=0.05"')] = None,
-    fault_seed: Annotated[Optional[int], typer.Option(help="Seed for deterministic faults")] = None,
-) -> None:
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []})
+def emulator(ctx: typer.Context) -> None:
     """Run the local ARM emulator (Azure ML computes + AKS) on loopback until interrupted.
 
-    The first line printed is `listening on http://127.0.0.1:PORT`.
+    The first line printed is `listening on http://127.0.0.1:PORT`. Options: `reconciler emulator --help`.
     """
-    from reconciler.emulator import serve
-    from reconciler.emulator.faults import parse_faults
+    from reconciler.emulator.runner import run
 
-    try:
-        parse_faults(faults)
-    except ValueError as exc:
-        fail(f"--faults: {exc}", EXIT_USAGE)
-    try:
-        serve(port=port, seed=seed, state_file=state, time_scale=time_scale, latency_ms=latency_ms, faults=faults, fault_seed=fault_seed)
-    except ValueError as exc:
-        fail(str(exc))
+    raise typer.Exit(run(ctx.args, prog="reconciler emulator", usage_exit=EXIT_USAGE))
 
 
 def main(argv: list[str] | None = None) -> None:

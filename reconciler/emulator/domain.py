@@ -1,4 +1,4 @@
-"""Azure rules the emulator enforces, modelled from Azure's documented behaviour and the REST spec.
+"""Azure rules the emulator enforces, modelled from the REST spec and Azure's documented behaviour.
 
 Kept separate from the product's own rules on purpose: the emulator plays the role
 of Azure, so it must not share code (or bugs) with the reconciler it tests.
@@ -21,7 +21,7 @@ MIN_VCPUS_DEVTEST = 2
 DEFAULT_AGENT_COUNT = 3
 DEFAULT_AGENT_VM_SIZE = "Standard_D3_v2"
 
-# Operation durations in seconds at time_scale 1.
+# Operation durations in seconds at time_scale 1 (typical Azure timings).
 DURATIONS: dict[str, float] = {
     "create": 600.0,
     "attach": 300.0,
@@ -29,6 +29,10 @@ DURATIONS: dict[str, float] = {
     "update": 120.0,
     "scale": 180.0,
     "delete": 60.0,
+    "install": 600.0,  # cluster extension
+    "upgrade": 300.0,
+    "uninstall": 300.0,
+    "runCommand": 10.0,  # AKS Run Command (a pod runs the command line)
 }
 
 # vCPUs per VM size for the sizes commonly used with AKS inference clusters.

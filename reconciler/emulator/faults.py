@@ -31,8 +31,8 @@ def parse_faults(spec: Mapping[str, float] | str | None) -> dict[str, float]:
                     f"bad fault spec {part!r}: expected KIND=PROBABILITY with KIND one of "
                     f"{', '.join(KINDS)} (e.g. '429=0.1,500=0.05,reset=0.02,lro-fail=0.05')"
                 )
-            k, v = part.split("=", 1)
-            items.append((k.strip(), v.strip()))
+            kind, value = part.split("=", 1)
+            items.append((kind.strip(), value.strip()))
     else:
         items = list(spec.items())
     for k, v in items:

@@ -9,18 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-
-class ArmError(Exception):
-    """An ARM error response: ``{"error": {"code", "message"}}`` with an HTTP status."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(f"{status} {code}: {message}")
-        self.status = status
-        self.code = code
-        self.message = message
-
-    def body(self) -> dict:
-        return {"error": {"code": self.code, "message": self.message}}
+from .kube_model import ClusterInside, StorageAccount
 
 
 def cluster_id(sub: str, rg: str, name: str) -> str:
@@ -81,6 +70,8 @@ class Compute:
     description: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
     provisioning_errors: list[dict] = field(default_factory=list)
+    compute_type: str = "AKS"  # "AKS" (legacy) or "Kubernetes"
+    identity: dict[str, Any] | None = None  # Kubernetes computes: {type, userAssignedIdentities}
 
     @property
     def id(self) -> str:
@@ -95,6 +86,7 @@ class Workspace:
     location: str
     tags: dict[str, str] = field(default_factory=dict)
     computes: dict[str, Compute] = field(default_factory=dict)  # lower name → compute
+    storage_account: str | None = None  # ARM id of the workspace's storage account
 
     @property
     def id(self) -> str:
@@ -129,6 +121,11 @@ class World:
     resource_groups: dict[str, str] = field(default_factory=dict)  # "sub/rg" lower → rg name
     clusters: dict[str, Cluster] = field(default_factory=dict)  # lower id → cluster
     workspaces: dict[str, Workspace] = field(default_factory=dict)  # lower id → workspace
+    insides: dict[str, ClusterInside] = field(default_factory=dict)  # lower cluster id → its inside
+    storage_accounts: dict[str, StorageAccount] = field(default_factory=dict)  # lower id → account
+    extension_types: dict[str, list[dict]] = field(default_factory=dict)  # lower type → versions
+    extension_violations: list[dict] = field(default_factory=list)  # audit: uninstalls under computes
+    cluster_deletions: list[dict] = field(default_factory=list)  # audit: clusters deleted through ML
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -151,4 +148,9 @@ class World:
             resource_groups=d.get("resource_groups", {}),
             clusters=clusters,
             workspaces=workspaces,
+            insides={k: ClusterInside.from_dict(v) for k, v in d.get("insides", {}).items()},
+            storage_accounts={k: StorageAccount(**v) for k, v in d.get("storage_accounts", {}).items()},
+            extension_types=d.get("extension_types", {}),
+            extension_violations=list(d.get("extension_violations", [])),
+            cluster_deletions=list(d.get("cluster_deletions", [])),
         )

@@ -1,4 +1,4 @@
-"""Seed files (docs/seed.md): YAML/dict → World, and World → the same format."""
+"""Seed files: YAML/dict → World, and World → the same format."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 from ruamel.yaml import YAML
 
 from .domain import normalize_region
-from .model import AgentPool, Cluster, Compute, Workspace, World, cluster_id
+from .model import AgentPool, Cluster, Compute, Workspace, World
 
 SECRET_SSL_KEYS = ("cert", "key")
 
@@ -127,13 +127,14 @@ def build_world(raw: dict, now_us: int) -> World:
                             owned.created_by = comp.id
                     ws.computes[comp.name.lower()] = comp
                 w.workspaces[ws.id.lower()] = ws
+    from .seed_kube import load_extras
+
+    load_extras(w, raw, now_us / 1_000_000)
     return w
 
 
 def dump_world(w: World) -> dict:
     """The state in the seed format (loadable again as a seed)."""
-    from .domain import iso_us
-
     out: dict = {"kubernetesVersions": {}, "subscriptions": {}}
     for region, entries in w.kubernetes_versions.items():
         out["kubernetesVersions"][region] = [
@@ -153,42 +154,52 @@ def dump_world(w: World) -> dict:
         return s["resourceGroups"].setdefault(canon, {})
 
     for cl in w.clusters.values():
-        body: dict = {
-            "location": cl.location, "kubernetesVersion": cl.kubernetes_version,
-            "agentPools": [{"name": p.name, "vmSize": p.vm_size, "count": p.count, "mode": p.mode,
-                            **({"provisioningState": p.provisioning_state}
-                               if p.provisioning_state != "Succeeded" else {})}
-                           for p in cl.agent_pools],
-            "loadBalancerSku": cl.load_balancer_sku, "privateCluster": cl.private_cluster,
-            "authorizedIPRanges": list(cl.authorized_ip_ranges),
-        }
-        if cl.tags:
-            body["tags"] = dict(cl.tags)
-        if cl.provisioning_state != "Succeeded":
-            body["provisioningState"] = cl.provisioning_state
-        if cl.created_by:
-            body["createdBy"] = cl.created_by
-        if cl.network:
-            body["network"] = copy.deepcopy(cl.network)
-        rg_body(cl.subscription, cl.resource_group).setdefault("managedClusters", {})[cl.name] = body
+        rg_body(cl.subscription, cl.resource_group).setdefault("managedClusters", {})[cl.name] = _dump_cluster(cl)
     for ws in w.workspaces.values():
-        computes = {}
-        for c in ws.computes.values():
-            props: dict = {"computeType": "AKS"}
-            if c.resource_id:
-                props["resourceId"] = c.resource_id
-            if c.description is not None:
-                props["description"] = c.description
-            props["isAttachedCompute"] = c.attached
-            props["provisioningState"] = c.provisioning_state
-            if c.provisioning_errors:
-                props["provisioningErrors"] = copy.deepcopy(c.provisioning_errors)
-            props["createdOn"] = iso_us(c.created_on_us)
-            props["modifiedOn"] = iso_us(c.modified_on_us)
-            props["properties"] = strip_secrets(c.settings)
-            computes[c.name] = {"location": c.location, "tags": dict(c.tags), "properties": props}
-        body = {"location": ws.location, "computes": computes}
+        body: dict = {"location": ws.location, "computes": {c.name: _dump_compute(c) for c in ws.computes.values()}}
         if ws.tags:
             body["tags"] = dict(ws.tags)
         rg_body(ws.subscription, ws.resource_group).setdefault("workspaces", {})[ws.name] = body
+    from .seed_kube import dump_extras
+
+    dump_extras(out, w)
     return out
+
+
+def _dump_cluster(cl: Cluster) -> dict:
+    body: dict = {
+        "location": cl.location, "kubernetesVersion": cl.kubernetes_version,
+        "agentPools": [{"name": p.name, "vmSize": p.vm_size, "count": p.count, "mode": p.mode,
+                        **({"provisioningState": p.provisioning_state}
+                           if p.provisioning_state != "Succeeded" else {})}
+                       for p in cl.agent_pools],
+        "loadBalancerSku": cl.load_balancer_sku, "privateCluster": cl.private_cluster,
+        "authorizedIPRanges": list(cl.authorized_ip_ranges),
+    }
+    if cl.tags:
+        body["tags"] = dict(cl.tags)
+    if cl.provisioning_state != "Succeeded":
+        body["provisioningState"] = cl.provisioning_state
+    if cl.created_by:
+        body["createdBy"] = cl.created_by
+    if cl.network:
+        body["network"] = copy.deepcopy(cl.network)
+    return body
+
+
+def _dump_compute(c: Compute) -> dict:
+    from .domain import iso_us
+
+    props: dict = {"computeType": "AKS"}
+    if c.resource_id:
+        props["resourceId"] = c.resource_id
+    if c.description is not None:
+        props["description"] = c.description
+    props["isAttachedCompute"] = c.attached
+    props["provisioningState"] = c.provisioning_state
+    if c.provisioning_errors:
+        props["provisioningErrors"] = copy.deepcopy(c.provisioning_errors)
+    props["createdOn"] = iso_us(c.created_on_us)
+    props["modifiedOn"] = iso_us(c.modified_on_us)
+    props["properties"] = strip_secrets(c.settings)
+    return {"location": c.location, "tags": dict(c.tags), "properties": props}

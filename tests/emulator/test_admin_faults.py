@@ -91,7 +91,7 @@ def test_audit_shape(arm: Arm) -> None:
     arm.get(f"/subscriptions/{SUB}/providers/Microsoft.ContainerService/locations/westeurope/kubernetesVersions",
             api_version="2026-08-01")
     audit = arm.admin("audit")
-    assert set(audit) == {"requests", "violations", "operations"}
+    assert set(audit) == {"requests", "violations", "operations", "extensionViolations", "clusterDeletions"}
     assert audit["requests"]["Compute_Get"] == 1
     assert audit["requests"]["Compute_CreateOrUpdate"] == 1
     assert audit["requests"]["OperationStatus_Get"] >= 1
@@ -121,7 +121,8 @@ def test_reset_restores_seed_and_clears_audit(arm: Arm) -> None:
     arm.admin("faults", "POST", {"500": 0.5})
     assert arm.get(arm.compute("legacy-scoring")).status_code in (404, 500)
     assert arm.admin("reset", "POST") == {"status": "reset"}
-    assert arm.admin("audit") == {"requests": {}, "violations": [], "operations": []}
+    assert arm.admin("audit") == {"requests": {}, "violations": [], "operations": [], "extensionViolations": [],
+                                  "clusterDeletions": []}
     assert arm.admin("faults")["500"] == 0.0
     assert arm.get(arm.compute("legacy-scoring")).status_code == 200
 

@@ -19,7 +19,7 @@ class Clock:
 
 
 def _ws(b: Backend):  # type: ignore[no-untyped-def]
-    return b.workspace(SUB, "ml-prod-rg", "ml-prod")
+    return b.ml.workspace(SUB, "ml-prod-rg", "ml-prod")
 
 
 def _attach_body(cluster: str) -> dict:
@@ -43,30 +43,30 @@ def test_durations(scale: float) -> None:
         b.advance()
         assert op.status == "Succeeded"
 
-    run(lambda: b.put_compute(ws, "attach-me", _attach_body("scoring-aks"))[1], "attach", 300)
-    run(lambda: b.put_compute(ws, "attach-me", _attach_body("scoring-aks"))[1], "update", 120)
-    run(lambda: b.delete_compute(ws, "attach-me", "Detach"), "detach", 60)
-    run(lambda: b.put_compute(ws, "create-me", {"properties": {"computeType": "AKS"}})[1], "create", 600)
-    run(lambda: b.put_agent_pool(SUB, "aks-rg", "scoring-aks", "nodepool1", {"properties": {"count": 4}})[2],
+    run(lambda: b.ml.put_compute(ws, "attach-me", _attach_body("scoring-aks"))[1], "attach", 300)
+    run(lambda: b.ml.put_compute(ws, "attach-me", _attach_body("scoring-aks"))[1], "update", 120)
+    run(lambda: b.ml.delete_compute(ws, "attach-me", "Detach"), "detach", 60)
+    run(lambda: b.ml.put_compute(ws, "create-me", {"properties": {"computeType": "AKS"}})[1], "create", 600)
+    run(lambda: b.aks.put_agent_pool(SUB, "aks-rg", "scoring-aks", "nodepool1", {"properties": {"count": 4}})[2],
         "scale", 180)
-    assert b.cluster(SUB, "aks-rg", "scoring-aks").agent_pools[0].count == 4
+    assert b.aks.cluster(SUB, "aks-rg", "scoring-aks").agent_pools[0].count == 4
 
 
 def test_retry_after_is_remaining_time_clamped() -> None:
     clock = Clock()
     b = Backend(make_seed(), time_scale=1.0, clock=clock)
-    _, op, _ = b.put_compute(_ws(b), "attach-me", _attach_body("scoring-aks"))
-    assert b.retry_after(op) == 10.0
+    _, op, _ = b.ml.put_compute(_ws(b), "attach-me", _attach_body("scoring-aks"))
+    assert b.lro.retry_after(op) == 10.0
     clock.t += 299.5
-    assert b.retry_after(op) == pytest.approx(0.5)
+    assert b.lro.retry_after(op) == pytest.approx(0.5)
     clock.t += 10
-    assert b.retry_after(op) == 0.01  # never 0: azure-core would fall back to 30 s
+    assert b.lro.retry_after(op) == 0.01  # never 0: azure-core would fall back to 30 s
 
 
 def test_time_scale_zero_is_immediate() -> None:
     clock = Clock()
     b = Backend(make_seed(), time_scale=0, clock=clock)
-    comp, op, _ = b.put_compute(_ws(b), "attach-me", _attach_body("scoring-aks"))
+    comp, op, _ = b.ml.put_compute(_ws(b), "attach-me", _attach_body("scoring-aks"))
     assert comp.provisioning_state == "Creating"
     b.advance()
     assert op.status == "Succeeded" and comp.provisioning_state == "Succeeded"
@@ -74,7 +74,7 @@ def test_time_scale_zero_is_immediate() -> None:
 
 def test_modified_on_strictly_increases_even_with_a_frozen_clock() -> None:
     b = Backend(make_seed(), time_scale=0, clock=Clock())
-    stamps = [b.stamp_us() for _ in range(5)]
+    stamps = [b.store.stamp_us() for _ in range(5)]
     assert stamps == sorted(set(stamps))
 
 
