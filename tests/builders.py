@@ -180,3 +180,18 @@ def planned(tmp_path: Path, docs: tuple[str, ...], obs: ObservedState, **options
 
 def digest_of(tmp_path: Path, *docs: str, name: str) -> str:
     return next(c for c in desired(tmp_path, *docs).clusters if c.name == name).digest()
+
+
+def extension(name: str = "serving-aks", cluster: str = "serving-aks", *, inference: str = "allowInsecureConnections: true",
+              extra: str = "", sub: str = SUB) -> str:
+    """A ClusterExtension document; `inference` is the body of spec.inference (YAML flow items, one per line)."""
+    body = "".join(f"    {line}\n" for line in inference.splitlines())
+    return (f"apiVersion: reconciler.aml/v1\nkind: ClusterExtension\nmetadata:\n  name: {name}\nspec:\n"
+            f"  clusterId: {aks_id(cluster, sub)}\n  inference:\n{body}{extra}")
+
+
+def kubernetes(name: str = "k8s-team-a", cluster: str = "serving-aks", namespace: str = "team-a", *, ws: str = "prod",
+               extra: str = "", sub: str = SUB) -> str:
+    """A KubernetesCompute document."""
+    return (f"apiVersion: reconciler.aml/v1\nkind: KubernetesCompute\nmetadata:\n  name: {name}\nspec:\n"
+            f"  workspace: {ws}\n  clusterId: {aks_id(cluster, sub)}\n  namespace: {namespace}\n{extra}")
