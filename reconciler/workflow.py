@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, ContextManager, Iterator, NoReturn, Protocol
 
 from reconciler import logs, planfile, planner, render
-from reconciler.clients import AksApi, ComputesApi
+from reconciler.clients import AksApi, ComputesApi, KubernetesApi
 from reconciler.desired import Desired
 from reconciler.plan import Plan, PlanOptions
 from reconciler.state import ObservedState, WorkspaceRef
@@ -85,13 +85,22 @@ class Cloud:
     aks: AksApi
     read: Callable[[list[WorkspaceRef], list[str], list[str]], ObservedState]
     time_scale: float = 1.0
+    kube: KubernetesApi | None = None
+    # Adds extensions, versions and what is inside clusters: (observed, cluster ids, pinned ids, wanted ids).
+    read_kubernetes: Callable[[ObservedState, list[str], list[str], list[str]], None] | None = None
 
     def observe(self, desired: Desired) -> ObservedState:
-        """The workspaces, attach targets and regions the manifests name."""
+        """The workspaces, attach targets and regions the manifests name, and the Kubernetes side."""
         refs = [ws.ref for ws in desired.workspaces.values()]
         attach_ids = [c.cluster_id for c in desired.clusters if c.cluster_id]
+        kube_ids = desired.kubernetes_cluster_ids
         regions = sorted({c.spec.spec.create.location for c in desired.clusters if c.spec.spec.create})
-        return self.read(refs, attach_ids, regions)
+        observed = self.read(refs, attach_ids + kube_ids, regions)
+        if kube_ids and self.read_kubernetes is not None:
+            pinned = [e.cluster_id for e in desired.extensions if e.spec.spec.version.version]
+            wanted = [e.cluster_id for e in desired.extensions if e.present]
+            self.read_kubernetes(observed, kube_ids, pinned, wanted)
+        return observed
 
 
 def now() -> str:
@@ -120,12 +129,20 @@ def connect(endpoint: str | None = None, *, local: bool = False, stats: "Observe
     from reconciler.cloud.aks import AksClient
     from reconciler.cloud.arm import ComputesClient
     from reconciler.cloud.auth import connect as connect_arm
+    from reconciler.cloud.kubernetes import KubernetesClient, observe_kubernetes
     from reconciler.cloud.observe import observe
 
     with _endpoint(endpoint, local) as (url, scale), cloud_errors():
         conn = connect_arm(url)
-        yield Cloud(ComputesClient(conn), AksClient(conn),
-                    lambda refs, attach_ids, regions: observe(conn, refs, attach_ids, regions, stats=stats), scale)
+        aks = AksClient(conn)
+        kube = KubernetesClient(conn, aks)
+        try:
+            yield Cloud(ComputesClient(conn), aks,
+                        lambda refs, attach_ids, regions: observe(conn, refs, attach_ids, regions, stats=stats), scale,
+                        kube, lambda observed, ids, pinned, wanted: observe_kubernetes(
+                            kube, observed, ids, pinned, wanted, workers=conn.max_workers))
+        finally:
+            kube.close()
 
 
 @contextlib.contextmanager
@@ -252,7 +269,8 @@ def settle(desired: Desired, cloud: Cloud, timeout: float) -> ObservedState:
     log = logs.get("reconciler.apply")
     while True:
         observed = cloud.observe(desired)
-        busy = sorted(c.name for ws in observed.workspaces.values() for c in ws.computes.values() if c.in_flight)
+        busy = sorted([c.name for ws in observed.workspaces.values() for c in [*ws.computes.values(), *ws.kubernetes.values()]
+                       if c.in_flight] + [e.name for exts in observed.extensions.values() for e in exts if e.is_azureml and e.in_flight])
         if not busy:
             return observed
         if time.monotonic() >= deadline:
@@ -271,7 +289,8 @@ def _execute(plan: Plan, observed: ObservedState, cloud: Cloud, options: ApplyOp
     timeouts = {op: options.operation_timeout for op in DEFAULT_TIMEOUTS} if options.operation_timeout else None
     reporter = ui.progress(cloud.time_scale)
     try:
-        executor = Executor(cloud.computes, cloud.aks, observed, reporter, parallelism=options.parallelism, timeouts=timeouts)
+        executor = Executor(cloud.computes, cloud.aks, observed, reporter, parallelism=options.parallelism, timeouts=timeouts,
+                            kube=cloud.kube)
         return executor.run(plan)
     finally:
         reporter.close()
