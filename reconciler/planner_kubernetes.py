@@ -282,6 +282,9 @@ def order(changes: list[Change]) -> None:
     k8s_clusters = {s.cluster for c in changes for s in c.steps if s.op.kubernetes and s.cluster}
     phases: dict[str, dict[int, list[Step]]] = defaultdict(lambda: defaultdict(list))
     for change in changes:
+        for prev, step in zip(change.steps, change.steps[1:]):
+            if prev.id not in step.depends_on:
+                step.depends_on.append(prev.id)
         for step in change.steps:
             if step.cluster in k8s_clusters:
                 phases[step.cluster][step.op.phase].append(step)  # type: ignore[index]
