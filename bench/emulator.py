@@ -27,16 +27,33 @@ N_CLUSTERS = 20_000
 
 
 def seed() -> dict:
-    clusters = {f"aks{i}": {"location": "westeurope", "kubernetesVersion": "1.30.5",
-                            "agentPools": [{"name": "nodepool1", "vmSize": "Standard_D3_v2", "count": 3}]}
-                for i in range(N_CLUSTERS)}
+    clusters = {
+        f"aks{i}": {
+            "location": "westeurope",
+            "kubernetesVersion": "1.30.5",
+            "agentPools": [{"name": "nodepool1", "vmSize": "Standard_D3_v2", "count": 3}],
+        }
+        for i in range(N_CLUSTERS)
+    }
     return {
         "kubernetesVersions": {"westeurope": [{"version": "1.30.5", "default": True}]},
-        "subscriptions": {SUB: {"resourceGroups": {
-            "aks-rg": {"managedClusters": clusters},
-            "ml-rg": {"workspaces": {"ws": {"location": "westeurope", "computes": {
-                "bench-get": {"properties": {"computeType": "AKS", "resourceId": aks_id("aks0")}}}}}},
-        }}},
+        "subscriptions": {
+            SUB: {
+                "resourceGroups": {
+                    "aks-rg": {"managedClusters": clusters},
+                    "ml-rg": {
+                        "workspaces": {
+                            "ws": {
+                                "location": "westeurope",
+                                "computes": {
+                                    "bench-get": {"properties": {"computeType": "AKS", "resourceId": aks_id("aks0")}}
+                                },
+                            }
+                        }
+                    },
+                }
+            }
+        },
     }
 
 
@@ -87,9 +104,16 @@ def main() -> None:
             while time.perf_counter() < stop:
                 with lock:
                     k = next(next_cluster)
-                body = json.dumps({"location": "westeurope", "properties": {
-                    "computeType": "AKS", "resourceId": f"/subscriptions/{SUB}/resourceGroups/aks-rg/providers/"
-                                                        f"Microsoft.ContainerService/managedClusters/aks{k}"}})
+                body = json.dumps(
+                    {
+                        "location": "westeurope",
+                        "properties": {
+                            "computeType": "AKS",
+                            "resourceId": f"/subscriptions/{SUB}/resourceGroups/aks-rg/providers/"
+                            f"Microsoft.ContainerService/managedClusters/aks{k}",
+                        },
+                    }
+                )
                 path = f"{WS}/computes/c{k}x?api-version=2026-07-01"
                 conn.request("PUT", path, body=body, headers=HEADERS)
                 r = conn.getresponse()
@@ -114,12 +138,16 @@ def main() -> None:
             return n
 
         gets, t = run_threads(args.threads, args.seconds, get_work)
-        print(f"GET compute:      {gets / t:8.0f} requests/s  ({gets} requests, {args.threads} keep-alive "
-              f"threads, {t:.1f} s)")
+        print(
+            f"GET compute:      {gets / t:8.0f} requests/s  ({gets} requests, {args.threads} keep-alive "
+            f"threads, {t:.1f} s)"
+        )
         lros, t = run_threads(args.threads, args.seconds, attach_work)
         reqs = lros * 2 + polls[0]
-        print(f"attach LRO:       {lros / t:8.0f} operations/s  ({lros} PUT+poll+GET cycles, {reqs} requests, "
-              f"{reqs / t:.0f} requests/s)")
+        print(
+            f"attach LRO:       {lros / t:8.0f} operations/s  ({lros} PUT+poll+GET cycles, {reqs} requests, "
+            f"{reqs / t:.0f} requests/s)"
+        )
 
 
 if __name__ == "__main__":

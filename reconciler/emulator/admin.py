@@ -13,8 +13,7 @@ from .faults import Faults
 from .routing import Response
 
 
-def admin(b: Backend, faults: Faults, initial_faults: dict[str, float], method: str, path: str,
-          body: Any) -> Response:
+def admin(b: Backend, faults: Faults, initial_faults: dict[str, float], method: str, path: str, body: Any) -> Response:
     with b.lock:
         b.advance()
         b.flush()

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import copy
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .faults import Faults
 from .lro import OperationEngine
@@ -25,9 +26,16 @@ from .store import Store
 class Backend:
     """State + rules of the emulated ARM endpoints."""
 
-    def __init__(self, seed: dict | str | Path | None = None, *, state_file: str | Path | None = None,
-                 time_scale: float = 1.0, faults: Faults | None = None,
-                 clock: Callable[[], float] = time.time, page_size: int = 50) -> None:
+    def __init__(
+        self,
+        seed: dict[str, Any] | str | Path | None = None,
+        *,
+        state_file: str | Path | None = None,
+        time_scale: float = 1.0,
+        faults: Faults | None = None,
+        clock: Callable[[], float] = time.time,
+        page_size: int = 50,
+    ) -> None:
         if time_scale < 0:
             raise ValueError("time_scale must be >= 0")
         self.faults = faults or Faults()
@@ -78,7 +86,7 @@ class Backend:
         self.store.record_request(operation_id)
 
     # ------------------------------------------------------------------- admin
-    def audit(self) -> dict:
+    def audit(self) -> dict[str, Any]:
         return {
             "requests": dict(self.store.requests),
             "violations": copy.deepcopy(self.store.violations),
@@ -89,5 +97,5 @@ class Backend:
             "clusterDeletions": copy.deepcopy(self.store.world.cluster_deletions),
         }
 
-    def state(self) -> dict:
+    def state(self) -> dict[str, Any]:
         return dump_world(self.store.world)

@@ -11,6 +11,7 @@ import time
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from . import apiversions
 from .admin import admin
 from .backend import Backend
 from .errors import (
@@ -25,7 +26,8 @@ from .errors import (
 )
 from .faults import Faults
 from .routing import Request, Response, Route
-from .services import SERVICES
+from .services import SERVICES, Service
+from .services.resources.backend import TENANT_ID
 
 RESET = object()  # dispatch result: drop the connection without answering
 
@@ -39,8 +41,7 @@ def error_response(e: ArmError) -> Response:
 
 
 class Dispatcher:
-    def __init__(self, backend: Backend, faults: Faults, initial_faults: dict[str, float],
-                 latency_ms: int = 0) -> None:
+    def __init__(self, backend: Backend, faults: Faults, initial_faults: dict[str, float], latency_ms: int = 0) -> None:
         self.backend = backend
         self.faults = faults
         self.initial_faults = initial_faults
@@ -64,27 +65,48 @@ class Dispatcher:
         if path.lower().startswith("/_emulator/") or path.lower() == "/_emulator":
             return admin(self.backend, self.faults, self.initial_faults, method, path.lower().rstrip("/"), body)
         segments = [unquote(s) for s in path.strip("/").split("/")] if path.strip("/") else []
-        route, service_key, params, path_known = _match(method, segments)
+        route, service, params, path_known = _match(method, segments)
         b = self.backend
         if route is not None:
             with b.lock:
                 b.record_request(route.operation_id)
-        _authenticate(headers)
-        self._inject_fault()
-        if route is None:
+        if route is None or not route.public:  # routing first: public routes need no token
+            _authenticate(headers, base_url)
+            self._inject_fault()
+        if route is None or service is None:
             if path_known:
                 raise MethodNotAllowed(f"The method '{method}' is not allowed on '{path}'.")
             raise NotFound(f"No emulated ARM endpoint matches '{method} {path}'.")
-        if "api-version" not in query:
-            raise MissingApiVersionParameter(
-                "The api-version query parameter (?api-version=) is required for all requests.")
         req = Request(method, path, query, headers, body, base_url)
         with b.lock:
             b.advance()
             try:
-                return route.handler(b.services[service_key], req, params)
+                service_backend = b.services[service.key]
+                if route.versioned:
+                    self._check_version(req, route, service, service_backend, params)
+                return route.handler(service_backend, req, params)
             finally:
                 b.flush()
+
+    @staticmethod
+    def _check_version(
+        req: Request, route: Route[Any], service: Service, service_backend: Any, params: dict[str, str]
+    ) -> None:
+        if "api-version" not in req.query:
+            raise MissingApiVersionParameter(
+                "The api-version query parameter (?api-version=) is required for all requests."
+            )
+        locate = getattr(service_backend, "location_of", None)
+        apiversions.check(
+            req.api_version,
+            service.api_versions,
+            service.namespace,
+            route.resource_type,
+            params.get("loc"),
+            service.arm_builtin,
+            service_backend.store.world.extra_regions,
+            lambda: locate(params) if locate else None,
+        )
 
     def _inject_fault(self) -> None:
         fault = self.faults.request_fault()
@@ -107,18 +129,24 @@ def _json(raw_body: bytes) -> Any:
         raise InvalidRequestContent("The request content was invalid and could not be parsed.") from None
 
 
-def _authenticate(headers: Any) -> None:
+def _authenticate(headers: Any, base_url: str) -> None:
     auth = headers.get("Authorization") or ""
     if not auth.lower().startswith("bearer ") or not auth[7:].strip():
-        raise AuthenticationFailed(
-            "Authentication failed. The 'Authorization' header is missing or is not a Bearer token.")
+        e = AuthenticationFailed(
+            "Authentication failed. The 'Authorization' header is missing or is not a Bearer token."
+        )
+        e.headers["WWW-Authenticate"] = (
+            f'Bearer authorization_uri="{base_url}/{TENANT_ID}", error="invalid_token", '
+            "error_description=\"The authentication failed because of missing 'Authorization' header.\""
+        )
+        raise e
 
 
-def _match(method: str, segments: list[str]) -> tuple[Route[Any] | None, str, dict[str, str], bool]:
+def _match(method: str, segments: list[str]) -> tuple[Route[Any] | None, Service | None, dict[str, str], bool]:
     path_known = False
     for svc in SERVICES:
         route, params, known = svc.router.match(method, segments)
         if route is not None:
-            return route, svc.key, params, True
+            return route, svc, params, True
         path_known = path_known or known
-    return None, "", {}, path_known
+    return None, None, {}, path_known

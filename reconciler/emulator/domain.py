@@ -1,4 +1,4 @@
-"""Azure rules the emulator enforces, modelled from the REST spec and Azure's documented behaviour.
+"""Azure rules the emulator enforces, modelled from Azure's documented behaviour and the REST spec.
 
 Kept separate from the product's own rules on purpose: the emulator plays the role
 of Azure, so it must not share code (or bugs) with the reconciler it tests.
@@ -7,7 +7,8 @@ of Azure, so it must not share code (or bugs) with the reconciler it tests.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 # The compute-name pattern the ML service applies (3-24 chars, starts with a letter,
 # must not end in "-<digits>").
@@ -21,7 +22,7 @@ MIN_VCPUS_DEVTEST = 2
 DEFAULT_AGENT_COUNT = 3
 DEFAULT_AGENT_VM_SIZE = "Standard_D3_v2"
 
-# Operation durations in seconds at time_scale 1 (typical Azure timings).
+# Operation durations in seconds at time_scale 1.
 DURATIONS: dict[str, float] = {
     "create": 600.0,
     "attach": 300.0,
@@ -37,21 +38,52 @@ DURATIONS: dict[str, float] = {
 
 # vCPUs per VM size for the sizes commonly used with AKS inference clusters.
 VM_CORES: dict[str, int] = {
-    "standard_a1_v2": 1, "standard_a2_v2": 2, "standard_a4_v2": 4, "standard_a8_v2": 8,
-    "standard_b2s": 2, "standard_b2ms": 2, "standard_b4ms": 4, "standard_b8ms": 8,
-    "standard_d1_v2": 1, "standard_d2_v2": 2, "standard_d3_v2": 4, "standard_d4_v2": 8,
-    "standard_d5_v2": 16, "standard_d11_v2": 2, "standard_d12_v2": 4, "standard_d13_v2": 8,
+    "standard_a1_v2": 1,
+    "standard_a2_v2": 2,
+    "standard_a4_v2": 4,
+    "standard_a8_v2": 8,
+    "standard_b2s": 2,
+    "standard_b2ms": 2,
+    "standard_b4ms": 4,
+    "standard_b8ms": 8,
+    "standard_d1_v2": 1,
+    "standard_d2_v2": 2,
+    "standard_d3_v2": 4,
+    "standard_d4_v2": 8,
+    "standard_d5_v2": 16,
+    "standard_d11_v2": 2,
+    "standard_d12_v2": 4,
+    "standard_d13_v2": 8,
     "standard_d14_v2": 16,
-    "standard_ds1_v2": 1, "standard_ds2_v2": 2, "standard_ds3_v2": 4, "standard_ds4_v2": 8,
+    "standard_ds1_v2": 1,
+    "standard_ds2_v2": 2,
+    "standard_ds3_v2": 4,
+    "standard_ds4_v2": 8,
     "standard_ds5_v2": 16,
-    "standard_d2_v3": 2, "standard_d4_v3": 4, "standard_d8_v3": 8, "standard_d16_v3": 16,
-    "standard_d2s_v3": 2, "standard_d4s_v3": 4, "standard_d8s_v3": 8, "standard_d16s_v3": 16,
+    "standard_d2_v3": 2,
+    "standard_d4_v3": 4,
+    "standard_d8_v3": 8,
+    "standard_d16_v3": 16,
+    "standard_d2s_v3": 2,
+    "standard_d4s_v3": 4,
+    "standard_d8s_v3": 8,
+    "standard_d16s_v3": 16,
     "standard_d32s_v3": 32,
-    "standard_f2s_v2": 2, "standard_f4s_v2": 4, "standard_f8s_v2": 8, "standard_f16s_v2": 16,
-    "standard_e2s_v3": 2, "standard_e4s_v3": 4, "standard_e8s_v3": 8,
-    "standard_nc6": 6, "standard_nc12": 12, "standard_nc24": 24,
-    "standard_nc6s_v3": 6, "standard_nc12s_v3": 12, "standard_nc24s_v3": 24,
-    "standard_nv6": 6, "standard_nv12": 12,
+    "standard_f2s_v2": 2,
+    "standard_f4s_v2": 4,
+    "standard_f8s_v2": 8,
+    "standard_f16s_v2": 16,
+    "standard_e2s_v3": 2,
+    "standard_e4s_v3": 4,
+    "standard_e8s_v3": 8,
+    "standard_nc6": 6,
+    "standard_nc12": 12,
+    "standard_nc24": 24,
+    "standard_nc6s_v3": 6,
+    "standard_nc12s_v3": 12,
+    "standard_nc24s_v3": 24,
+    "standard_nv6": 6,
+    "standard_nv12": 12,
     "standard_pb6s": 6,
 }
 _SIZE_RE = re.compile(r"^standard_[a-z]+?(\d+)", re.IGNORECASE)
@@ -71,7 +103,7 @@ def normalize_region(region: str) -> str:
     return region.replace(" ", "").lower()
 
 
-def purpose_of(settings: dict) -> str:
+def purpose_of(settings: dict[str, Any]) -> str:
     raw = settings.get("clusterPurpose")
     return PURPOSES.get(str(raw).lower(), str(raw)) if raw else "FastProd"
 
@@ -92,10 +124,10 @@ def minor_of(v: str) -> str:
     return ".".join(v.split(".")[:2])
 
 
-def kubernetes_versions_body(entries: list[dict]) -> dict:
+def kubernetes_versions_body(entries: list[dict[str, Any]]) -> dict[str, Any]:
     """Group seeded patch versions by minor, in the shape of KubernetesVersions_List."""
     patches = sorted((e["version"] for e in entries), key=version_key)
-    by_minor: dict[str, list[dict]] = {}
+    by_minor: dict[str, list[dict[str, Any]]] = {}
     for e in sorted(entries, key=lambda e: version_key(e["version"])):
         by_minor.setdefault(minor_of(e["version"]), []).append(e)
     minors = sorted(by_minor, key=version_key)
@@ -105,12 +137,9 @@ def kubernetes_versions_body(entries: list[dict]) -> dict:
         patch_versions = {}
         for e in by_minor[minor]:
             v = e["version"]
-            upgrades = [
-                p for p in patches
-                if version_key(p) > version_key(v) and minor_of(p) in (minor, next_minor)
-            ]
+            upgrades = [p for p in patches if version_key(p) > version_key(v) and minor_of(p) in (minor, next_minor)]
             patch_versions[v] = {"upgrades": upgrades}
-        item: dict = {"capabilities": {"supportPlan": ["KubernetesOfficial"]}}
+        item: dict[str, Any] = {"capabilities": {"supportPlan": ["KubernetesOfficial"]}}
         if any(e.get("default") for e in by_minor[minor]):
             item["isDefault"] = True
         if all(e.get("preview") for e in by_minor[minor]):
@@ -121,7 +150,7 @@ def kubernetes_versions_body(entries: list[dict]) -> dict:
     return {"values": values}
 
 
-def describe_versions(entries: list[dict]) -> str:
+def describe_versions(entries: list[dict[str, Any]]) -> str:
     parts = []
     for e in sorted(entries, key=lambda e: version_key(e["version"])):
         tag = " (preview)" if e.get("preview") else ""
@@ -130,7 +159,7 @@ def describe_versions(entries: list[dict]) -> str:
     return ", ".join(parts) if parts else "(none)"
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def iso_us(us: int) -> str:
@@ -139,4 +168,4 @@ def iso_us(us: int) -> str:
 
 
 def iso(t: float) -> str:
-    return iso_us(int(round(t * 1_000_000)))
+    return iso_us(round(t * 1_000_000))

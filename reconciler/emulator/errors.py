@@ -24,14 +24,14 @@ class ArmError(Exception):
         super().__init__(f"{self.status} {self.code}: {self.message}")
         self.headers: dict[str, str] = {}
 
-    def detail(self) -> dict:
+    def detail(self) -> dict[str, Any]:
         return {"code": self.code, "message": self.message}
 
-    def body(self) -> dict:
+    def body(self) -> dict[str, Any]:
         return {"error": self.detail()}
 
 
-def detail(code: str, message: str) -> dict:
+def detail(code: str, message: str) -> dict[str, Any]:
     """The inner error object, for an operation that will end Failed."""
     return {"code": code, "message": message}
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import random
 import threading
-from typing import Mapping
+from collections.abc import Mapping
+from typing import Any
 
 KINDS = ("429", "500", "reset", "lro-fail")
 
@@ -52,8 +53,9 @@ def parse_faults(spec: Mapping[str, float] | str | None) -> dict[str, float]:
 class Faults:
     """Thread-safe fault dice; one RNG so a given request order gives the same faults."""
 
-    def __init__(self, spec: Mapping[str, float] | str | None = None, seed: int | None = None,
-                 limit: int | None = None) -> None:
+    def __init__(
+        self, spec: Mapping[str, float] | str | None = None, seed: int | None = None, limit: int | None = None
+    ) -> None:
         self._lock = threading.Lock()
         self._rng = random.Random(seed)
         self.rates = parse_faults(spec)
@@ -65,9 +67,9 @@ class Faults:
             self.rates = rates
             self.limit = limit
 
-    def snapshot(self) -> dict:
+    def snapshot(self) -> dict[str, Any]:
         with self._lock:
-            out: dict = dict(self.rates)
+            out: dict[str, Any] = dict(self.rates)
             if self.limit is not None:
                 out["limit"] = self.limit
             return out

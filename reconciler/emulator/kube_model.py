@@ -13,8 +13,14 @@ AZUREML_EXTENSION_TYPE = "Microsoft.AzureML.Kubernetes"
 DEFAULT_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 # What a legacy AKS attach installs in ``default`` (a detach leaves it behind).
 FE_LABELS = {"app": "azureml-fe"}
-FE_OBJECTS = (("Deployment", "azureml-fe"), ("Service", "azureml-fe"), ("ConfigMap", "azureml-fe-config"),
-              ("ServiceAccount", "azureml-fe"), ("Role", "azureml-fe-role"), ("RoleBinding", "azureml-fe-rolebinding"))
+FE_OBJECTS = (
+    ("Deployment", "azureml-fe"),
+    ("Service", "azureml-fe"),
+    ("ConfigMap", "azureml-fe-config"),
+    ("ServiceAccount", "azureml-fe"),
+    ("Role", "azureml-fe-role"),
+    ("RoleBinding", "azureml-fe-rolebinding"),
+)
 TLS_SECRET = "azuremlfessl"
 
 
@@ -40,7 +46,7 @@ class Extension:
     properties: dict[str, Any]  # REST properties as written, configurationProtectedSettings removed
     protected_keys: list[str] = field(default_factory=list)
     provisioning_state: str = "Succeeded"
-    error: dict | None = None
+    error: dict[str, Any] | None = None
     identity_principal: str = ""
     created_at: float = 0.0
     modified_at: float = 0.0
@@ -70,10 +76,13 @@ class ClusterInside:
         self.objects.append(obj)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "ClusterInside":
+    def from_dict(cls, d: dict[str, Any]) -> ClusterInside:
         exts = {k: Extension(**e) for k, e in (d.get("extensions") or {}).items()}
-        return cls(namespaces=list(d.get("namespaces") or []),
-                   objects=[KubeObject(**o) for o in d.get("objects") or []], extensions=exts)
+        return cls(
+            namespaces=list(d.get("namespaces") or []),
+            objects=[KubeObject(**o) for o in d.get("objects") or []],
+            extensions=exts,
+        )
 
 
 @dataclass
@@ -87,5 +96,7 @@ class StorageAccount:
 
     @property
     def id(self) -> str:
-        return (f"/subscriptions/{self.subscription}/resourceGroups/{self.resource_group}/providers/"
-                f"Microsoft.Storage/storageAccounts/{self.name}")
+        return (
+            f"/subscriptions/{self.subscription}/resourceGroups/{self.resource_group}/providers/"
+            f"Microsoft.Storage/storageAccounts/{self.name}"
+        )

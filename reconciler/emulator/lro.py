@@ -9,7 +9,8 @@ Each service registers a hook that applies a finished operation to its resources
 from __future__ import annotations
 
 import uuid
-from typing import Callable
+from collections.abc import Callable
+from typing import Any
 
 from . import domain
 from .errors import ResourceNotFound, detail
@@ -17,7 +18,7 @@ from .faults import Faults
 from .model import Operation
 from .store import Store
 
-FinishHook = Callable[[Operation, "dict | None"], None]
+FinishHook = Callable[[Operation, "dict[str, Any] | None"], None]
 
 
 class OperationEngine:
@@ -31,16 +32,32 @@ class OperationEngine:
         """Register what finishing an operation of ``provider`` does to the resources."""
         self._hooks[provider] = hook
 
-    def start(self, kind: str, provider: str, target: str, subscription: str, location: str,
-              fail_with: dict | None = None, payload: dict | None = None) -> Operation:
+    def start(
+        self,
+        kind: str,
+        provider: str,
+        target: str,
+        subscription: str,
+        location: str,
+        fail_with: dict[str, Any] | None = None,
+        payload: dict[str, Any] | None = None,
+    ) -> Operation:
         if fail_with is None and self.faults.roll("lro-fail"):
             fail_with = detail("InternalServerError", "Injected fault (lro-fail): the operation failed.")
         s = self.store
         now = s.clock()
-        op = Operation(id=str(uuid.uuid4()), kind=kind, provider=provider, target=target,
-                       subscription=subscription, location=location, started_at=now,
-                       ends_at=now + domain.DURATIONS[kind] * self.time_scale, fail_with=fail_with,
-                       payload=payload or {})
+        op = Operation(
+            id=str(uuid.uuid4()),
+            kind=kind,
+            provider=provider,
+            target=target,
+            subscription=subscription,
+            location=location,
+            started_at=now,
+            ends_at=now + domain.DURATIONS[kind] * self.time_scale,
+            fail_with=fail_with,
+            payload=payload or {},
+        )
         s.operations[op.id] = op
         s.inflight[target.lower()] = op.id
         s.dirty = True
@@ -57,7 +74,7 @@ class OperationEngine:
             if op.ends_at <= now:
                 self.finish(op)
 
-    def finish(self, op: Operation, error: dict | None = None, ended_at: float | None = None) -> None:
+    def finish(self, op: Operation, error: dict[str, Any] | None = None, ended_at: float | None = None) -> None:
         s = self.store
         if s.inflight.get(op.target.lower()) == op.id:
             del s.inflight[op.target.lower()]
@@ -90,11 +107,15 @@ class OperationEngine:
         """
         return min(10.0, max(0.01, self.remaining(op)))
 
-    def audit(self) -> list[dict]:
+    def audit(self) -> list[dict[str, Any]]:
         return [
-            {"operationId": op.id, "compute": op.target, "kind": op.kind,
-             "startedAt": domain.iso(op.started_at),
-             "endedAt": domain.iso(op.ended_at) if op.ended_at is not None else None,
-             "status": op.status}
+            {
+                "operationId": op.id,
+                "compute": op.target,
+                "kind": op.kind,
+                "startedAt": domain.iso(op.started_at),
+                "endedAt": domain.iso(op.ended_at) if op.ended_at is not None else None,
+                "status": op.status,
+            }
             for op in self.store.operations.values()
         ]

@@ -69,7 +69,7 @@ class Compute:
     modified_on_us: int
     description: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
-    provisioning_errors: list[dict] = field(default_factory=list)
+    provisioning_errors: list[dict[str, Any]] = field(default_factory=list)
     compute_type: str = "AKS"  # "AKS" (legacy) or "Kubernetes"
     identity: dict[str, Any] | None = None  # Kubernetes computes: {type, userAssignedIdentities}
 
@@ -107,8 +107,8 @@ class Operation:
     ends_at: float
     status: str = "InProgress"
     ended_at: float | None = None
-    error: dict | None = None
-    fail_with: dict | None = None  # decided at start: the op will end Failed with this
+    error: dict[str, Any] | None = None
+    fail_with: dict[str, Any] | None = None  # decided at start: the op will end Failed with this
     payload: dict[str, Any] = field(default_factory=dict)
 
 
@@ -116,22 +116,23 @@ class Operation:
 class World:
     """The whole emulated cloud."""
 
-    kubernetes_versions: dict[str, list[dict]] = field(default_factory=dict)  # region → entries
+    kubernetes_versions: dict[str, list[dict[str, Any]]] = field(default_factory=dict[str, Any])  # region → entries
     subscriptions: dict[str, str] = field(default_factory=dict)  # lower → canonical id
     resource_groups: dict[str, str] = field(default_factory=dict)  # "sub/rg" lower → rg name
     clusters: dict[str, Cluster] = field(default_factory=dict)  # lower id → cluster
     workspaces: dict[str, Workspace] = field(default_factory=dict)  # lower id → workspace
+    extra_regions: list[str] = field(default_factory=list)  # placeholder regions a seed declares (spec examples)
     insides: dict[str, ClusterInside] = field(default_factory=dict)  # lower cluster id → its inside
     storage_accounts: dict[str, StorageAccount] = field(default_factory=dict)  # lower id → account
-    extension_types: dict[str, list[dict]] = field(default_factory=dict)  # lower type → versions
-    extension_violations: list[dict] = field(default_factory=list)  # audit: uninstalls under computes
-    cluster_deletions: list[dict] = field(default_factory=list)  # audit: clusters deleted through ML
+    extension_types: dict[str, list[dict[str, Any]]] = field(default_factory=dict[str, Any])  # lower type → versions
+    extension_violations: list[dict[str, Any]] = field(default_factory=list)  # audit: uninstalls under computes
+    cluster_deletions: list[dict[str, Any]] = field(default_factory=list)  # audit: clusters deleted through ML
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "World":
+    def from_dict(cls, d: dict[str, Any]) -> World:
         clusters = {}
         for k, c in d.get("clusters", {}).items():
             c = dict(c)
@@ -148,6 +149,7 @@ class World:
             resource_groups=d.get("resource_groups", {}),
             clusters=clusters,
             workspaces=workspaces,
+            extra_regions=list(d.get("extra_regions", [])),
             insides={k: ClusterInside.from_dict(v) for k, v in d.get("insides", {}).items()},
             storage_accounts={k: StorageAccount(**v) for k, v in d.get("storage_accounts", {}).items()},
             extension_types=d.get("extension_types", {}),

@@ -4,8 +4,9 @@ the operation-status body, and the status/result endpoints every provider serves
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import quote
 
 from . import domain
@@ -21,7 +22,6 @@ class OperationUrls:
     namespace: str  # e.g. "Microsoft.ContainerService"
     status: str  # e.g. "operations"
     result: str  # e.g. "operationresults"
-    fractional_retry_after: bool = False
 
     def _base(self, op: Operation) -> str:
         return f"/subscriptions/{op.subscription}/providers/{self.namespace}/locations/{op.location}"
@@ -33,24 +33,19 @@ class OperationUrls:
         return f"{self._base(op)}/{self.result}/{op.id}"
 
 
-def fmt_seconds(s: float) -> str:
-    return f"{s:.2f}".rstrip("0").rstrip(".") or "0"
-
-
-def retry_headers(lro: OperationEngine, op: Operation, urls: OperationUrls) -> dict[str, str]:
+def retry_headers(lro: OperationEngine, op: Operation) -> dict[str, str]:
     """How long a poller should wait: the operation's remaining time.
 
-    The AKS SDK types Retry-After as an integer in its generated code and fails on
-    "0.25", so whole seconds are sent when at least one second remains, else
-    ``Retry-After-Ms``, which azure-core also honours. Never "0": azure-core reads that
-    as "no hint" and falls back to its 30 s default interval.
+    ARM sends Retry-After in whole seconds (the AKS SDK even types it as an integer):
+    1 to 10 here, never "0", which azure-core reads as "no hint" and replaces with
+    its 30 s default. When under a second remains, ``Retry-After-Ms`` says so too;
+    azure-core prefers it, so pollers do not wait a whole second for nothing.
     """
-    delay = lro.retry_after(op)
-    if urls.fractional_retry_after:
-        return {"Retry-After": fmt_seconds(delay)}
-    if lro.remaining(op) >= 1.0:
-        return {"Retry-After": str(min(10, math.ceil(lro.remaining(op))))}
-    return {"Retry-After-Ms": str(max(10, int(delay * 1000)))}
+    remaining = lro.remaining(op)
+    out = {"Retry-After": str(min(10, max(1, math.ceil(remaining))))}
+    if remaining < 1.0:
+        out["Retry-After-Ms"] = str(max(10, int(lro.retry_after(op) * 1000)))
+    return out
 
 
 def _query(req: Request) -> str:
@@ -61,13 +56,17 @@ def lro_headers(lro: OperationEngine, req: Request, op: Operation, urls: Operati
     return {
         "Azure-AsyncOperation": req.base_url + urls.status_path(op) + _query(req),
         "Location": req.base_url + urls.result_path(op) + _query(req),
-        **retry_headers(lro, op, urls),
+        **retry_headers(lro, op),
     }
 
 
-def operation_body(op: Operation, urls: OperationUrls) -> dict:
-    body: dict[str, Any] = {"id": urls.status_path(op), "name": op.id, "status": op.status,
-                            "startTime": domain.iso(op.started_at)}
+def operation_body(op: Operation, urls: OperationUrls) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": urls.status_path(op),
+        "name": op.id,
+        "status": op.status,
+        "startTime": domain.iso(op.started_at),
+    }
     if op.ended_at is not None:
         body["endTime"] = domain.iso(op.ended_at)
     if op.status == "Failed" and op.error:
@@ -76,20 +75,21 @@ def operation_body(op: Operation, urls: OperationUrls) -> dict:
 
 
 def status_response(lro: OperationEngine, op: Operation, urls: OperationUrls) -> Response:
-    headers = retry_headers(lro, op, urls) if op.status == "InProgress" else {}
+    headers = retry_headers(lro, op) if op.status == "InProgress" else {}
     return Response(200, operation_body(op, urls), headers)
 
 
-def result_response(lro: OperationEngine, req: Request, op: Operation, urls: OperationUrls,
-                    resource: Callable[[Operation], Response]) -> Response:
+def result_response(
+    lro: OperationEngine, req: Request, op: Operation, urls: OperationUrls, resource: Callable[[Operation], Response]
+) -> Response:
     """202 while running; the error, 204 after a delete, else the resource's final body."""
     if op.status == "InProgress":
-        return Response(202, None, {"Location": req.base_url + urls.result_path(op) + _query(req),
-                                    **retry_headers(lro, op, urls)})
+        return Response(
+            202, None, {"Location": req.base_url + urls.result_path(op) + _query(req), **retry_headers(lro, op)}
+        )
     if op.status != "Succeeded":
         err = op.error or {"code": "Canceled", "message": "The operation was canceled."}
         return Response(500 if err.get("code") == "InternalServerError" else 400, {"error": dict(err)})
     if op.kind in ("detach", "delete"):
         return Response(204)
     return resource(op)
-

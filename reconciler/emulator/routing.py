@@ -7,8 +7,9 @@ resource provider whose api-versions it accepts.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 
 @dataclass
@@ -42,8 +43,9 @@ class Route(Generic[B]):
     segments: tuple[str, ...]  # literal segments lower-cased, "{name}" placeholders kept
     operation_id: str
     handler: Handler[B]
-    public: bool = False  # served without a bearer token (cloud metadata)
+    public: bool = False  # served without a bearer token (cloud metadata, discovery)
     versioned: bool = True  # api-version required and checked
+    resource_type: str = ""  # e.g. "workspaces/computes", for ARM's api-version errors
 
     def bind(self, lower: list[str], raw: list[str]) -> dict[str, str] | None:
         """The path parameters if the segments match this route's pattern, else None."""
@@ -62,17 +64,30 @@ def split_pattern(pattern: str) -> tuple[str, ...]:
     return tuple(s if s.startswith("{") else s.lower() for s in pattern.strip("/").split("/") if s)
 
 
+def resource_type(pattern: str) -> str:
+    """The provider-relative type of a route: ".../providers/NS/workspaces/{ws}/computes" → "workspaces/computes"."""
+    parts = [s for s in pattern.strip("/").split("/") if s]
+    lower = [s.lower() for s in parts]
+    if "providers" in lower:
+        parts = parts[lower.index("providers") + 2 :]
+    return "/".join(parts[0::2])
+
+
 class Router(Generic[B]):
     """The routes of one service, registered with the :meth:`route` decorator."""
 
     def __init__(self) -> None:
         self.routes: list[Route[B]] = []
 
-    def route(self, method: str, pattern: str, operation_id: str, *, public: bool = False,
-              versioned: bool = True) -> Callable[[Handler[B]], Handler[B]]:
+    def route(
+        self, method: str, pattern: str, operation_id: str, *, public: bool = False, versioned: bool = True
+    ) -> Callable[[Handler[B]], Handler[B]]:
         def deco(fn: Handler[B]) -> Handler[B]:
-            self.routes.append(Route(method, split_pattern(pattern), operation_id, fn, public, versioned))
+            self.routes.append(
+                Route(method, split_pattern(pattern), operation_id, fn, public, versioned, resource_type(pattern))
+            )
             return fn
+
         return deco
 
     def match(self, method: str, segments: list[str]) -> tuple[Route[B] | None, dict[str, str], bool]:

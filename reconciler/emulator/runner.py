@@ -5,17 +5,25 @@ from __future__ import annotations
 import signal
 import sys
 import threading
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from .options import EmulatorOptions, UsageError, parse, parser
 from .server import Emulator
 
 
 def serve(options: EmulatorOptions) -> None:
-    """Serve until SIGINT/SIGTERM; the first stdout line is ``listening on URL``."""
-    emu = Emulator(options.seed, state_file=options.state, time_scale=options.time_scale,
-                   latency_ms=options.latency_ms, faults=options.faults, fault_seed=options.fault_seed,
-                   port=options.port)
+    """Serve until SIGINT/SIGTERM; the first stdout line is ``listening on URL``, then with TLS ``CA bundle: PATH``."""
+    emu = Emulator(
+        options.seed,
+        state_file=options.state,
+        time_scale=options.time_scale,
+        latency_ms=options.latency_ms,
+        faults=options.faults,
+        fault_seed=options.fault_seed,
+        port=options.port,
+        tls=options.tls,
+    )
     stop = threading.Event()
 
     def _on_signal(signum: int, frame: Any) -> None:
@@ -25,6 +33,8 @@ def serve(options: EmulatorOptions) -> None:
     try:
         url = emu.start()
         print(f"listening on {url}", flush=True)
+        if emu.ca_bundle is not None:
+            print(f"CA bundle: {emu.ca_bundle}", flush=True)
         while not stop.wait(0.2):
             pass
     finally:

@@ -19,12 +19,16 @@ from .model import World
 REDACTED = "(redacted)"
 
 
-def load_extras(w: World, raw: dict, now: float) -> None:
+def load_extras(w: World, raw: dict[str, Any], now: float) -> None:
     for typ, versions in (raw.get("extensionTypeVersions") or {}).items():
         w.extension_types[str(typ).lower()] = [
-            {"version": str(v["version"]), "releaseTrain": str(v.get("releaseTrain", "stable")),
-             "unsupportedKubernetesVersions": [str(x) for x in v.get("unsupportedKubernetesVersions") or []]}
-            for v in versions or []]
+            {
+                "version": str(v["version"]),
+                "releaseTrain": str(v.get("releaseTrain", "stable")),
+                "unsupportedKubernetesVersions": [str(x) for x in v.get("unsupportedKubernetesVersions") or []],
+            }
+            for v in versions or []
+        ]
     for sub, sub_body in (raw.get("subscriptions") or {}).items():
         for rg, rg_body in ((sub_body or {}).get("resourceGroups") or {}).items():
             rg_body = rg_body or {}
@@ -35,10 +39,12 @@ def load_extras(w: World, raw: dict, now: float) -> None:
 
 
 def _cluster_key(sub: str, rg: str, name: str) -> str:
-    return f"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.ContainerService/managedClusters/{name}".lower()
+    return (
+        f"/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.ContainerService/managedClusters/{name}".lower()
+    )
 
 
-def _load_cluster(w: World, sub: str, rg: str, name: str, c: dict, now: float) -> None:
+def _load_cluster(w: World, sub: str, rg: str, name: str, c: dict[str, Any], now: float) -> None:
     key = _cluster_key(sub, rg, name)
     cl = w.clusters.get(key)
     if cl is None:
@@ -49,15 +55,30 @@ def _load_cluster(w: World, sub: str, rg: str, name: str, c: dict, now: float) -
             inside.namespaces.append(str(ns))
     for o in c.get("objects") or []:
         data = {k: v for k, v in (o.get("data") or {}).items() if v != REDACTED}
-        inside.put(KubeObject(str(o["kind"]), str(o.get("namespace", "default")), str(o["name"]),
-                              {str(k): str(v) for k, v in (o.get("labels") or {}).items()}, data))
+        inside.put(
+            KubeObject(
+                str(o["kind"]),
+                str(o.get("namespace", "default")),
+                str(o["name"]),
+                {str(k): str(v) for k, v in (o.get("labels") or {}).items()},
+                data,
+            )
+        )
     for ename, body in (c.get("extensions") or {}).items():
         props = copy.deepcopy((body or {}).get("properties", body) or {})
         protected = sorted((props.pop("configurationProtectedSettings", None) or {}).keys())
         state = str(props.pop("provisioningState", "Succeeded"))
-        ext = Extension(cluster_id=cl.id, name=str(ename), extension_type=str(props.pop("extensionType", "")),
-                        properties=props, protected_keys=protected, provisioning_state=state,
-                        identity_principal="00000000-0000-0000-0000-0000000000e1", created_at=now, modified_at=now)
+        ext = Extension(
+            cluster_id=cl.id,
+            name=str(ename),
+            extension_type=str(props.pop("extensionType", "")),
+            properties=props,
+            protected_keys=protected,
+            provisioning_state=state,
+            identity_principal="00000000-0000-0000-0000-0000000000e1",
+            created_at=now,
+            modified_at=now,
+        )
         inside.extensions[ext.name.lower()] = ext
         if state == "Succeeded" and ext.extension_type.lower() == "microsoft.azureml.kubernetes":
             if not inside.has_namespace("azureml"):
@@ -66,17 +87,23 @@ def _load_cluster(w: World, sub: str, rg: str, name: str, c: dict, now: float) -
     w.insides[key] = inside
 
 
-def _load_workspace(w: World, sub: str, rg: str, name: str, body: dict, raw: dict) -> None:
-    ws = w.workspaces.get(f"/subscriptions/{sub}/resourceGroups/{rg}/providers/"
-                          f"Microsoft.MachineLearningServices/workspaces/{name}".lower())
+def _load_workspace(w: World, sub: str, rg: str, name: str, body: dict[str, Any], raw: dict[str, Any]) -> None:
+    ws = w.workspaces.get(
+        f"/subscriptions/{sub}/resourceGroups/{rg}/providers/"
+        f"Microsoft.MachineLearningServices/workspaces/{name}".lower()
+    )
     if ws is None:
         return
     sa = body.get("storageAccount")
     if isinstance(sa, dict) and sa.get("name"):
-        acct = StorageAccount(subscription=ws.subscription, resource_group=str(sa.get("resourceGroup") or rg),
-                              name=str(sa["name"]), location=ws.location,
-                              blob_endpoint=str(sa.get("blobEndpoint") or f"https://{sa['name']}.blob.core.windows.net/"),
-                              key=str(sa.get("key") or ""))
+        acct = StorageAccount(
+            subscription=ws.subscription,
+            resource_group=str(sa.get("resourceGroup") or rg),
+            name=str(sa["name"]),
+            location=ws.location,
+            blob_endpoint=str(sa.get("blobEndpoint") or f"https://{sa['name']}.blob.core.windows.net/"),
+            key="" if sa.get("key") in (None, REDACTED) else str(sa["key"]),
+        )
         w.storage_accounts[acct.id.lower()] = acct
         ws.storage_account = acct.id
     for cname, cbody in (body.get("computes") or {}).items():
@@ -90,7 +117,7 @@ def _load_workspace(w: World, sub: str, rg: str, name: str, body: dict, raw: dic
             _legacy_objects(w, comp.resource_id, comp.id, props.get("properties") or {}, comp.location)
 
 
-def _legacy_objects(w: World, cluster_id: str, compute_id: str, settings: dict, region: str) -> None:
+def _legacy_objects(w: World, cluster_id: str, compute_id: str, settings: dict[str, Any], region: str) -> None:
     from .services.kube.inside import tls_secret_data
 
     inside = w.insides.setdefault(cluster_id.lower(), ClusterInside())
@@ -104,12 +131,12 @@ def _legacy_objects(w: World, cluster_id: str, compute_id: str, settings: dict, 
             inside.put(KubeObject("Secret", "default", TLS_SECRET, dict(FE_LABELS), data))
 
 
-def dump_extras(out: dict, w: World) -> None:
+def dump_extras(out: dict[str, Any], w: World) -> None:
     """Add the inside, extensions and storage accounts to a state dump (secret values redacted)."""
     subs = out.get("subscriptions", {})
 
-    def rg_body(sub: str, rg: str) -> dict:
-        s = next((v for k, v in subs.items() if k.lower() == sub.lower()), {"resourceGroups": {}})
+    def rg_body(sub: str, rg: str) -> dict[str, Any]:
+        s: dict[str, Any] = next((v for k, v in subs.items() if k.lower() == sub.lower()), {"resourceGroups": {}})
         return next((v for k, v in s["resourceGroups"].items() if k.lower() == rg.lower()), {})
 
     for cl in w.clusters.values():
@@ -124,8 +151,12 @@ def dump_extras(out: dict, w: World) -> None:
         body = rg_body(ws.subscription, ws.resource_group).get("workspaces", {}).get(ws.name)
         acct = w.storage_accounts.get((ws.storage_account or "").lower())
         if body is not None and acct is not None:
-            body["storageAccount"] = {"name": acct.name, "resourceGroup": acct.resource_group,
-                                      "blobEndpoint": acct.blob_endpoint, "key": REDACTED}
+            body["storageAccount"] = {
+                "name": acct.name,
+                "resourceGroup": acct.resource_group,
+                "blobEndpoint": acct.blob_endpoint,
+                "key": REDACTED,
+            }
         for c in ws.computes.values():
             if body is not None and c.compute_type != "AKS" and c.name in body.get("computes", {}):
                 cb = body["computes"][c.name]
@@ -134,7 +165,7 @@ def dump_extras(out: dict, w: World) -> None:
                     cb["identity"] = copy.deepcopy(c.identity)
 
 
-def _dump_object(o: KubeObject) -> dict:
+def _dump_object(o: KubeObject) -> dict[str, Any]:
     d: dict[str, Any] = {"kind": o.kind, "namespace": o.namespace, "name": o.name}
     if o.labels:
         d["labels"] = dict(o.labels)
@@ -143,11 +174,10 @@ def _dump_object(o: KubeObject) -> dict:
     return d
 
 
-def _dump_extension(e: Extension) -> dict:
+def _dump_extension(e: Extension) -> dict[str, Any]:
     props = copy.deepcopy(e.properties)
     props["extensionType"] = e.extension_type
     props["provisioningState"] = e.provisioning_state
     if e.protected_keys:
         props["configurationProtectedSettings"] = {k: REDACTED for k in e.protected_keys}
     return {"properties": props}
-

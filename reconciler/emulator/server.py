@@ -3,38 +3,61 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
+import ssl
 import struct
 import threading
-import uuid
+from collections.abc import Mapping
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
+from .armheaders import arm_headers
 from .backend import Backend
 from .dispatch import RESET, Dispatcher
 from .faults import Faults, parse_faults
 from .routing import Response
+from .tls import LocalTls, make_tls
 
 
 class Emulator:
     """A local ARM emulator serving in a background thread (usable as a context manager)."""
 
-    def __init__(self, seed: dict | str | Path | None = None, *, state_file: str | Path | None = None,
-                 time_scale: float = 1.0, latency_ms: int = 0,
-                 faults: Mapping[str, float] | str | None = None, fault_seed: int | None = None,
-                 host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        seed: dict[str, Any] | str | Path | None = None,
+        *,
+        state_file: str | Path | None = None,
+        time_scale: float = 1.0,
+        latency_ms: int = 0,
+        faults: Mapping[str, float] | str | None = None,
+        fault_seed: int | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        tls: bool = False,
+    ) -> None:
         initial_faults = parse_faults(faults)
         self.faults = Faults(initial_faults, seed=fault_seed)
         self.backend = Backend(seed, state_file=state_file, time_scale=time_scale, faults=self.faults)
         self.dispatch = Dispatcher(self.backend, self.faults, initial_faults, int(latency_ms))
         self.host = host
         self.port = port
+        self.tls: LocalTls | None = make_tls() if tls else None
         self.url: str | None = None
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+
+    @property
+    def ca_bundle(self) -> Path | None:
+        """The PEM file clients trust when serving over HTTPS (``tls=True``), else None."""
+        return self.tls.ca_bundle if self.tls else None
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.tls else "http"
 
     @property
     def latency_ms(self) -> int:
@@ -52,9 +75,10 @@ class Emulator:
         server.app = self
         self._server = server
         self.port = server.server_address[1]
-        self.url = f"http://{self.host}:{self.port}"
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name=f"arm-emulator-{self.port}", daemon=True)
+        self.url = f"{self.scheme}://{self.host}:{self.port}"
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"arm-emulator-{self.port}", daemon=True
+        )
         self._thread.start()
         return self.url
 
@@ -69,8 +93,10 @@ class Emulator:
             self._thread.join(timeout=5)
         with self.backend.lock:
             self.backend.flush()
+        if self.tls is not None:
+            self.tls.close()
 
-    def __enter__(self) -> "Emulator":
+    def __enter__(self) -> Emulator:
         self.start()
         return self
 
@@ -89,6 +115,15 @@ class _Server(ThreadingHTTPServer):
         self._conns: set[socket.socket] = set()
         self._conns_lock = threading.Lock()
 
+    def get_request(self) -> tuple[socket.socket, Any]:
+        conn, addr = super().get_request()
+        if self.app.tls is not None:  # handshake later, in the connection's own thread
+            conn = self.app.tls.context.wrap_socket(conn, server_side=True, do_handshake_on_connect=False)
+        return conn, addr
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Quiet: a client that hangs up or fails the TLS handshake is not the emulator's error."""
+
     def track(self, conn: socket.socket, add: bool) -> None:
         with self._conns_lock:
             (self._conns.add if add else self._conns.discard)(conn)
@@ -98,10 +133,8 @@ class _Server(ThreadingHTTPServer):
         with self._conns_lock:
             conns = list(self._conns)
         for c in conns:
-            try:
+            with contextlib.suppress(OSError):
                 c.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -111,6 +144,10 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
 
     def setup(self) -> None:
+        if isinstance(self.request, ssl.SSLSocket):
+            self.request.settimeout(10)
+            self.request.do_handshake()
+            self.request.settimeout(None)
         super().setup()
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.server.track(self.connection, True)
@@ -121,19 +158,20 @@ class _Handler(BaseHTTPRequestHandler):
         finally:
             self.server.track(self.connection, False)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet by design
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
     def _handle(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length > 0 else b""
         host = self.headers.get("Host", "")
-        base_url = f"http://{host}" if host else (self.server.app.url or "")
+        base_url = f"{self.server.app.scheme}://{host}" if host else (self.server.app.url or "")
         try:
             resp = self.server.app.dispatch(self.command, self.path, self.headers, raw, base_url)
         except Exception as e:  # the emulator must answer like ARM, never hang up on a bug
-            resp = Response(500, {"error": {"code": "InternalServerError",
-                                            "message": f"Emulator error: {type(e).__name__}: {e}"}})
+            resp = Response(
+                500, {"error": {"code": "InternalServerError", "message": f"Emulator error: {type(e).__name__}: {e}"}}
+            )
         if resp is RESET:
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.close_connection = True
@@ -147,12 +185,16 @@ class _Handler(BaseHTTPRequestHandler):
             reason = HTTPStatus(resp.status).phrase
         except ValueError:
             reason = ""
-        lines = [f"HTTP/1.1 {resp.status} {reason}", "Server: " + self.server_version,
-                 f"x-ms-request-id: {uuid.uuid4()}", f"Content-Length: {len(payload)}"]
+        headers = arm_headers(self.command, self.headers, self.server.app.tls is not None)
+        headers.update(resp.headers)
+        lines = [
+            f"HTTP/1.1 {resp.status} {reason}",
+            "Server: " + self.server_version,
+            f"Content-Length: {len(payload)}",
+        ]
         if payload:
             lines.append("Content-Type: application/json; charset=utf-8")
-        for k, v in resp.headers.items():
-            lines.append(f"{k}: {v}")
+        lines += [f"{k}: {v}" for k, v in headers.items()]
         if self.close_connection:
             lines.append("Connection: close")
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")

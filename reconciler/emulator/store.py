@@ -7,14 +7,16 @@ restarted emulator resumes where it stopped, in-flight operations included.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Callable
+from typing import Any
 
 from .errors import ResourceGroupNotFound, SubscriptionNotFound
 from .model import Operation, World
@@ -26,8 +28,14 @@ FORMAT_VERSION = 1
 class Store:
     """Everything the emulator remembers, and its persistence."""
 
-    def __init__(self, seed: dict | str | Path | None = None, *, state_file: str | Path | None = None,
-                 clock: Callable[[], float] = time.time, page_size: int = 50) -> None:
+    def __init__(
+        self,
+        seed: dict[str, Any] | str | Path | None = None,
+        *,
+        state_file: str | Path | None = None,
+        clock: Callable[[], float] = time.time,
+        page_size: int = 50,
+    ) -> None:
         self.lock = threading.RLock()
         self.clock = clock
         self.page_size = page_size
@@ -48,7 +56,7 @@ class Store:
         self.operations: dict[str, Operation] = {}
         self.inflight: dict[str, str] = {}  # lower target id → operation id
         self.requests: dict[str, int] = {}
-        self.violations: list[dict] = []
+        self.violations: list[dict[str, Any]] = []
         self.dirty = True
 
     def _now_us(self) -> int:
@@ -79,7 +87,7 @@ class Store:
         return canon
 
     # ------------------------------------------------------------ persistence
-    def _persisted(self) -> dict:
+    def _persisted(self) -> dict[str, Any]:
         return {
             "formatVersion": FORMAT_VERSION,
             "seed": self.seed_raw,
@@ -91,7 +99,7 @@ class Store:
             "lastStampUs": self.last_stamp_us,
         }
 
-    def _load(self, given_seed: dict | None) -> None:
+    def _load(self, given_seed: dict[str, Any] | None) -> None:
         assert self.state_file is not None
         data = json.loads(self.state_file.read_text(encoding="utf-8"))
         if data.get("formatVersion") != FORMAT_VERSION:
@@ -116,10 +124,8 @@ class Store:
                 json.dump(self._persisted(), f, separators=(",", ":"))
             os.replace(tmp, self.state_file)
         except BaseException:
-            try:
+            with contextlib.suppress(OSError):
                 os.unlink(tmp)
-            except OSError:
-                pass
             raise
 
     def flush(self) -> None:

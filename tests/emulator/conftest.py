@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import requests
 
 from reconciler.emulator import Emulator
+from reconciler.emulator import server as emulator_server
 from tests.builders import OTHER_SUB, SUB, workspace_path
 from tests.builders import agent_pools as _pool
 from tests.builders import aks_id as cluster_id
 
-__all__ = ["OTHER_SUB", "SUB", "WS_PATH", "Arm", "cluster_id", "make_seed"]
+__all__ = ["OTHER_SUB", "SUB", "WS_PATH", "Arm", "cluster_id", "make_seed", "non_loopback_urls"]
 WS_PATH = workspace_path()
 
 
@@ -27,29 +31,81 @@ def make_seed() -> dict:
             "eastus": [{"version": "1.30.4", "default": True}, {"version": "1.31.1"}],
         },
         "subscriptions": {
-            SUB: {"resourceGroups": {
-                "aks-rg": {"managedClusters": {
-                    "scoring-aks": {"location": "westeurope", "kubernetesVersion": "1.30.5", "agentPools": _pool(),
-                                    "loadBalancerSku": "standard", "privateCluster": False,
-                                    "authorizedIPRanges": []},
-                    "second-aks": {"location": "westeurope", "kubernetesVersion": "1.31.2", "agentPools": _pool()},
-                    "preview-aks": {"location": "westeurope", "kubernetesVersion": "1.32.0", "agentPools": _pool()},
-                    "old-aks": {"location": "westeurope", "kubernetesVersion": "1.27.3", "agentPools": _pool()},
-                    "small-aks": {"location": "westeurope", "kubernetesVersion": "1.30.5",
-                                  "agentPools": _pool(count=2)},
-                    "tiny-aks": {"location": "westeurope", "kubernetesVersion": "1.30.5",
-                                 "agentPools": _pool(count=1, vm="Standard_D1_v2")},
-                    "legacy-aks": {"location": "westeurope", "kubernetesVersion": "1.30.5", "agentPools": _pool()},
-                }},
-                "ml-prod-rg": {"workspaces": {"ml-prod": {"location": "westeurope", "computes": {
-                    "legacy-scoring": {"tags": {"team": "fraud"}, "properties": {
-                        "computeType": "AKS", "resourceId": cluster_id("legacy-aks"),
-                        "properties": {"clusterPurpose": "DevTest", "sslConfiguration": {"status": "Disabled"}}}},
-                }}}},
-            }},
-            OTHER_SUB: {"resourceGroups": {"other-rg": {"managedClusters": {
-                "foreign-aks": {"location": "westeurope", "kubernetesVersion": "1.30.5", "agentPools": _pool()},
-            }}}},
+            SUB: {
+                "resourceGroups": {
+                    "aks-rg": {
+                        "managedClusters": {
+                            "scoring-aks": {
+                                "location": "westeurope",
+                                "kubernetesVersion": "1.30.5",
+                                "agentPools": _pool(),
+                                "loadBalancerSku": "standard",
+                                "privateCluster": False,
+                                "authorizedIPRanges": [],
+                            },
+                            "second-aks": {
+                                "location": "westeurope",
+                                "kubernetesVersion": "1.31.2",
+                                "agentPools": _pool(),
+                            },
+                            "preview-aks": {
+                                "location": "westeurope",
+                                "kubernetesVersion": "1.32.0",
+                                "agentPools": _pool(),
+                            },
+                            "old-aks": {"location": "westeurope", "kubernetesVersion": "1.27.3", "agentPools": _pool()},
+                            "small-aks": {
+                                "location": "westeurope",
+                                "kubernetesVersion": "1.30.5",
+                                "agentPools": _pool(count=2),
+                            },
+                            "tiny-aks": {
+                                "location": "westeurope",
+                                "kubernetesVersion": "1.30.5",
+                                "agentPools": _pool(count=1, vm="Standard_D1_v2"),
+                            },
+                            "legacy-aks": {
+                                "location": "westeurope",
+                                "kubernetesVersion": "1.30.5",
+                                "agentPools": _pool(),
+                            },
+                        }
+                    },
+                    "ml-prod-rg": {
+                        "workspaces": {
+                            "ml-prod": {
+                                "location": "westeurope",
+                                "computes": {
+                                    "legacy-scoring": {
+                                        "tags": {"team": "fraud"},
+                                        "properties": {
+                                            "computeType": "AKS",
+                                            "resourceId": cluster_id("legacy-aks"),
+                                            "properties": {
+                                                "clusterPurpose": "DevTest",
+                                                "sslConfiguration": {"status": "Disabled"},
+                                            },
+                                        },
+                                    },
+                                },
+                            }
+                        }
+                    },
+                }
+            },
+            OTHER_SUB: {
+                "resourceGroups": {
+                    "other-rg": {
+                        "managedClusters": {
+                            "foreign-aks": {
+                                "location": "westeurope",
+                                "kubernetesVersion": "1.30.5",
+                                "agentPools": _pool(),
+                            },
+                        }
+                    }
+                }
+            },
         },
     }
 
@@ -66,8 +122,15 @@ class Arm:
     def url(self, path: str) -> str:
         return path if path.startswith("http") else self.base + path
 
-    def call(self, method: str, path: str, body: Any = None, params: dict | None = None,
-             api_version: str | None = None, **kw: Any) -> requests.Response:
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        params: dict | None = None,
+        api_version: str | None = None,
+        **kw: Any,
+    ) -> requests.Response:
         p = {"api-version": api_version or self.api_version}
         if path.startswith("http"):
             p = {}
@@ -87,8 +150,10 @@ class Arm:
         return f"{WS_PATH}/computes/{name}"
 
     def attach(self, name: str, cluster: str, settings: dict | None = None, **extra: Any) -> requests.Response:
-        body = {"location": "westeurope", "properties": {"computeType": "AKS", "resourceId": cluster,
-                                                         "properties": settings or {}}}
+        body = {
+            "location": "westeurope",
+            "properties": {"computeType": "AKS", "resourceId": cluster, "properties": settings or {}},
+        }
         body.update(extra)
         return self.put(self.compute(name), body)
 
@@ -132,3 +197,28 @@ def arm(emu: Emulator) -> Arm:
     assert emu.url
     return Arm(emu.url)
 
+
+URL_RE = re.compile(r"[a-z][a-z0-9+.-]*://([^/:?#\s\"']+|\[[^\]]+\])", re.IGNORECASE)
+LOOPBACK = {"127.0.0.1", "localhost", "[::1]"}
+
+
+def non_loopback_urls(text: str) -> list[str]:
+    """Every URL in ``text`` whose host is not this machine."""
+    return [m.group(0) for m in URL_RE.finditer(text) if m.group(1).lower() not in LOOPBACK]
+
+
+@pytest.fixture(autouse=True)
+def every_response_stays_on_loopback(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Scan every response body and header the in-process emulators send during a test: a URL to any
+    host but this machine would send a client (and its token) off the machine."""
+    seen: list[str] = []
+    original = emulator_server._Handler._send
+
+    def scanning_send(self: Any, resp: Any) -> None:
+        text = json.dumps(resp.body) + "\n" + "\n".join(f"{k}: {v}" for k, v in resp.headers.items())
+        seen.extend(f"{self.command} {self.path}: {u}" for u in non_loopback_urls(text))
+        original(self, resp)
+
+    monkeypatch.setattr(emulator_server._Handler, "_send", scanning_send)
+    yield seen
+    assert not seen, f"non-loopback URLs in emulator responses: {seen}"

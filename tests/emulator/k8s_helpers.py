@@ -20,25 +20,44 @@ def ext_path(cluster: str, name: str = "azureml") -> str:
 def derived_settings(cluster: str, location: str = "westeurope") -> dict[str, str]:
     """The settings the Azure CLI derives for an AKS cluster."""
     cid = cluster_id(cluster)
-    return {"clusterId": cid, "cluster_name": cid, "cluster_name_friendly": cluster, "location": location,
-            "jobSchedulerLocation": location, "domain": f"{location}.cloudapp.azure.com",
-            "servicebus.enabled": "false", "relayserver.enabled": "false", "nginxIngress.enabled": "true",
-            "scoringFe.serviceType.loadBalancer": "true",
-            "prometheus.prometheusSpec.externalLabels.cluster_name": cid}
+    return {
+        "clusterId": cid,
+        "cluster_name": cid,
+        "cluster_name_friendly": cluster,
+        "location": location,
+        "jobSchedulerLocation": location,
+        "domain": f"{location}.cloudapp.azure.com",
+        "servicebus.enabled": "false",
+        "relayserver.enabled": "false",
+        "nginxIngress.enabled": "true",
+        "scoringFe.serviceType.loadBalancer": "true",
+        "prometheus.prometheusSpec.externalLabels.cluster_name": cid,
+    }
 
 
-def azureml_body(cluster: str = "scoring-aks", derived: bool = True, protected: dict | None = None,
-                 **settings: Any) -> dict:
-    s: dict[str, Any] = {"enableTraining": "false", "enableInference": "true",
-                         "inferenceRouterServiceType": "loadBalancer", "allowInsecureConnections": "true",
-                         "inferenceRouterHA": "true"}
+def azureml_body(
+    cluster: str = "scoring-aks", derived: bool = True, protected: dict | None = None, **settings: Any
+) -> dict:
+    s: dict[str, Any] = {
+        "enableTraining": "false",
+        "enableInference": "true",
+        "inferenceRouterServiceType": "loadBalancer",
+        "allowInsecureConnections": "true",
+        "inferenceRouterHA": "true",
+    }
     if derived:
         s.update(derived_settings(cluster))
     s.update({k.replace("__", "."): v for k, v in settings.items()})
-    return {"properties": {"extensionType": AZUREML, "autoUpgradeMinorVersion": True, "releaseTrain": "stable",
-                           "scope": {"cluster": {"releaseNamespace": "azureml"}},
-                           "configurationSettings": {k: v for k, v in s.items() if v is not None},
-                           "configurationProtectedSettings": protected or {}}}
+    return {
+        "properties": {
+            "extensionType": AZUREML,
+            "autoUpgradeMinorVersion": True,
+            "releaseTrain": "stable",
+            "scope": {"cluster": {"releaseNamespace": "azureml"}},
+            "configurationSettings": {k: v for k, v in s.items() if v is not None},
+            "configurationProtectedSettings": protected or {},
+        }
+    }
 
 
 def install(arm: Arm, cluster: str = "scoring-aks", name: str = "azureml", **kw: Any) -> dict:
@@ -53,11 +72,15 @@ def get_ext(arm: Arm, cluster: str = "scoring-aks", name: str = "azureml") -> re
 
 
 def k8s_compute(cluster: str, namespace: str = "default", **extra: Any) -> dict:
-    body: dict[str, Any] = {"location": "westeurope", "identity": {"type": "SystemAssigned"},
-                            "properties": {"computeType": "Kubernetes", "resourceId": cluster_id(cluster),
-                                           "properties": {"namespace": namespace,
-                                                          "defaultInstanceType": "defaultinstancetype",
-                                                          "instanceTypes": {}}}}
+    body: dict[str, Any] = {
+        "location": "westeurope",
+        "identity": {"type": "SystemAssigned"},
+        "properties": {
+            "computeType": "Kubernetes",
+            "resourceId": cluster_id(cluster),
+            "properties": {"namespace": namespace, "defaultInstanceType": "defaultinstancetype", "instanceTypes": {}},
+        },
+    }
     body.update(extra)
     return body
 
@@ -78,5 +101,16 @@ def run(arm: Arm, cluster: str, command: str) -> dict:
         time.sleep(0.01)
 
 
-__all__ = ["SUB", "AZUREML", "EXT_API", "AKS_API", "azureml_body", "derived_settings", "ext_path", "get_ext",
-           "install", "k8s_compute", "run"]
+__all__ = [
+    "AKS_API",
+    "AZUREML",
+    "EXT_API",
+    "SUB",
+    "azureml_body",
+    "derived_settings",
+    "ext_path",
+    "get_ext",
+    "install",
+    "k8s_compute",
+    "run",
+]

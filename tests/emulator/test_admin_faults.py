@@ -15,10 +15,14 @@ from .conftest import SUB, Arm, cluster_id, make_seed
 
 def test_fault_spec_parsing() -> None:
     assert parse_faults("429=0.1,500=0.05,reset=0.02,lro-fail=0.05") == {
-        "429": 0.1, "500": 0.05, "reset": 0.02, "lro-fail": 0.05}
+        "429": 0.1,
+        "500": 0.05,
+        "reset": 0.02,
+        "lro-fail": 0.05,
+    }
     assert parse_faults("") == {"429": 0.0, "500": 0.0, "reset": 0.0, "lro-fail": 0.0}
     for bad in ("429", "418=0.1", "429=abc", "500=1.5", "reset=-0.1"):
-        with pytest.raises(ValueError, match="fault|probability"):
+        with pytest.raises(ValueError, match=r"fault|probability"):
             parse_faults(bad)
     with pytest.raises(ValueError):
         Emulator(make_seed(), faults="nope=1")
@@ -88,8 +92,10 @@ def test_audit_shape(arm: Arm) -> None:
     arm.get(arm.compute("legacy-scoring"))
     r = arm.attach("audited", cluster_id("scoring-aks"))
     arm.wait(r)
-    arm.get(f"/subscriptions/{SUB}/providers/Microsoft.ContainerService/locations/westeurope/kubernetesVersions",
-            api_version="2026-08-01")
+    arm.get(
+        f"/subscriptions/{SUB}/providers/Microsoft.ContainerService/locations/westeurope/kubernetesVersions",
+        api_version="2026-08-01",
+    )
     audit = arm.admin("audit")
     assert set(audit) == {"requests", "violations", "operations", "extensionViolations", "clusterDeletions"}
     assert audit["requests"]["Compute_Get"] == 1
@@ -121,15 +127,22 @@ def test_reset_restores_seed_and_clears_audit(arm: Arm) -> None:
     arm.admin("faults", "POST", {"500": 0.5})
     assert arm.get(arm.compute("legacy-scoring")).status_code in (404, 500)
     assert arm.admin("reset", "POST") == {"status": "reset"}
-    assert arm.admin("audit") == {"requests": {}, "violations": [], "operations": [], "extensionViolations": [],
-                                  "clusterDeletions": []}
+    assert arm.admin("audit") == {
+        "requests": {},
+        "violations": [],
+        "operations": [],
+        "extensionViolations": [],
+        "clusterDeletions": [],
+    }
     assert arm.admin("faults")["500"] == 0.0
     assert arm.get(arm.compute("legacy-scoring")).status_code == 200
 
 
 def test_kubernetes_versions_grouping(arm: Arm) -> None:
-    body = arm.get(f"/subscriptions/{SUB}/providers/Microsoft.ContainerService/locations/West Europe/"
-                   "kubernetesVersions", api_version="2026-08-01").json()
+    body = arm.get(
+        f"/subscriptions/{SUB}/providers/Microsoft.ContainerService/locations/West Europe/kubernetesVersions",
+        api_version="2026-08-01",
+    ).json()
     by = {v["version"]: v for v in body["values"]}
     assert list(by) == ["1.30", "1.31", "1.32"]
     assert by["1.30"]["isDefault"] is True and "isPreview" not in by["1.30"]

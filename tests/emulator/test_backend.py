@@ -47,8 +47,11 @@ def test_durations(scale: float) -> None:
     run(lambda: b.ml.put_compute(ws, "attach-me", _attach_body("scoring-aks"))[1], "update", 120)
     run(lambda: b.ml.delete_compute(ws, "attach-me", "Detach"), "detach", 60)
     run(lambda: b.ml.put_compute(ws, "create-me", {"properties": {"computeType": "AKS"}})[1], "create", 600)
-    run(lambda: b.aks.put_agent_pool(SUB, "aks-rg", "scoring-aks", "nodepool1", {"properties": {"count": 4}})[2],
-        "scale", 180)
+    run(
+        lambda: b.aks.put_agent_pool(SUB, "aks-rg", "scoring-aks", "nodepool1", {"properties": {"count": 4}})[2],
+        "scale",
+        180,
+    )
     assert b.aks.cluster(SUB, "aks-rg", "scoring-aks").agent_pools[0].count == 4
 
 
@@ -86,7 +89,8 @@ def test_vm_cores_table() -> None:
 
 
 def test_versions_body_groups_by_minor() -> None:
-    body = kubernetes_versions_body([{"version": "1.30.5", "default": True}, {"version": "1.30.4"},
-                                     {"version": "1.31.0", "preview": True}])
+    body = kubernetes_versions_body(
+        [{"version": "1.30.5", "default": True}, {"version": "1.30.4"}, {"version": "1.31.0", "preview": True}]
+    )
     assert [v["version"] for v in body["values"]] == ["1.30", "1.31"]
     assert body["values"][0]["patchVersions"]["1.30.4"]["upgrades"] == ["1.30.5", "1.31.0"]

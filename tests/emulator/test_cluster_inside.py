@@ -27,8 +27,7 @@ def _secret(arm: Arm, cluster: str) -> dict:
 
 def test_seeded_legacy_attachment_implies_azureml_fe_objects(arm: Arm) -> None:
     objs = _cluster_state(arm, "legacy-aks")["objects"]
-    assert {"kind": "Deployment", "namespace": "default", "name": "azureml-fe",
-            "labels": {"app": "azureml-fe"}} in objs
+    assert {"kind": "Deployment", "namespace": "default", "name": "azureml-fe", "labels": {"app": "azureml-fe"}} in objs
     assert not any(o["name"] == "azuremlfessl" for o in objs)  # its TLS is disabled
 
 
@@ -46,8 +45,12 @@ def test_detach_leaves_azureml_fe_and_install_then_fails_e45005(arm: Arm) -> Non
 
 def test_cleanup_through_run_command_lets_the_install_succeed(arm: Arm) -> None:
     arm.wait(arm.delete(arm.compute("legacy-scoring"), params={"underlyingResourceAction": "Detach"}))
-    res = run(arm, "legacy-aks", "kubectl delete deployment,service,configmap,serviceaccount,role,rolebinding,secret "
-                                 "-n default -l app=azureml-fe --ignore-not-found")
+    res = run(
+        arm,
+        "legacy-aks",
+        "kubectl delete deployment,service,configmap,serviceaccount,role,rolebinding,secret "
+        "-n default -l app=azureml-fe --ignore-not-found",
+    )
     assert res["properties"]["provisioningState"] == "Succeeded" and res["properties"]["exitCode"] == 0
     assert "deployment.apps/azureml-fe deleted" in res["properties"]["logs"]
     listed = run(arm, "legacy-aks", "kubectl get all -n default -l app=azureml-fe")
@@ -77,7 +80,9 @@ def test_custom_certificate_attach_stores_the_sent_pair(arm: Arm) -> None:
 
     cert, key = self_signed("scoring.contoso.com")
     ssl = {"status": "Enabled", "cname": "scoring.contoso.com", "cert": cert, "key": key}
-    arm.wait(arm.attach("tls-custom", cluster_id("scoring-aks"), {"clusterPurpose": "DevTest", "sslConfiguration": ssl}))
+    arm.wait(
+        arm.attach("tls-custom", cluster_id("scoring-aks"), {"clusterPurpose": "DevTest", "sslConfiguration": ssl})
+    )
     arm.wait(arm.delete(arm.compute("tls-custom"), params={"underlyingResourceAction": "Detach"}))
     data = _secret(arm, "scoring-aks")  # a detach leaves the secret behind
     assert base64.b64decode(data["cert.pem"]).decode() == cert
@@ -87,8 +92,10 @@ def test_custom_certificate_attach_stores_the_sent_pair(arm: Arm) -> None:
 
 def test_seeded_legacy_tls_attachment_gets_a_generated_secret(seed: dict) -> None:
     rg = seed["subscriptions"][SUB]["resourceGroups"]["ml-prod-rg"]["workspaces"]["ml-prod"]["computes"]
-    rg["legacy-scoring"]["properties"]["properties"]["sslConfiguration"] = {"status": "Enabled",
-                                                                            "leafDomainLabel": "legacy"}
+    rg["legacy-scoring"]["properties"]["properties"]["sslConfiguration"] = {
+        "status": "Enabled",
+        "leafDomainLabel": "legacy",
+    }
     with Emulator(seed, time_scale=0) as e:
         arm = Arm(e.url or "")
         cert = base64.b64decode(_secret(arm, "legacy-aks")["cert.pem"])

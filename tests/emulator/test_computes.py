@@ -28,8 +28,12 @@ def test_get_missing_compute_is_arm_404(arm: Arm) -> None:
 
 
 def test_case_insensitive_ids(arm: Arm) -> None:
-    r = arm.get(arm.compute("LEGACY-SCORING").replace("resourceGroups", "resourcegroups").replace(
-        "Microsoft.MachineLearningServices", "microsoft.machinelearningservices").replace("ml-prod", "ML-PROD"))
+    r = arm.get(
+        arm.compute("LEGACY-SCORING")
+        .replace("resourceGroups", "resourcegroups")
+        .replace("Microsoft.MachineLearningServices", "microsoft.machinelearningservices")
+        .replace("ml-prod", "ML-PROD")
+    )
     assert r.status_code == 200 and r.json()["name"] == "legacy-scoring"
     # attach with a differently-cased cluster id targets the same cluster
     r = arm.attach("case-check", cluster_id("SCORING-AKS").replace("resourceGroups", "RESOURCEGROUPS"))
@@ -58,8 +62,14 @@ def test_attach_lro_shape(arm: Arm) -> None:
 def test_list_is_paged_with_absolute_next_link(emu: Emulator, arm: Arm) -> None:
     emu.backend.page_size = 2
     for i in range(4):
-        assert arm.attach(f"extra{i}", cluster_id("scoring-aks") if i == 0 else cluster_id("second-aks"),
-                          {"clusterPurpose": "DevTest"}).status_code == 201
+        assert (
+            arm.attach(
+                f"extra{i}",
+                cluster_id("scoring-aks") if i == 0 else cluster_id("second-aks"),
+                {"clusterPurpose": "DevTest"},
+            ).status_code
+            == 201
+        )
     names, url, pages = [], WS_PATH + "/computes", 0
     while url:
         body = arm.get(url).json()
@@ -73,8 +83,16 @@ def test_list_is_paged_with_absolute_next_link(emu: Emulator, arm: Arm) -> None:
 
 
 def test_create_uses_default_version_and_makes_cluster(arm: Arm) -> None:
-    r = arm.create("new-compute", {"agentCount": 3, "agentVmSize": "Standard_D3_v2", "clusterPurpose": "FastProd",
-                                   "loadBalancerType": "PublicIp"}, tags={"owner": "me"})
+    r = arm.create(
+        "new-compute",
+        {
+            "agentCount": 3,
+            "agentVmSize": "Standard_D3_v2",
+            "clusterPurpose": "FastProd",
+            "loadBalancerType": "PublicIp",
+        },
+        tags={"owner": "me"},
+    )
     assert r.status_code == 201
     assert r.json()["properties"]["provisioningState"] == "Creating"
     assert arm.wait(r)["status"] == "Succeeded"
@@ -87,8 +105,10 @@ def test_create_uses_default_version_and_makes_cluster(arm: Arm) -> None:
     assert cl.json()["properties"]["kubernetesVersion"] == "1.30.5"  # westeurope default
     pools = cl.json()["properties"]["agentPoolProfiles"]
     assert [(p["count"], p["vmSize"]) for p in pools] == [(3, "Standard_D3_v2")]
-    rg_list = arm.get(f"/subscriptions/{SUB}/resourceGroups/ml-prod-rg/providers/Microsoft.ContainerService/"
-                      "managedClusters", api_version="2026-08-01").json()
+    rg_list = arm.get(
+        f"/subscriptions/{SUB}/resourceGroups/ml-prod-rg/providers/Microsoft.ContainerService/managedClusters",
+        api_version="2026-08-01",
+    ).json()
     assert [c["id"] for c in rg_list["value"]] == [rid]
 
 
@@ -97,9 +117,12 @@ def test_created_compute_agent_count_follows_scale(arm: Arm) -> None:
     arm.wait(r)
     rid = arm.get(arm.compute("scaled-compute")).json()["properties"]["resourceId"]
     pool = arm.get(rid + "/agentPools/agentpool", api_version="2026-08-01").json()
-    r = arm.put(rid + "/agentPools/agentpool", {"properties": {"count": 5, "vmSize": pool["properties"]["vmSize"]}},
-                api_version="2026-08-01")
-    assert r.status_code == 201
+    r = arm.put(
+        rid + "/agentPools/agentpool",
+        {"properties": {"count": 5, "vmSize": pool["properties"]["vmSize"]}},
+        api_version="2026-08-01",
+    )
+    assert r.status_code == 200  # an update of an existing pool, as Azure answers
     assert arm.wait(r)["status"] == "Succeeded"
     assert arm.get(arm.compute("scaled-compute")).json()["properties"]["properties"]["agentCount"] == 5
 
@@ -172,14 +195,17 @@ def test_preview_version_is_attachable(arm: Arm) -> None:
     assert arm.wait(arm.attach("preview-one", cluster_id("preview-aks")))["status"] == "Succeeded"
 
 
-@pytest.mark.parametrize("cluster,purpose,ok", [
-    ("small-aks", None, False),          # 2 x 4 = 8 < 12, unset means production
-    ("small-aks", "FastProd", False),
-    ("small-aks", "DenseProd", False),
-    ("small-aks", "DevTest", True),
-    ("scoring-aks", "FastProd", True),   # 3 x 4 = 12
-    ("tiny-aks", "DevTest", False),      # 1 x 1 = 1 < 2
-])
+@pytest.mark.parametrize(
+    "cluster,purpose,ok",
+    [
+        ("small-aks", None, False),  # 2 x 4 = 8 < 12, unset means production
+        ("small-aks", "FastProd", False),
+        ("small-aks", "DenseProd", False),
+        ("small-aks", "DevTest", True),
+        ("scoring-aks", "FastProd", True),  # 3 x 4 = 12
+        ("tiny-aks", "DevTest", False),  # 1 x 1 = 1 < 2
+    ],
+)
 def test_capacity_rule(arm: Arm, cluster: str, purpose: str | None, ok: bool) -> None:
     settings = {"clusterPurpose": purpose} if purpose else {}
     st = arm.wait(arm.attach("cap-check", cluster_id(cluster), settings))
@@ -191,8 +217,9 @@ def test_capacity_rule(arm: Arm, cluster: str, purpose: str | None, ok: bool) ->
 def test_create_under_sized_fails(arm: Arm) -> None:
     st = arm.wait(arm.create("small-create", {"agentCount": 2, "agentVmSize": "Standard_D3_v2"}))
     assert st["status"] == "Failed"
-    st = arm.wait(arm.create("devtest-create", {"agentCount": 1, "agentVmSize": "Standard_D2_v2",
-                                                "clusterPurpose": "DevTest"}))
+    st = arm.wait(
+        arm.create("devtest-create", {"agentCount": 1, "agentVmSize": "Standard_D2_v2", "clusterPurpose": "DevTest"})
+    )
     assert st["status"] == "Succeeded"
 
 
@@ -208,16 +235,24 @@ def test_good_compute_names(arm: Arm, name: str) -> None:
 
 
 def test_tls_with_internal_lb_is_400(arm: Arm) -> None:
-    settings = {"sslConfiguration": {"status": "Enabled", "leafDomainLabel": "contoso"},
-                "loadBalancerType": "InternalLoadBalancer", "loadBalancerSubnet": "aks-subnet"}
+    settings = {
+        "sslConfiguration": {"status": "Enabled", "leafDomainLabel": "contoso"},
+        "loadBalancerType": "InternalLoadBalancer",
+        "loadBalancerSubnet": "aks-subnet",
+    }
     assert arm.attach("tls-ilb", cluster_id("scoring-aks"), settings).status_code == 400
     assert arm.create("tls-ilb", settings).status_code == 400
 
 
 def test_secrets_never_returned(arm: Arm) -> None:
-    settings = {"sslConfiguration": {"status": "Enabled", "cname": "scoring.contoso.com",
-                                     "cert": "-----BEGIN CERTIFICATE-----SECRETCERT",
-                                     "key": "-----BEGIN PRIVATE KEY-----SECRETKEY"}}
+    settings = {
+        "sslConfiguration": {
+            "status": "Enabled",
+            "cname": "scoring.contoso.com",
+            "cert": "-----BEGIN CERTIFICATE-----SECRETCERT",
+            "key": "-----BEGIN PRIVATE KEY-----SECRETKEY",
+        }
+    }
     r = arm.attach("tls-custom", cluster_id("scoring-aks"), settings)
     assert r.status_code == 201 and "SECRET" not in r.text
     arm.wait(r)
@@ -229,13 +264,19 @@ def test_secrets_never_returned(arm: Arm) -> None:
 
 
 def test_tags_round_trip_and_modified_on_increases(arm: Arm) -> None:
-    r = arm.attach("tagged", cluster_id("scoring-aks"), tags={"reconciler-managed": "true", "reconciler-spec": "sha256:1"})
+    r = arm.attach(
+        "tagged", cluster_id("scoring-aks"), tags={"reconciler-managed": "true", "reconciler-spec": "sha256:1"}
+    )
     stamps = [r.json()["properties"]["modifiedOn"]]
     arm.wait(r)
     stamps.append(arm.get(arm.compute("tagged")).json()["properties"]["modifiedOn"])
-    r = arm.attach("tagged", cluster_id("scoring-aks"), {"clusterPurpose": "FastProd"},
-                   tags={"reconciler-managed": "true", "reconciler-spec": "sha256:2"})
-    assert r.status_code == 201 and r.json()["properties"]["provisioningState"] == "Updating"
+    r = arm.attach(
+        "tagged",
+        cluster_id("scoring-aks"),
+        {"clusterPurpose": "FastProd"},
+        tags={"reconciler-managed": "true", "reconciler-spec": "sha256:2"},
+    )
+    assert r.status_code == 200 and r.json()["properties"]["provisioningState"] == "Updating"  # update: 200
     stamps.append(r.json()["properties"]["modifiedOn"])
     arm.wait(r)
     got = arm.get(arm.compute("tagged")).json()
@@ -314,13 +355,17 @@ def test_missing_bearer_is_401(arm: Arm) -> None:
 
     r = requests.get(arm.base + arm.compute("legacy-scoring"), params={"api-version": "2026-07-01"})
     assert r.status_code == 401 and r.json()["error"]["code"] == "AuthenticationFailed"
-    r = requests.get(arm.base + arm.compute("legacy-scoring"), params={"api-version": "2026-07-01"},
-                     headers={"Authorization": "Basic abc"})
+    r = requests.get(
+        arm.base + arm.compute("legacy-scoring"),
+        params={"api-version": "2026-07-01"},
+        headers={"Authorization": "Basic abc"},
+    )
     assert r.status_code == 401
 
 
-def test_any_api_version_but_not_none(arm: Arm) -> None:
-    assert arm.get(arm.compute("legacy-scoring"), api_version="2019-01-01").status_code == 200
+def test_api_version_is_required_and_must_be_one_azure_serves(arm: Arm) -> None:
+    assert arm.get(arm.compute("legacy-scoring"), api_version="2019-06-01").status_code == 200
+    assert arm.get(arm.compute("legacy-scoring"), api_version="2019-01-01").status_code == 400
     r = arm.s.get(arm.base + arm.compute("legacy-scoring"))
     assert r.status_code == 400 and r.json()["error"]["code"] == "MissingApiVersionParameter"
 
@@ -345,18 +390,31 @@ def test_rewriting_a_broken_compute_breaks_the_other_one(arm: Arm) -> None:
     assert arm.wait(arm.attach("first-one", cluster_id("scoring-aks")))["status"] == "Succeeded"
     assert arm.get(arm.compute("second-one")).json()["properties"]["provisioningState"] == "Failed"
     assert [v["computes"] for v in arm.admin("audit")["violations"]] == [
-        ["first-one", "second-one"], ["second-one", "first-one"]]
+        ["first-one", "second-one"],
+        ["second-one", "first-one"],
+    ]
 
 
 def test_create_settings_round_trip(arm: Arm) -> None:
-    net = {"subnetId": f"/subscriptions/{SUB}/resourceGroups/net/providers/Microsoft.Network/virtualNetworks/v/"
-                       "subnets/aks", "serviceCidr": "10.1.0.0/16", "dnsServiceIP": "10.1.0.10",
-           "dockerBridgeCidr": "172.17.0.1/16"}
-    settings = {"agentCount": 4, "agentVmSize": "Standard_D4_v2", "clusterPurpose": "DenseProd",
-                "aksNetworkingConfiguration": net, "loadBalancerType": "InternalLoadBalancer",
-                "loadBalancerSubnet": "aks", "sslConfiguration": {"status": "Disabled"}}
-    r = arm.create("net-compute", settings, properties={"computeType": "AKS", "description": "d",
-                                                         "properties": settings})
+    net = {
+        "subnetId": f"/subscriptions/{SUB}/resourceGroups/net/providers/Microsoft.Network/virtualNetworks/v/"
+        "subnets/aks",
+        "serviceCidr": "10.1.0.0/16",
+        "dnsServiceIP": "10.1.0.10",
+        "dockerBridgeCidr": "172.17.0.1/16",
+    }
+    settings = {
+        "agentCount": 4,
+        "agentVmSize": "Standard_D4_v2",
+        "clusterPurpose": "DenseProd",
+        "aksNetworkingConfiguration": net,
+        "loadBalancerType": "InternalLoadBalancer",
+        "loadBalancerSubnet": "aks",
+        "sslConfiguration": {"status": "Disabled"},
+    }
+    r = arm.create(
+        "net-compute", settings, properties={"computeType": "AKS", "description": "d", "properties": settings}
+    )
     assert arm.wait(r)["status"] == "Succeeded"
     got = arm.get(arm.compute("net-compute")).json()["properties"]
     assert got["description"] == "d"

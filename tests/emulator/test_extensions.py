@@ -18,7 +18,8 @@ def test_install_with_cli_settings_succeeds_and_creates_azureml_namespace(arm: A
     assert body["properties"]["currentVersion"]
     state = arm.admin("state")
     cluster = state["subscriptions"]["00000000-0000-0000-0000-000000000001"]["resourceGroups"]["aks-rg"][
-        "managedClusters"]["scoring-aks"]
+        "managedClusters"
+    ]["scoring-aks"]
     assert "azureml" in cluster["namespaces"] and "azureml" in cluster["extensions"]
     ops = [o for o in arm.admin("audit")["operations"] if o["kind"] == "install"]
     assert len(ops) == 1 and ops[0]["status"] == "Succeeded"
@@ -62,14 +63,23 @@ def test_neither_training_nor_inference_fails(arm: Arm) -> None:
 
 
 def test_ssl_secret_and_pem_pair_together_fail(arm: Arm) -> None:
-    st = install(arm, allowInsecureConnections="false", sslCname="scoring.contoso.com", sslSecret="my-tls",
-                 protected={"scoringFe.sslCert": "Y2VydA==", "scoringFe.sslKey": "a2V5"})
+    st = install(
+        arm,
+        allowInsecureConnections="false",
+        sslCname="scoring.contoso.com",
+        sslSecret="my-tls",
+        protected={"scoringFe.sslCert": "Y2VydA==", "scoringFe.sslKey": "a2V5"},
+    )
     assert st["status"] == "Failed" and "not both" in st["error"]["message"]
 
 
 def test_protected_settings_are_never_returned(arm: Arm) -> None:
-    st = install(arm, allowInsecureConnections="false", sslCname="scoring.contoso.com",
-                 protected={"scoringFe.sslCert": "Y2VydA==", "scoringFe.sslKey": "a2V5"})
+    st = install(
+        arm,
+        allowInsecureConnections="false",
+        sslCname="scoring.contoso.com",
+        protected={"scoringFe.sslCert": "Y2VydA==", "scoringFe.sslKey": "a2V5"},
+    )
     assert st["status"] == "Succeeded"
     text = get_ext(arm).text
     assert "Y2VydA==" not in text and "a2V5" not in text
@@ -79,9 +89,18 @@ def test_protected_settings_are_never_returned(arm: Arm) -> None:
 
 def test_patch_upgrades_in_place_and_keeps_settings(arm: Arm) -> None:
     install(arm)
-    r = arm.call("PATCH", ext_path("scoring-aks"),
-                 {"properties": {"autoUpgradeMinorVersion": False, "version": "1.1.70",
-                                 "configurationSettings": {"inferenceRouterHA": "false"}}}, api_version=EXT_API)
+    r = arm.call(
+        "PATCH",
+        ext_path("scoring-aks"),
+        {
+            "properties": {
+                "autoUpgradeMinorVersion": False,
+                "version": "1.1.70",
+                "configurationSettings": {"inferenceRouterHA": "false"},
+            }
+        },
+        api_version=EXT_API,
+    )
     assert r.status_code == 202 and arm.wait(r)["status"] == "Succeeded"
     props = get_ext(arm).json()["properties"]
     assert props["version"] == "1.1.70" and props["currentVersion"] == "1.1.70"

@@ -66,8 +66,9 @@ def test_detach_keeps_extension_and_namespace(arm: Arm) -> None:
     r = arm.delete(arm.compute("k8s-a"), params={"underlyingResourceAction": "Detach"})
     assert arm.wait(r)["status"] == "Succeeded"
     assert arm.get(arm.compute("k8s-a")).status_code == 404
-    assert arm.get(ext_path("scoring-aks"), api_version=EXT_API).json()["properties"]["provisioningState"] == \
-        "Succeeded"
+    assert (
+        arm.get(ext_path("scoring-aks"), api_version=EXT_API).json()["properties"]["provisioningState"] == "Succeeded"
+    )
     assert run(arm, "scoring-aks", "kubectl get namespace team-a")["properties"]["exitCode"] == 0
 
 
@@ -106,18 +107,28 @@ def test_seeded_kubernetes_compute_and_extension_round_trip(seed: dict) -> None:
 
     rg = seed["subscriptions"]["00000000-0000-0000-0000-000000000001"]["resourceGroups"]
     rg["aks-rg"]["managedClusters"]["second-aks"]["extensions"] = {
-        "azureml": {"extensionType": "Microsoft.AzureML.Kubernetes", "configurationSettings": {"enableInference": "true"},
-                    "configurationProtectedSettings": {"scoringFe.sslKey": "c2VjcmV0"}}}
+        "azureml": {
+            "extensionType": "Microsoft.AzureML.Kubernetes",
+            "configurationSettings": {"enableInference": "true"},
+            "configurationProtectedSettings": {"scoringFe.sslKey": "c2VjcmV0"},
+        }
+    }
     rg["ml-prod-rg"]["workspaces"]["ml-prod"]["computes"]["k8s-seeded"] = {
         "identity": {"type": "SystemAssigned"},
-        "properties": {"computeType": "Kubernetes", "resourceId": cluster_id("second-aks"),
-                       "properties": {"namespace": "team-s"}}}
+        "properties": {
+            "computeType": "Kubernetes",
+            "resourceId": cluster_id("second-aks"),
+            "properties": {"namespace": "team-s"},
+        },
+    }
     with Emulator(seed, time_scale=0) as e:
         arm = Arm(e.url or "")
         body = arm.get(arm.compute("k8s-seeded")).json()
         assert body["properties"]["computeType"] == "Kubernetes"
-        assert arm.get(ext_path("second-aks"), api_version=EXT_API).json()["properties"]["provisioningState"] == \
-            "Succeeded"
+        assert (
+            arm.get(ext_path("second-aks"), api_version=EXT_API).json()["properties"]["provisioningState"]
+            == "Succeeded"
+        )
         state = arm.admin("state")
         text = str(state)
         assert "c2VjcmV0" not in text

@@ -21,8 +21,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _start(*args: str) -> tuple[subprocess.Popen, str]:
-    proc = subprocess.Popen([sys.executable, "-m", "reconciler.emulator", *args], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "reconciler.emulator", *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stdout is not None
     line = proc.stdout.readline().strip()
     assert line.startswith("listening on http://127.0.0.1:"), (line, proc.stderr.read() if proc.poll() else "")
@@ -65,8 +70,13 @@ def test_sigint_also_exits_cleanly(tmp_path: Path) -> None:
 
 
 def test_bad_faults_flag_is_a_usage_error() -> None:
-    r = subprocess.run([sys.executable, "-m", "reconciler.emulator", "--faults", "429=7"], cwd=ROOT,
-                       capture_output=True, text=True, timeout=20)
+    r = subprocess.run(
+        [sys.executable, "-m", "reconciler.emulator", "--faults", "429=7"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
     assert r.returncode == 2 and "429" in r.stderr
 
 
@@ -86,8 +96,12 @@ def test_in_flight_operation_survives_restart(tmp_path: Path) -> None:
     with Emulator(None, state_file=state, time_scale=scale) as e:
         arm = Arm(e.url or "")
         assert arm.get(arm.compute("resumed")).json()["properties"]["provisioningState"] == "Creating"
-        assert arm.s.get(r.headers["Azure-AsyncOperation"].replace(r.url.split("/subscriptions")[0], e.url or "")
-                         ).json()["status"] == "InProgress"
+        assert (
+            arm.s.get(r.headers["Azure-AsyncOperation"].replace(r.url.split("/subscriptions")[0], e.url or "")).json()[
+                "status"
+            ]
+            == "InProgress"
+        )
         time.sleep(max(0.0, op["ends_at"] - time.time()) + 0.05)
         assert arm.get(arm.compute("resumed")).json()["properties"]["provisioningState"] == "Succeeded"
     final = json.loads(state.read_text())
@@ -111,3 +125,21 @@ def test_state_file_written_atomically(tmp_path: Path, monkeypatch) -> None:
         assert len(calls) > n
         assert all(dst == str(state) and src != dst and Path(src).parent == tmp_path for src, dst in calls)
         json.loads(state.read_text())
+
+
+def test_both_command_lines_share_one_option_definition() -> None:
+    def options(*cmd: str) -> list[str]:
+        r = subprocess.run([sys.executable, "-m", *cmd, "--help"], cwd=ROOT, capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0, r.stderr
+        return sorted({w.strip("[],") for w in r.stdout.split() if w.startswith(("--", "[--"))})
+
+    module, cli = options("reconciler.emulator"), options("reconciler", "emulator")
+    assert module == cli and "--tls" in module and "--time-scale" in module
+
+
+def test_cli_usage_errors_exit_64_and_the_module_2() -> None:
+    for cmd, code in ((["reconciler.emulator"], 2), (["reconciler", "emulator"], 64)):
+        r = subprocess.run(
+            [sys.executable, "-m", *cmd, "--no-such-option"], cwd=ROOT, capture_output=True, text=True, timeout=30
+        )
+        assert r.returncode == code and "--no-such-option" in r.stderr and "Traceback" not in r.stderr

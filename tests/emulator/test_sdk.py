@@ -32,8 +32,9 @@ class NoCredential:
 
 
 def ml_client(url: str, **kw: Any) -> MachineLearningServicesMgmtClient:
-    return MachineLearningServicesMgmtClient(NoCredential(), SUB, base_url=url, api_version="2026-07-01",
-                                             authentication_policy=StaticBearer(), **kw)
+    return MachineLearningServicesMgmtClient(
+        NoCredential(), SUB, base_url=url, api_version="2026-07-01", authentication_policy=StaticBearer(), **kw
+    )
 
 
 def aks_client(url: str, **kw: Any) -> ContainerServiceClient:
@@ -41,16 +42,19 @@ def aks_client(url: str, **kw: Any) -> ContainerServiceClient:
 
 
 def aks_compute(resource_id: str | None = None, **props: Any) -> ml.ComputeResource:
-    return ml.ComputeResource(location="westeurope", tags={"reconciler-managed": "true"},
-                              properties=ml.AKS(resource_id=resource_id,
-                                                properties=ml.AKSSchemaProperties(**props)))
+    return ml.ComputeResource(
+        location="westeurope",
+        tags={"reconciler-managed": "true"},
+        properties=ml.AKS(resource_id=resource_id, properties=ml.AKSSchemaProperties(**props)),
+    )
 
 
 def test_ml_sdk_attach_get_list_detach(emu: Emulator) -> None:
     c = ml_client(emu.url or "")
     t0 = time.time()
-    poller = c.compute.begin_create_or_update("ml-prod-rg", "ml-prod", "scoring-prod",
-                                              aks_compute(cluster_id("scoring-aks"), cluster_purpose="FastProd"))
+    poller = c.compute.begin_create_or_update(
+        "ml-prod-rg", "ml-prod", "scoring-prod", aks_compute(cluster_id("scoring-aks"), cluster_purpose="FastProd")
+    )
     res = poller.result()
     assert time.time() - t0 < 5, "Retry-After must make ARMPolling poll promptly"
     assert res.name == "scoring-prod" and res.properties.provisioning_state == "Succeeded"
@@ -73,9 +77,13 @@ def test_ml_sdk_attach_get_list_detach(emu: Emulator) -> None:
 def test_ml_sdk_create(emu: Emulator) -> None:
     c = ml_client(emu.url or "")
     res = c.compute.begin_create_or_update(
-        "ml-prod-rg", "ml-prod", "created-one",
-        aks_compute(agent_count=4, agent_vm_size="Standard_D3_v2", cluster_purpose="FastProd",
-                    load_balancer_type="PublicIp")).result()
+        "ml-prod-rg",
+        "ml-prod",
+        "created-one",
+        aks_compute(
+            agent_count=4, agent_vm_size="Standard_D3_v2", cluster_purpose="FastProd", load_balancer_type="PublicIp"
+        ),
+    ).result()
     assert res.properties.provisioning_state == "Succeeded"
     assert res.properties.is_attached_compute is False
     assert res.properties.properties.agent_count == 4
@@ -87,16 +95,18 @@ def test_ml_sdk_create(emu: Emulator) -> None:
 def test_ml_sdk_paged_list(emu: Emulator) -> None:
     emu.backend.page_size = 1
     c = ml_client(emu.url or "")
-    c.compute.begin_create_or_update("ml-prod-rg", "ml-prod", "paged-one",
-                                     aks_compute(cluster_id("second-aks"), cluster_purpose="DevTest")).result()
+    c.compute.begin_create_or_update(
+        "ml-prod-rg", "ml-prod", "paged-one", aks_compute(cluster_id("second-aks"), cluster_purpose="DevTest")
+    ).result()
     assert sorted(x.name for x in c.compute.list("ml-prod-rg", "ml-prod")) == ["legacy-scoring", "paged-one"]
 
 
 def test_ml_sdk_failed_lro_raises(emu: Emulator) -> None:
     c = ml_client(emu.url or "")
     with pytest.raises(HttpResponseError) as exc:
-        c.compute.begin_create_or_update("ml-prod-rg", "ml-prod", "old-version",
-                                         aks_compute(cluster_id("old-aks"))).result()
+        c.compute.begin_create_or_update(
+            "ml-prod-rg", "ml-prod", "old-version", aks_compute(cluster_id("old-aks"))
+        ).result()
     assert "1.30.5" in str(exc.value)
 
 

@@ -4,8 +4,9 @@ accepted and answered with a body of the same shape (same keys at every level)."
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -17,8 +18,10 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "data" / "spec-examples"
 ML_SUB = "34adfa4f-cedf-4dc0-ba29-b6d1a69ab345"
 CS_SUB = "00000000-0000-0000-0000-000000000000"
 
-WS = ("/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/"
-      "Microsoft.MachineLearningServices/workspaces/{workspaceName}")
+WS = (
+    "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/"
+    "Microsoft.MachineLearningServices/workspaces/{workspaceName}"
+)
 MC = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.ContainerService"
 TEMPLATES = {
     "Compute_List": ("GET", WS + "/computes"),
@@ -28,7 +31,9 @@ TEMPLATES = {
     "Compute_ListKeys": ("POST", WS + "/computes/{computeName}/listKeys"),
     "ManagedClusters_Get": ("GET", MC + "/managedClusters/{resourceName}"),
     "ManagedClusters_ListKubernetesVersions": (
-        "GET", "/subscriptions/{subscriptionId}/providers/Microsoft.ContainerService/locations/{location}/kubernetesVersions"),
+        "GET",
+        "/subscriptions/{subscriptionId}/providers/Microsoft.ContainerService/locations/{location}/kubernetesVersions",
+    ),
 }
 # Older example files carry no operationId; their folder/file names say which one they are.
 BY_NAME = {"get": "Compute_Get", "listKeys": "Compute_ListKeys", "delete": "Compute_Delete"}
@@ -44,37 +49,86 @@ UNMODELLED = {
 
 
 def fidelity_seed() -> dict:
-    cluster = {"location": "eastus", "kubernetesVersion": "1.24.6",
-               "agentPools": [{"name": "nodepool1", "vmSize": "Standard_D3_v2", "count": 3}]}
-    rid = (f"/subscriptions/{ML_SUB}/resourcegroups/testrg123/providers/Microsoft.ContainerService/"
-           "managedClusters/{}-56826-c9b00420020b2")
+    cluster = {
+        "location": "eastus",
+        "kubernetesVersion": "1.24.6",
+        "agentPools": [{"name": "nodepool1", "vmSize": "Standard_D3_v2", "count": 3}],
+    }
+    rid = (
+        f"/subscriptions/{ML_SUB}/resourcegroups/testrg123/providers/Microsoft.ContainerService/"
+        "managedClusters/{}-56826-c9b00420020b2"
+    )
     return {
+        "extraRegions": ["location1"],  # the examples' placeholder region
         "kubernetesVersions": {
             "eastus": [{"version": "1.24.6", "default": True}],
-            "location1": [{"version": "1.23.12"}, {"version": "1.23.15"}, {"version": "1.24.6", "default": True},
-                          {"version": "1.24.9"}, {"version": "1.25.4"}, {"version": "1.25.5"},
-                          {"version": "1.26.0", "preview": True}],
+            "location1": [
+                {"version": "1.23.12"},
+                {"version": "1.23.15"},
+                {"version": "1.24.6", "default": True},
+                {"version": "1.24.9"},
+                {"version": "1.25.4"},
+                {"version": "1.25.5"},
+                {"version": "1.26.0", "preview": True},
+            ],
         },
         "subscriptions": {
-            ML_SUB: {"resourceGroups": {"testrg123": {
-                "managedClusters": {"compute123-56826-c9b00420020b2": cluster,
-                                    "compute1234-56826-c9b00420020b2": cluster,
-                                    "compute12345-56826-c9b00420020b2": cluster},
-                "workspaces": {"workspaces123": {"location": "eastus", "computes": {
-                    "compute123": {"properties": {"computeType": "AKS", "description": "some compute",
-                                                  "resourceId": rid.format("compute123"),
-                                                  "isAttachedCompute": False}},
-                    "compute1234": {"properties": {"computeType": "AKS", "description": "some compute",
-                                                   "resourceId": rid.format("compute1234")}},
-                    # a third compute so that the first page of a 2-item page has a nextLink, as in list.json
-                    "compute12345": {"properties": {"computeType": "AKS", "description": "some compute",
-                                                    "resourceId": rid.format("compute12345")}},
-                }}},
-            }}},
-            CS_SUB: {"resourceGroups": {"rg1": {"managedClusters": {"clustername1": {
-                "location": "location1", "kubernetesVersion": "1.24.6", "loadBalancerSku": "standard",
-                "tags": {"archv2": "", "tier": "production"},
-                "agentPools": [{"name": "nodepool1", "vmSize": "Standard_DS1_v2", "count": 3}]}}}}},
+            ML_SUB: {
+                "resourceGroups": {
+                    "testrg123": {
+                        "managedClusters": {
+                            "compute123-56826-c9b00420020b2": cluster,
+                            "compute1234-56826-c9b00420020b2": cluster,
+                            "compute12345-56826-c9b00420020b2": cluster,
+                        },
+                        "workspaces": {
+                            "workspaces123": {
+                                "location": "eastus",
+                                "computes": {
+                                    "compute123": {
+                                        "properties": {
+                                            "computeType": "AKS",
+                                            "description": "some compute",
+                                            "resourceId": rid.format("compute123"),
+                                            "isAttachedCompute": False,
+                                        }
+                                    },
+                                    "compute1234": {
+                                        "properties": {
+                                            "computeType": "AKS",
+                                            "description": "some compute",
+                                            "resourceId": rid.format("compute1234"),
+                                        }
+                                    },
+                                    # a third compute so that the first page of a 2-item page has a nextLink, as in list.json
+                                    "compute12345": {
+                                        "properties": {
+                                            "computeType": "AKS",
+                                            "description": "some compute",
+                                            "resourceId": rid.format("compute12345"),
+                                        }
+                                    },
+                                },
+                            }
+                        },
+                    }
+                }
+            },
+            CS_SUB: {
+                "resourceGroups": {
+                    "rg1": {
+                        "managedClusters": {
+                            "clustername1": {
+                                "location": "location1",
+                                "kubernetesVersion": "1.24.6",
+                                "loadBalancerSku": "standard",
+                                "tags": {"archv2": "", "tier": "production"},
+                                "agentPools": [{"name": "nodepool1", "vmSize": "Standard_DS1_v2", "count": 3}],
+                            }
+                        }
+                    }
+                }
+            },
         },
     }
 
@@ -119,7 +173,11 @@ def shape_problems(expected: Any, actual: Any, path: str = "") -> Iterator[str]:
             if not actual:
                 yield f"{path}: empty list, expected items"
                 return
-            pairs = zip(expected, actual) if len(expected) == len(actual) else ((expected[0], a) for a in actual)
+            pairs = (
+                zip(expected, actual, strict=False)
+                if len(expected) == len(actual)
+                else ((expected[0], a) for a in actual)
+            )
             for want, item in pairs:
                 yield from shape_problems(want, item, path + "[]")
 
@@ -145,7 +203,7 @@ def test_example_request_is_answered_in_shape(fidelity_emu: Emulator, example: P
     expected = data["responses"]
     assert str(r.status_code) in expected, (r.status_code, r.text)
     want = expected[str(r.status_code)]
-    for h in (want.get("headers") or {}):
+    for h in want.get("headers") or {}:
         assert h in r.headers, f"header {h} missing"
     if "body" in want:
         problems = list(shape_problems(want["body"], r.json()))

@@ -18,8 +18,7 @@ LOC = "subscriptions/{sub}/providers/Microsoft.ContainerService/locations/{loc}"
 P = dict[str, str]
 
 
-@router.route("GET", "subscriptions/{sub}/providers/Microsoft.ContainerService/managedClusters",
-              "ManagedClusters_List")
+@router.route("GET", "subscriptions/{sub}/providers/Microsoft.ContainerService/managedClusters", "ManagedClusters_List")
 def clusters_list(b: AksBackend, req: Request, p: P) -> Response:
     return Response(200, page(req, [cluster_body(c) for c in b.clusters(p["sub"])], b.store.page_size))
 
@@ -56,11 +55,11 @@ def pool_get(b: AksBackend, req: Request, p: P) -> Response:
 
 @router.route("PUT", MC + "/{name}/agentPools/{pool}", "AgentPools_CreateOrUpdate")
 def pool_put(b: AksBackend, req: Request, p: P) -> Response:
-    pool, cl, op, _new = b.put_agent_pool(p["sub"], p["rg"], p["name"], p["pool"], req.body)
+    pool, cl, op, new = b.put_agent_pool(p["sub"], p["rg"], p["name"], p["pool"], req.body)
     body = agent_pool_body(cl, pool)
     if "count" in op.payload:  # the response shows the requested count while scaling
         body["properties"]["count"] = op.payload["count"]
-    return Response(201, body, lro_headers(b.lro, req, op, OPS))
+    return Response(201 if new else 200, body, lro_headers(b.lro, req, op, OPS))
 
 
 @router.route("GET", LOC + "/kubernetesVersions", "ManagedClusters_ListKubernetesVersions")

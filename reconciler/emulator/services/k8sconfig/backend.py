@@ -24,8 +24,12 @@ from . import rules
 
 PROVIDER = "k8sconfig"
 RELEASE_NAMESPACE = "azureml"
-EXT_OBJECTS = (("Deployment", "azureml-fe-v2"), ("Service", "azureml-fe"), ("Deployment", "amlarc-identity-controller"),
-               ("Deployment", "inference-operator-controller-manager"))
+EXT_OBJECTS = (
+    ("Deployment", "azureml-fe-v2"),
+    ("Service", "azureml-fe"),
+    ("Deployment", "amlarc-identity-controller"),
+    ("Deployment", "inference-operator-controller-manager"),
+)
 
 
 class K8sConfigBackend:
@@ -43,11 +47,13 @@ class K8sConfigBackend:
     def extension(self, cl: Cluster, name: str) -> Extension:
         ext = self.inside.of(cl).extensions.get(name.lower())
         if ext is None:
-            raise ResourceNotFound(f"The Resource 'Microsoft.KubernetesConfiguration/extensions/{name}' under "
-                                   f"cluster '{cl.name}' was not found.")
+            raise ResourceNotFound(
+                f"The Resource 'Microsoft.KubernetesConfiguration/extensions/{name}' under "
+                f"cluster '{cl.name}' was not found."
+            )
         return ext
 
-    def versions(self, extension_type: str) -> list[dict]:
+    def versions(self, extension_type: str) -> list[dict[str, Any]]:
         seeded = self.store.world.extension_types.get(extension_type.lower())
         if seeded is not None:
             return seeded
@@ -55,9 +61,14 @@ class K8sConfigBackend:
 
     def computes_on(self, cl: Cluster, compute_type: str) -> list[Compute]:
         """Computes of ``compute_type`` bound to ``cl`` in every workspace."""
-        return [c for ws in self.store.world.workspaces.values() for c in ws.computes.values()
-                if c.compute_type.lower() == compute_type.lower() and c.resource_id
-                and c.resource_id.lower() == cl.id.lower()]
+        return [
+            c
+            for ws in self.store.world.workspaces.values()
+            for c in ws.computes.values()
+            if c.compute_type.lower() == compute_type.lower()
+            and c.resource_id
+            and c.resource_id.lower() == cl.id.lower()
+        ]
 
     # ---------------------------------------------------------------- changes
     def put(self, cl: Cluster, name: str, body: Any) -> tuple[Extension, Operation, bool]:
@@ -66,8 +77,9 @@ class K8sConfigBackend:
         existing = self.inside.of(cl).extensions.get(name.lower())
         if existing is not None:
             if ext_type and ext_type.lower() != existing.extension_type.lower():
-                raise BadRequest(f"extensionType of extension '{name}' cannot change "
-                                 f"('{existing.extension_type}' → '{ext_type}').")
+                raise BadRequest(
+                    f"extensionType of extension '{name}' cannot change ('{existing.extension_type}' → '{ext_type}')."
+                )
             self._refuse_if_busy(existing)
             return existing, self._write(cl, existing, props, merge=False, kind="upgrade"), False
         if not ext_type:
@@ -75,12 +87,21 @@ class K8sConfigBackend:
         if ext_type.lower() == AZUREML_EXTENSION_TYPE.lower():
             other = next((e for e in self.extensions(cl) if e.extension_type.lower() == ext_type.lower()), None)
             if other is not None:
-                raise BadRequest(f"Only one instance of extension type '{AZUREML_EXTENSION_TYPE}' is allowed per "
-                                 f"cluster; '{cl.name}' already has it as '{other.name}'.")
+                raise BadRequest(
+                    f"Only one instance of extension type '{AZUREML_EXTENSION_TYPE}' is allowed per "
+                    f"cluster; '{cl.name}' already has it as '{other.name}'."
+                )
         now = self.store.clock()
-        ext = Extension(cluster_id=cl.id, name=name, extension_type=ext_type, properties={},
-                        provisioning_state="Creating", identity_principal=str(uuid.uuid4()),
-                        created_at=now, modified_at=now)
+        ext = Extension(
+            cluster_id=cl.id,
+            name=name,
+            extension_type=ext_type,
+            properties={},
+            provisioning_state="Creating",
+            identity_principal=str(uuid.uuid4()),
+            created_at=now,
+            modified_at=now,
+        )
         self.inside.of(cl).extensions[name.lower()] = ext
         return ext, self._write(cl, ext, props, merge=False, kind="install"), True
 
@@ -89,7 +110,7 @@ class K8sConfigBackend:
         self._refuse_if_busy(ext)
         return ext, self._write(cl, ext, _props(body), merge=True, kind="upgrade")
 
-    def _write(self, cl: Cluster, ext: Extension, props: dict, merge: bool, kind: str) -> Operation:
+    def _write(self, cl: Cluster, ext: Extension, props: dict[str, Any], merge: bool, kind: str) -> Operation:
         new = copy.deepcopy(ext.properties) if merge else {}
         for k, v in props.items():
             if k in ("configurationSettings", "configurationProtectedSettings"):
@@ -117,7 +138,7 @@ class K8sConfigBackend:
         self.store.dirty = True
         return self.lro.start(kind, PROVIDER, ext.id, cl.subscription, cl.location, fail_with=self._health(cl, ext))
 
-    def _health(self, cl: Cluster, ext: Extension) -> dict | None:
+    def _health(self, cl: Cluster, ext: Extension) -> dict[str, Any] | None:
         """The failure the install or upgrade will end with (Azure's health check), or None."""
         if ext.extension_type.lower() != AZUREML_EXTENSION_TYPE.lower():
             return None
@@ -126,10 +147,16 @@ class K8sConfigBackend:
         settings = ext.properties.get("configurationSettings") or {}
         nodes = sum(p.count for p in cl.agent_pools)
         version = ext.properties.get("version")
-        return (rules.legacy_error(legacy, leftovers)
-                or rules.version_error(self.versions(ext.extension_type), str(version) if version else None,
-                                       str(ext.properties.get("releaseTrain") or "stable"), cl.kubernetes_version)
-                or rules.settings_error(settings, ext.protected_keys, nodes))
+        return (
+            rules.legacy_error(legacy, leftovers)
+            or rules.version_error(
+                self.versions(ext.extension_type),
+                str(version) if version else None,
+                str(ext.properties.get("releaseTrain") or "stable"),
+                cl.kubernetes_version,
+            )
+            or rules.settings_error(settings, ext.protected_keys, nodes)
+        )
 
     def delete(self, cl: Cluster, name: str) -> Operation | None:
         ext = self.inside.of(cl).extensions.get(name.lower())
@@ -141,17 +168,25 @@ class K8sConfigBackend:
         if ext.extension_type.lower() == AZUREML_EXTENSION_TYPE.lower():
             attached = self.computes_on(cl, "Kubernetes")
             if attached:
-                self.store.world.extension_violations.append({
-                    "kind": "extensionUninstalledWithComputes", "clusterId": cl.id, "extension": ext.name,
-                    "computes": [c.id for c in attached], "at": domain.iso(self.store.clock())})
+                self.store.world.extension_violations.append(
+                    {
+                        "kind": "extensionUninstalledWithComputes",
+                        "clusterId": cl.id,
+                        "extension": ext.name,
+                        "computes": [c.id for c in attached],
+                        "at": domain.iso(self.store.clock()),
+                    }
+                )
         self.store.dirty = True
         return self.lro.start("uninstall", PROVIDER, ext.id, cl.subscription, cl.location)
 
     def _refuse_if_busy(self, ext: Extension) -> None:
         running = self.lro.inflight_op(ext.id)
         if running is not None:
-            raise Conflict(f"Extension '{ext.name}' has an operation in progress ({running.kind}, {running.id}); "
-                           "retry after it completes.")
+            raise Conflict(
+                f"Extension '{ext.name}' has an operation in progress ({running.kind}, {running.id}); "
+                "retry after it completes."
+            )
 
     # ------------------------------------------------------------- completion
     def by_id(self, ext_id: str) -> tuple[Cluster | None, Extension | None]:
@@ -161,7 +196,7 @@ class K8sConfigBackend:
         found = ext.extensions.get(name.lower()) if ext else None
         return cl, found
 
-    def _finish(self, op: Operation, err: dict | None) -> None:
+    def _finish(self, op: Operation, err: dict[str, Any] | None) -> None:
         cl, ext = self.by_id(op.target)
         if cl is None or ext is None:
             return
@@ -177,28 +212,33 @@ class K8sConfigBackend:
             return
         ext.provisioning_state, ext.error = "Succeeded", None
         if ext.extension_type.lower() == AZUREML_EXTENSION_TYPE.lower():
-            ns = str(((ext.properties.get("scope") or {}).get("cluster") or {}).get("releaseNamespace")
-                     or RELEASE_NAMESPACE)
+            ns = str(
+                ((ext.properties.get("scope") or {}).get("cluster") or {}).get("releaseNamespace") or RELEASE_NAMESPACE
+            )
             self.inside.create_namespace(cl, ns)
             for kind, name in EXT_OBJECTS:
                 inside.put(KubeObject(kind, ns, name, {"app.kubernetes.io/managed-by": "Helm"}))
 
     def _uninstalled(self, cl: Cluster, ext: Extension) -> None:
         inside = self.inside.of(cl)
-        ns = str(((ext.properties.get("scope") or {}).get("cluster") or {}).get("releaseNamespace")
-                 or RELEASE_NAMESPACE)
+        ns = str(
+            ((ext.properties.get("scope") or {}).get("cluster") or {}).get("releaseNamespace") or RELEASE_NAMESPACE
+        )
         inside.objects = [o for o in inside.objects if o.namespace.lower() != ns.lower()]
         inside.namespaces = [n for n in inside.namespaces if n.lower() != ns.lower()]
-        err = detail("ExtensionNotFound", f"The Azure ML extension '{ext.name}' on cluster '{cl.id}' was uninstalled; "
-                                          "this Kubernetes compute is broken. Install the extension again, then "
-                                          "detach and attach the compute.")
+        err = detail(
+            "ExtensionNotFound",
+            f"The Azure ML extension '{ext.name}' on cluster '{cl.id}' was uninstalled; "
+            "this Kubernetes compute is broken. Install the extension again, then "
+            "detach and attach the compute.",
+        )
         for c in self.computes_on(cl, "Kubernetes"):
             c.provisioning_state = "Failed"
             c.provisioning_errors = [{"error": dict(err)}]
             c.modified_on_us = self.store.stamp_us()
 
 
-def _props(body: Any) -> dict:
+def _props(body: Any) -> dict[str, Any]:
     if not isinstance(body, dict) or not isinstance(body.get("properties") or {}, dict):
         raise BadRequest("The request body must be an extension with 'properties'.")
     props = body.get("properties") or {}

@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote
 
 from ...errors import ResourceNotFound
 from ...kube_model import Extension
 from ...model import Cluster, Operation
-from ...operations import OperationUrls, retry_headers
+from ...operations import retry_headers
 from ...paging import page
 from ...routing import Request, Response, Router
 from .backend import K8sConfigBackend
 from .shapes import extension_body, operation_status_body, versions_body
 
 router: Router[K8sConfigBackend] = Router()
-MC = ("subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.ContainerService/managedClusters/{name}"
-      "/providers/Microsoft.KubernetesConfiguration")
+MC = (
+    "subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.ContainerService/managedClusters/{name}"
+    "/providers/Microsoft.KubernetesConfiguration"
+)
 EXT = MC + "/extensions/{ext}"
-_RETRY = OperationUrls("Microsoft.KubernetesConfiguration", "operations", "operations")
 P = dict[str, str]
 
 
@@ -25,14 +27,14 @@ def _cluster(b: K8sConfigBackend, p: P) -> Cluster:
     return b.aks.cluster(p["sub"], p["rg"], p["name"])
 
 
-def _body(b: K8sConfigBackend, ext: Extension) -> dict:
+def _body(b: K8sConfigBackend, ext: Extension) -> dict[str, Any]:
     return extension_body(ext, b.versions(ext.extension_type))
 
 
 def _lro(b: K8sConfigBackend, req: Request, ext: Extension, op: Operation) -> dict[str, str]:
     """Azure-AsyncOperation points at the extension's own operations endpoint, as Azure's does."""
     url = f"{req.base_url}/{ext.id.strip('/')}/operations/{op.id}?api-version={quote(req.api_version)}"
-    return {"Azure-AsyncOperation": url, **retry_headers(b.lro, op, _RETRY)}
+    return {"Azure-AsyncOperation": url, **retry_headers(b.lro, op)}
 
 
 @router.route("GET", MC + "/extensions", "Extensions_List")
@@ -73,7 +75,7 @@ def ext_op_status(b: K8sConfigBackend, req: Request, p: P) -> Response:
     ext_id = op.target
     if not ext_id.lower().endswith("/extensions/" + p["ext"].lower()):
         raise ResourceNotFound(f"Operation '{p['op']}' was not found for extension '{p['ext']}'.")
-    headers = retry_headers(b.lro, op, _RETRY) if op.status == "InProgress" else {}
+    headers = retry_headers(b.lro, op) if op.status == "InProgress" else {}
     return Response(200, operation_status_body(op, ext_id), headers)
 
 
@@ -84,10 +86,15 @@ def cluster_versions(b: K8sConfigBackend, req: Request, p: P) -> Response:
     return Response(200, versions_body(b.versions(p["type"]), base, req.query.get("releasetrain")))
 
 
-@router.route("GET", "subscriptions/{sub}/providers/Microsoft.KubernetesConfiguration/locations/{loc}/extensionTypes"
-              "/{type}/versions", "ExtensionTypes_ListVersions")
+@router.route(
+    "GET",
+    "subscriptions/{sub}/providers/Microsoft.KubernetesConfiguration/locations/{loc}/extensionTypes/{type}/versions",
+    "ExtensionTypes_ListVersions",
+)
 def location_versions(b: K8sConfigBackend, req: Request, p: P) -> Response:
     sub = b.store.subscription(p["sub"])
-    base = (f"/subscriptions/{sub}/providers/Microsoft.KubernetesConfiguration/locations/{p['loc']}/extensionTypes/"
-            f"{p['type']}/versions")
+    base = (
+        f"/subscriptions/{sub}/providers/Microsoft.KubernetesConfiguration/locations/{p['loc']}/extensionTypes/"
+        f"{p['type']}/versions"
+    )
     return Response(200, versions_body(b.versions(p["type"]), base, req.query.get("releasetrain")))

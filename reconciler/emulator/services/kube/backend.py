@@ -33,8 +33,14 @@ class KubeBackend:
             raise BadRequest("The request body must carry a non-empty 'command'.")
         if cl.provisioning_state in ("Deleting", "Creating"):
             raise BadRequest(f"Run Command is not available while the cluster is {cl.provisioning_state}.")
-        return self.lro.start("runCommand", PROVIDER, f"{cl.id}/runCommand/{uuid.uuid4()}", cl.subscription, cl.location,
-                              payload={"command": str(body["command"]), "cluster": cl.id})
+        return self.lro.start(
+            "runCommand",
+            PROVIDER,
+            f"{cl.id}/runCommand/{uuid.uuid4()}",
+            cl.subscription,
+            cl.location,
+            payload={"command": str(body["command"]), "cluster": cl.id},
+        )
 
     def result(self, cl: Cluster, command_id: str) -> Operation:
         op = self.lro.get(command_id)
@@ -42,7 +48,7 @@ class KubeBackend:
             raise BadRequest(f"Command '{command_id}' was not run on cluster '{cl.name}'.")
         return op
 
-    def _finish(self, op: Operation, err: dict | None) -> None:
+    def _finish(self, op: Operation, err: dict[str, Any] | None) -> None:
         if op.kind != "runCommand" or err:
             return
         cl = self.aks.by_id(str(op.payload.get("cluster")))

@@ -8,21 +8,28 @@ from __future__ import annotations
 
 from typing import Any
 
+from ... import domain
 from ...kube_model import FE_LABELS, FE_OBJECTS, TLS_SECRET, ClusterInside, KubeObject
 from ...model import Cluster
 from ...store import Store
 from .certs import b64, leaf_fqdn, self_signed
 
 
-
 def legacy_fe_objects(inside: ClusterInside) -> list[KubeObject]:
     """The legacy inference front end's leftovers in ``default``."""
-    return [o for o in inside.objects if o.namespace.lower() == "default"
-            and (o.name.lower().startswith("azureml-fe") or o.name.lower() == TLS_SECRET
-                 or o.labels.get("app") == "azureml-fe")]
+    return [
+        o
+        for o in inside.objects
+        if o.namespace.lower() == "default"
+        and (
+            o.name.lower().startswith("azureml-fe")
+            or o.name.lower() == TLS_SECRET
+            or o.labels.get("app") == "azureml-fe"
+        )
+    ]
 
 
-def tls_secret_data(compute_id: str, settings: dict, region: str) -> dict[str, str] | None:
+def tls_secret_data(compute_id: str, settings: dict[str, Any], region: str) -> dict[str, str] | None:
     """``cert.pem``/``key.pem`` (base64) a legacy attach with TLS writes, or None without TLS.
 
     ``settings`` is the compute's properties.properties as sent (with the PEM pair of a custom
@@ -52,8 +59,18 @@ class InsideBackend:
             self.store.dirty = True
         return inside
 
-    def forget(self, cluster_id: str) -> None:
-        self.store.world.insides.pop(cluster_id.lower(), None)
+    def cluster_deleted(self, cl: Cluster, compute_id: str, workspace_id: str) -> None:
+        """A compute Delete took its cluster (and everything inside): the audit lists it."""
+        self.store.world.insides.pop(cl.id.lower(), None)
+        self.store.world.cluster_deletions.append(
+            {
+                "clusterId": cl.id,
+                "compute": compute_id,
+                "workspace": workspace_id,
+                "createdByCompute": cl.created_by == compute_id,
+                "at": domain.iso(self.store.clock()),
+            }
+        )
         self.store.dirty = True
 
     def legacy_attached(self, cl: Cluster, tls: dict[str, str] | None) -> None:

@@ -12,20 +12,45 @@ from __future__ import annotations
 import json
 import shlex
 from dataclasses import dataclass, field
+from typing import Any
 
 from ...kube_model import ClusterInside, KubeObject
 
-KINDS = {"deployment": "Deployment", "deployments": "Deployment", "deploy": "Deployment",
-         "deployment.apps": "Deployment", "service": "Service", "services": "Service", "svc": "Service",
-         "configmap": "ConfigMap", "configmaps": "ConfigMap", "cm": "ConfigMap", "secret": "Secret",
-         "secrets": "Secret", "serviceaccount": "ServiceAccount", "serviceaccounts": "ServiceAccount",
-         "sa": "ServiceAccount", "role": "Role", "roles": "Role", "rolebinding": "RoleBinding",
-         "rolebindings": "RoleBinding"}
-PREFIX = {"Deployment": "deployment.apps", "Role": "role.rbac.authorization.k8s.io",
-          "RoleBinding": "rolebinding.rbac.authorization.k8s.io"}
-PLURAL = {"Deployment": "deployments.apps", "Service": "services", "ConfigMap": "configmaps", "Secret": "secrets",
-          "ServiceAccount": "serviceaccounts", "Role": "roles.rbac.authorization.k8s.io",
-          "RoleBinding": "rolebindings.rbac.authorization.k8s.io"}
+KINDS = {
+    "deployment": "Deployment",
+    "deployments": "Deployment",
+    "deploy": "Deployment",
+    "deployment.apps": "Deployment",
+    "service": "Service",
+    "services": "Service",
+    "svc": "Service",
+    "configmap": "ConfigMap",
+    "configmaps": "ConfigMap",
+    "cm": "ConfigMap",
+    "secret": "Secret",
+    "secrets": "Secret",
+    "serviceaccount": "ServiceAccount",
+    "serviceaccounts": "ServiceAccount",
+    "sa": "ServiceAccount",
+    "role": "Role",
+    "roles": "Role",
+    "rolebinding": "RoleBinding",
+    "rolebindings": "RoleBinding",
+}
+PREFIX = {
+    "Deployment": "deployment.apps",
+    "Role": "role.rbac.authorization.k8s.io",
+    "RoleBinding": "rolebinding.rbac.authorization.k8s.io",
+}
+PLURAL = {
+    "Deployment": "deployments.apps",
+    "Service": "services",
+    "ConfigMap": "configmaps",
+    "Secret": "secrets",
+    "ServiceAccount": "serviceaccounts",
+    "Role": "roles.rbac.authorization.k8s.io",
+    "RoleBinding": "rolebindings.rbac.authorization.k8s.io",
+}
 
 
 class KubectlError(Exception):
@@ -122,9 +147,14 @@ def _one(inside: ClusterInside, words: list[str]) -> tuple[str, bool]:
     if a.namespace != "default" and not inside.has_namespace(a.namespace) and a.verb == "get" and len(a.words) > 1:
         raise KubectlError(f'Error from server (NotFound): namespaces "{a.namespace}" not found')
     names = a.words[1:]
-    found = [o for o in inside.objects if o.kind in kinds and o.namespace.lower() == a.namespace.lower()
-             and (not names or o.name in names)
-             and all(o.labels.get(k) == v for k, v in a.selector.items())]
+    found = [
+        o
+        for o in inside.objects
+        if o.kind in kinds
+        and o.namespace.lower() == a.namespace.lower()
+        and (not names or o.name in names)
+        and all(o.labels.get(k) == v for k, v in a.selector.items())
+    ]
     if names and not a.ignore_not_found:
         for n in names:
             if not any(o.name == n for o in found):
@@ -177,9 +207,12 @@ def _ref(o: KubeObject) -> str:
     return f"{PREFIX.get(o.kind, o.kind.lower())}/{o.name}"
 
 
-def _manifest(o: KubeObject) -> dict:
-    body: dict = {"apiVersion": "v1", "kind": o.kind,
-                  "metadata": {"name": o.name, "namespace": o.namespace, "labels": dict(o.labels)}}
+def _manifest(o: KubeObject) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "apiVersion": "v1",
+        "kind": o.kind,
+        "metadata": {"name": o.name, "namespace": o.namespace, "labels": dict(o.labels)},
+    }
     if o.kind == "Secret":
         body["type"] = "Opaque"
         body["data"] = dict(o.data)
@@ -194,13 +227,13 @@ def _render(found: list[KubeObject], a: Args, named: bool) -> str:
             return json.dumps(_manifest(found[0]), indent=2)
         return json.dumps({"apiVersion": "v1", "kind": "List", "items": [_manifest(o) for o in found]}, indent=2)
     if a.output.startswith("jsonpath="):
-        return "".join(_jsonpath(_manifest(o), a.output[len("jsonpath="):]) for o in found)
+        return "".join(_jsonpath(_manifest(o), a.output[len("jsonpath=") :]) for o in found)
     if not found:
         return f"No resources found in {a.namespace} namespace."
     return "\n".join(["NAME"] + [_ref(o) for o in found])
 
 
-def _jsonpath(doc: dict, expr: str) -> str:
+def _jsonpath(doc: dict[str, Any], expr: str) -> str:
     """``{.a.b}`` paths with ``\\.`` escapes (what ``-o jsonpath`` on a secret needs)."""
     expr = expr.strip().strip("'\"")
     if expr.startswith("{") and expr.endswith("}"):

@@ -11,9 +11,9 @@ import copy
 import hashlib
 from typing import Any
 
-from ... import domain
+from ... import domain, regions
 from ...domain import normalize_region
-from ...errors import BadRequest, Conflict, ResourceNotFound, detail
+from ...errors import ArmError, BadRequest, Conflict, LocationNotAvailableForResourceType, ResourceNotFound, detail
 from ...lro import OperationEngine
 from ...model import AgentPool, Cluster, Compute, Operation, Workspace, cluster_id, workspace_id
 from ...seed import strip_secrets
@@ -32,6 +32,7 @@ class MlBackend:
         self.lro = lro
         self.aks = aks
         self.inside = InsideBackend(store)
+        self.k8s = kubernetes.KubernetesComputes(store, lro, aks)
         lro.on_finish(PROVIDER, self._finish)
 
     # ----------------------------------------------------------------- lookup
@@ -41,15 +42,26 @@ class MlBackend:
         rg_c = s.resource_group(sub, rg)
         ws = s.world.workspaces.get(workspace_id(sub_c, rg_c, name).lower())
         if ws is None:
-            raise ResourceNotFound(f"The Resource 'Microsoft.MachineLearningServices/workspaces/{name}' under "
-                                   f"resource group '{rg}' was not found.")
+            raise ResourceNotFound(
+                f"The Resource 'Microsoft.MachineLearningServices/workspaces/{name}' under "
+                f"resource group '{rg}' was not found."
+            )
         return ws
+
+    def location_of(self, params: dict[str, str]) -> str | None:
+        """The region of the workspace a request names, for ARM's error messages."""
+        try:
+            return self.workspace(params["sub"], params["rg"], params["ws"]).location
+        except (KeyError, ArmError):
+            return None
 
     def compute(self, ws: Workspace, name: str) -> Compute:
         comp = ws.computes.get(name.lower())
         if comp is None:
-            raise ResourceNotFound(f"The Resource 'Microsoft.MachineLearningServices/workspaces/{ws.name}/computes/"
-                                   f"{name}' under resource group '{ws.resource_group}' was not found.")
+            raise ResourceNotFound(
+                f"The Resource 'Microsoft.MachineLearningServices/workspaces/{ws.name}/computes/"
+                f"{name}' under resource group '{ws.resource_group}' was not found."
+            )
         self._check_cluster_alive(comp)
         return comp
 
@@ -71,12 +83,16 @@ class MlBackend:
             return
         if self.aks.by_id(comp.resource_id) is not None:
             return
-        self._fail(comp, detail(
-            "ResourceNotFound",
-            f"The AKS cluster '{comp.resource_id or '(none)'}' of compute '{comp.name}' no longer exists; "
-            "the compute is unusable. Detach it and create or attach a cluster again."))
+        self._fail(
+            comp,
+            detail(
+                "ResourceNotFound",
+                f"The AKS cluster '{comp.resource_id or '(none)'}' of compute '{comp.name}' no longer exists; "
+                "the compute is unusable. Detach it and create or attach a cluster again.",
+            ),
+        )
 
-    def _fail(self, comp: Compute, err: dict) -> None:
+    def _fail(self, comp: Compute, err: dict[str, Any]) -> None:
         comp.provisioning_state = "Failed"
         comp.provisioning_errors = [{"error": copy.deepcopy(err)}]
         comp.modified_on_us = self.store.stamp_us()
@@ -85,13 +101,17 @@ class MlBackend:
     def put_compute(self, ws: Workspace, name: str, body: Any) -> tuple[Compute, Operation, bool]:
         """Create, attach or update a compute; returns (compute, operation, is_new)."""
         if kubernetes.is_kubernetes(body):
-            return self._put_kubernetes(ws, name, body)
+            old = ws.computes.get(name.lower())
+            where = body.get("location") or (old.location if old else ws.location)
+            return self.k8s.put(ws, name, body, _location(where, self.store.world.extra_regions))
         rules.check_name(name)
         props, settings_in, tags = rules.check_body(body)
         existing = ws.computes.get(name.lower())
         if existing is not None:
             self._refuse_if_busy(existing)
-        location = normalize_region(str(body.get("location") or (existing.location if existing else ws.location)))
+        location = _location(
+            body.get("location") or (existing.location if existing else ws.location), self.store.world.extra_regions
+        )
         settings = strip_secrets(settings_in)
         purpose = domain.purpose_of(settings)
         rid = props.get("resourceId")
@@ -111,53 +131,27 @@ class MlBackend:
             kind = "create"
             comp, fail_with = self._create(ws, name, location, settings, props, tags, purpose)
         tls = tls_secret_data(comp.id, settings_in, location) if fail_with is None else None
-        op = self.lro.start(kind, PROVIDER, comp.id, ws.subscription, location, fail_with=fail_with,
-                            payload={"tls": tls} if tls else None)
+        payload = {"tls": tls} if tls else None
+        op = self.lro.start(kind, PROVIDER, comp.id, ws.subscription, location, fail_with=fail_with, payload=payload)
         return comp, op, existing is None
-
-    def _put_kubernetes(self, ws: Workspace, name: str, body: dict) -> tuple[Compute, Operation, bool]:
-        """Attach (or re-write) a Kubernetes compute: many per cluster, extension must be Succeeded."""
-        rules.check_name(name)
-        props, settings, tags, identity = kubernetes.check_body(body)
-        existing = ws.computes.get(name.lower())
-        if existing is not None:
-            self._refuse_if_busy(existing)
-            if existing.compute_type != "Kubernetes":
-                raise BadRequest(f"Compute '{name}' is of type {existing.compute_type}; the type cannot change.")
-        rid = props.get("resourceId")
-        kubernetes.cluster_for(rid, ws.subscription)
-        cl = self.aks.by_id(str(rid))
-        if cl is None:
-            raise BadRequest(f"The Kubernetes cluster '{rid}' was not found.")
-        if existing is not None and str(existing.resource_id).lower() != cl.id.lower():
-            raise BadRequest(f"Compute '{name}' is bound to '{existing.resource_id}'; resourceId cannot change. "
-                             "Detach the compute first.")
-        refused = kubernetes.extension_error(cl, self.store.world.insides.get(cl.id.lower()))
-        if refused:
-            raise BadRequest(refused)
-        location = normalize_region(str(body.get("location") or (existing.location if existing else ws.location)))
-        if existing is not None:
-            comp, kind = existing, "update"
-            self._rewrite(comp, location, settings, props, tags)
-        else:
-            comp, kind = self._new_compute(ws, name, location, settings, props, tags, cl.id), "attach"
-            comp.compute_type = "Kubernetes"
-            ws.computes[name.lower()] = comp
-        if identity is not None or existing is None:
-            comp.identity = identity
-        return comp, self.lro.start(kind, PROVIDER, comp.id, ws.subscription, location), existing is None
 
     def _refuse_if_busy(self, comp: Compute) -> None:
         running = self.lro.inflight_op(comp.id)
         if running is not None:
-            raise Conflict(f"Compute '{comp.name}' has an operation in progress ({running.kind}, {running.id}); "
-                           "retry after it completes.")
+            raise Conflict(
+                f"Compute '{comp.name}' has an operation in progress ({running.kind}, {running.id}); "
+                "retry after it completes."
+            )
 
-    def _update(self, ws: Workspace, existing: Compute, rid: Any, settings: dict, purpose: str) -> dict | None:
+    def _update(
+        self, ws: Workspace, existing: Compute, rid: Any, settings: dict[str, Any], purpose: str
+    ) -> dict[str, Any] | None:
         """Check a re-write of ``existing``; fill in what a create fixed. Returns the failure to come."""
         if rid and existing.resource_id and str(rid).lower() != existing.resource_id.lower():
-            raise BadRequest(f"Compute '{existing.name}' is bound to '{existing.resource_id}'; resourceId cannot "
-                             "change. Detach the compute first, then attach the other cluster.")
+            raise BadRequest(
+                f"Compute '{existing.name}' is bound to '{existing.resource_id}'; resourceId cannot "
+                "change. Detach the compute first, then attach the other cluster."
+            )
         if not existing.attached:
             old_size = existing.settings.get("agentVmSize")
             new_size = settings.get("agentVmSize")
@@ -168,11 +162,15 @@ class MlBackend:
                     settings[k] = copy.deepcopy(existing.settings[k])
         cl = self.aks.by_id(existing.resource_id)
         if cl is None:
-            return detail("ResourceNotFound",
-                          f"The AKS cluster '{existing.resource_id}' of compute '{existing.name}' no longer exists.")
+            return detail(
+                "ResourceNotFound",
+                f"The AKS cluster '{existing.resource_id}' of compute '{existing.name}' no longer exists.",
+            )
         return rules.attach_error(cl, purpose, None)
 
-    def _rewrite(self, comp: Compute, location: str, settings: dict, props: dict, tags: dict | None) -> None:
+    def _rewrite(
+        self, comp: Compute, location: str, settings: dict[str, Any], props: dict[str, Any], tags: dict[str, Any] | None
+    ) -> None:
         comp.settings = settings
         comp.location = location
         comp.description = props.get("description")
@@ -182,40 +180,76 @@ class MlBackend:
         comp.provisioning_errors = []
         comp.modified_on_us = self.store.stamp_us()
 
-    def _new_compute(self, ws: Workspace, name: str, location: str, settings: dict, props: dict,
-                     tags: dict | None, resource_id: str | None) -> Compute:
+    def _new_compute(
+        self,
+        ws: Workspace,
+        name: str,
+        location: str,
+        settings: dict[str, Any],
+        props: dict[str, Any],
+        tags: dict[str, Any] | None,
+        resource_id: str | None,
+    ) -> Compute:
         now_us = self.store.stamp_us()
-        return Compute(workspace_id=ws.id, name=name, location=location, attached=resource_id is not None,
-                       resource_id=resource_id, settings=settings, provisioning_state="Creating",
-                       created_on_us=now_us, modified_on_us=now_us, description=props.get("description"),
-                       tags=_tags(tags or {}))
+        return Compute(
+            workspace_id=ws.id,
+            name=name,
+            location=location,
+            attached=resource_id is not None,
+            resource_id=resource_id,
+            settings=settings,
+            provisioning_state="Creating",
+            created_on_us=now_us,
+            modified_on_us=now_us,
+            description=props.get("description"),
+            tags=_tags(tags or {}),
+        )
 
-    def _attach(self, ws: Workspace, name: str, rid: str, location: str, settings: dict, props: dict,
-                tags: dict | None, purpose: str) -> tuple[Compute, dict | None]:
+    def _attach(
+        self,
+        ws: Workspace,
+        name: str,
+        rid: str,
+        location: str,
+        settings: dict[str, Any],
+        props: dict[str, Any],
+        tags: dict[str, Any] | None,
+        purpose: str,
+    ) -> tuple[Compute, dict[str, Any] | None]:
         parsed = rules.parse_cluster_id(rid)
         if parsed is None:
             raise BadRequest(f"resourceId '{rid}' is not an AKS managed cluster id.")
         if parsed[0].lower() != ws.subscription.lower():
-            raise BadRequest(f"The AKS cluster must be in the same subscription as the workspace "
-                             f"({ws.subscription}); '{rid}' is in subscription {parsed[0]}.")
+            raise BadRequest(
+                f"The AKS cluster must be in the same subscription as the workspace "
+                f"({ws.subscription}); '{rid}' is in subscription {parsed[0]}."
+            )
         cl = self.aks.by_id(rid)
         if cl is None:
             raise BadRequest(f"The AKS cluster '{rid}' was not found.")
         fail_with = rules.attach_error(cl, purpose, self.aks.versions(cl.location))
-        comp = self._new_compute(ws, name, location, settings, props, tags, cl.id)
+        comp = self._new_compute(ws, name, location, settings, props, tags, rid)  # the id as sent, casing kept
         earlier = [c for c in ws.computes.values() if _bound_to(c, cl)]
         ws.computes[name.lower()] = comp
         if earlier:
             self._break_attachments(ws, cl, earlier, comp)
         return comp, fail_with
 
-    def _create(self, ws: Workspace, name: str, location: str, settings: dict, props: dict,
-                tags: dict | None, purpose: str) -> tuple[Compute, dict | None]:
+    def _create(
+        self,
+        ws: Workspace,
+        name: str,
+        location: str,
+        settings: dict[str, Any],
+        props: dict[str, Any],
+        tags: dict[str, Any] | None,
+        purpose: str,
+    ) -> tuple[Compute, dict[str, Any] | None]:
         count, size, cores = rules.new_cluster_size(settings)
         settings["agentCount"] = count
         settings["agentVmSize"] = size
         default = next((e["version"] for e in self.aks.versions(location) if e.get("default")), None)
-        fail_with: dict | None
+        fail_with: dict[str, Any] | None
         if default is None:
             fail_with = detail("BadRequest", f"AKS has no default Kubernetes version in region {location}.")
         else:
@@ -235,20 +269,30 @@ class MlBackend:
             n += 1
             cname = f"{base}{n}"
         network = comp.settings.get("aksNetworkingConfiguration")
-        cl = Cluster(subscription=ws.subscription, resource_group=ws.resource_group, name=cname,
-                     location=comp.location, kubernetes_version=version,
-                     agent_pools=[AgentPool(name="agentpool", vm_size=size, count=count, mode="System",
-                                            provisioning_state="Creating")],
-                     load_balancer_sku="standard", provisioning_state="Creating",
-                     network=copy.deepcopy(network) if isinstance(network, dict) else None,
-                     created_by=comp.id)
+        cl = Cluster(
+            subscription=ws.subscription,
+            resource_group=ws.resource_group,
+            name=cname,
+            location=comp.location,
+            kubernetes_version=version,
+            agent_pools=[
+                AgentPool(name="agentpool", vm_size=size, count=count, mode="System", provisioning_state="Creating")
+            ],
+            load_balancer_sku="standard",
+            provisioning_state="Creating",
+            network=copy.deepcopy(network) if isinstance(network, dict) else None,
+            created_by=comp.id,
+        )
         clusters[cl.id.lower()] = cl
         return cl
 
     def _break_attachments(self, ws: Workspace, cl: Cluster, earlier: list[Compute], new: Compute) -> None:
         """A second attachment of a cluster silently breaks the earlier ones (Azure's behaviour)."""
-        err = detail(BROKEN_CODE, f"The AKS cluster '{cl.id}' was attached again to this workspace as compute "
-                                  f"'{new.name}'; this attachment is broken.")
+        err = detail(
+            BROKEN_CODE,
+            f"The AKS cluster '{cl.id}' was attached again to this workspace as compute "
+            f"'{new.name}'; this attachment is broken.",
+        )
         now = self.store.clock()
         for c in earlier:
             running = self.lro.inflight_op(c.id)
@@ -256,11 +300,14 @@ class MlBackend:
                 self.lro.finish(running, error=err, ended_at=now)
             elif running is None or running.kind not in ("detach", "delete"):
                 self._fail(c, err)
-        self.store.violations.append({
-            "workspace": ws.id, "clusterId": cl.id,
-            "computes": [c.name for c in earlier] + [new.name],
-            "at": domain.iso(now),
-        })
+        self.store.violations.append(
+            {
+                "workspace": ws.id,
+                "clusterId": cl.id,
+                "computes": [c.name for c in earlier] + [new.name],
+                "at": domain.iso(now),
+            }
+        )
         self.store.dirty = True
 
     # ---------------------------------------------------------------- DELETE
@@ -275,8 +322,10 @@ class MlBackend:
         self._refuse_if_busy(comp)
         kind = action.lower()
         if kind == "delete" and comp.attached:
-            raise BadRequest(f"Compute '{comp.name}' is an attached compute; its underlying resource cannot be "
-                             "deleted through the workspace. Use underlyingResourceAction=Detach.")
+            raise BadRequest(
+                f"Compute '{comp.name}' is an attached compute; its underlying resource cannot be "
+                "deleted through the workspace. Use underlyingResourceAction=Detach."
+            )
         comp.provisioning_state = "Deleting"
         comp.modified_on_us = self.store.stamp_us()
         cl = self.aks.by_id(comp.resource_id) if kind == "delete" else None
@@ -285,7 +334,7 @@ class MlBackend:
         return self.lro.start(kind, PROVIDER, comp.id, ws.subscription, comp.location)
 
     # ------------------------------------------------------------- completion
-    def _finish(self, op: Operation, err: dict | None) -> None:
+    def _finish(self, op: Operation, err: dict[str, Any] | None) -> None:
         ws, comp = self.compute_by_id(op.target)
         if comp is None or ws is None:
             return
@@ -310,12 +359,9 @@ class MlBackend:
             del ws.computes[comp.name.lower()]
             if cluster is not None:
                 self.store.world.clusters.pop(cluster.id.lower(), None)
-                self.inside.forget(cluster.id)
-                self.store.world.cluster_deletions.append({
-                    "clusterId": cluster.id, "compute": comp.id, "workspace": ws.id,
-                    "createdByCompute": cluster.created_by == comp.id, "at": domain.iso(self.store.clock())})
+                self.inside.cluster_deleted(cluster, comp.id, ws.id)
 
-    def _finish_failed(self, op: Operation, comp: Compute, cluster: Cluster | None, err: dict) -> None:
+    def _finish_failed(self, op: Operation, comp: Compute, cluster: Cluster | None, err: dict[str, Any]) -> None:
         self._fail(comp, err)
         if op.kind == "create" and cluster is not None and cluster.created_by == comp.id:
             del self.store.world.clusters[cluster.id.lower()]
@@ -323,10 +369,22 @@ class MlBackend:
             cluster.provisioning_state = "Failed"
 
 
+def _location(raw: Any, extra_regions: list[str]) -> str:
+    """A compute's region, normalised; an unknown one is refused at once, as ARM does."""
+    location = normalize_region(str(raw))
+    if not regions.known(location, extra_regions):
+        raise LocationNotAvailableForResourceType(
+            f"The provided location '{raw}' is not available for resource type "
+            f"'Microsoft.MachineLearningServices/workspaces/computes'. List of available regions for the resource "
+            f"type is '{regions.listing()}'."
+        )
+    return location
+
+
 def _bound_to(comp: Compute, cl: Cluster) -> bool:
     """A legacy AKS attachment of ``cl`` (Kubernetes computes may share a cluster)."""
     return comp.compute_type == "AKS" and bool(comp.resource_id) and str(comp.resource_id).lower() == cl.id.lower()
 
 
-def _tags(tags: dict) -> dict[str, str]:
+def _tags(tags: dict[str, Any]) -> dict[str, str]:
     return {str(k): str(v) for k, v in tags.items()}

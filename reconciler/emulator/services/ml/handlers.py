@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ...errors import BadRequest, ResourceNotFound
 from ...model import Compute, Operation
 from ...operations import OperationUrls, lro_headers, result_response, status_response
@@ -9,17 +11,16 @@ from ...paging import page
 from ...routing import Request, Response, Router
 from . import kubernetes
 from .backend import MlBackend
-from .shapes import compute_body, keys_body, workspace_body
+from .shapes import compute_body, discovery_body, keys_body, workspace_body
 
 router: Router[MlBackend] = Router()
-OPS = OperationUrls("Microsoft.MachineLearningServices", "computeOperationsStatus", "computeOperationsResults",
-                    fractional_retry_after=True)
+OPS = OperationUrls("Microsoft.MachineLearningServices", "computeOperationsStatus", "computeOperationsResults")
 WS = "subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.MachineLearningServices/workspaces/{ws}"
 LOC = "subscriptions/{sub}/providers/Microsoft.MachineLearningServices/locations/{loc}"
 P = dict[str, str]
 
 
-def _body(b: MlBackend, c: Compute) -> dict:
+def _body(b: MlBackend, c: Compute) -> dict[str, Any]:
     if c.compute_type == "Kubernetes":
         return kubernetes.compute_body(c, None)
     return compute_body(c, b.aks.by_id(c.resource_id))
@@ -27,15 +28,22 @@ def _body(b: MlBackend, c: Compute) -> dict:
 
 @router.route("GET", WS, "Workspaces_Get")
 def workspaces_get(b: MlBackend, req: Request, p: P) -> Response:
-    return Response(200, workspace_body(b.workspace(p["sub"], p["rg"], p["ws"])))
+    return Response(200, workspace_body(b.workspace(p["sub"], p["rg"], p["ws"]), req.base_url))
 
 
+@router.route("GET", "discovery", "Discovery_Get", public=True, versioned=False)
+def discovery(b: MlBackend, req: Request, p: P) -> Response:
+    return Response(200, discovery_body(req.base_url))
+
+
+@router.route("GET", "rp/workspaces/" + WS + "/computes", "Compute_List")
 @router.route("GET", WS + "/computes", "Compute_List")
 def compute_list(b: MlBackend, req: Request, p: P) -> Response:
     ws = b.workspace(p["sub"], p["rg"], p["ws"])
     return Response(200, page(req, [_body(b, c) for c in b.computes(ws)], b.store.page_size))
 
 
+@router.route("GET", "rp/workspaces/" + WS + "/computes/{name}", "Compute_Get")
 @router.route("GET", WS + "/computes/{name}", "Compute_Get")
 def compute_get(b: MlBackend, req: Request, p: P) -> Response:
     ws = b.workspace(p["sub"], p["rg"], p["ws"])
@@ -45,8 +53,8 @@ def compute_get(b: MlBackend, req: Request, p: P) -> Response:
 @router.route("PUT", WS + "/computes/{name}", "Compute_CreateOrUpdate")
 def compute_put(b: MlBackend, req: Request, p: P) -> Response:
     ws = b.workspace(p["sub"], p["rg"], p["ws"])
-    comp, op, _new = b.put_compute(ws, p["name"], req.body)
-    return Response(201, _body(b, comp), lro_headers(b.lro, req, op, OPS))
+    comp, op, new = b.put_compute(ws, p["name"], req.body)
+    return Response(201 if new else 200, _body(b, comp), lro_headers(b.lro, req, op, OPS))
 
 
 @router.route("DELETE", WS + "/computes/{name}", "Compute_Delete")
@@ -65,7 +73,7 @@ def compute_list_keys(b: MlBackend, req: Request, p: P) -> Response:
     cl = b.aks.by_id(comp.resource_id)
     if cl is None:
         raise BadRequest(f"Compute '{comp.name}' has no AKS cluster; keys are unavailable.")
-    return Response(200, keys_body(comp, cl))
+    return Response(200, keys_body(comp, cl, req.base_url))
 
 
 @router.route("GET", LOC + "/computeOperationsStatus/{op}", "OperationStatus_Get")

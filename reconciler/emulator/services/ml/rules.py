@@ -12,11 +12,13 @@ from ...model import Cluster
 
 def check_name(name: str) -> None:
     if not COMPUTE_NAME_RE.match(name):
-        raise BadRequest(f"Compute name '{name}' is invalid. It must be 3 to 24 characters of letters, digits "
-                         "and '-', start with a letter, and not end with '-' followed by digits.")
+        raise BadRequest(
+            f"Compute name '{name}' is invalid. It must be 3 to 24 characters of letters, digits "
+            "and '-', start with a letter, and not end with '-' followed by digits."
+        )
 
 
-def check_body(body: Any) -> tuple[dict, dict, dict | None]:
+def check_body(body: Any) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None]:
     """(properties, properties.properties, tags) of a compute PUT body, or BadRequest."""
     if not isinstance(body, dict) or not isinstance(body.get("properties"), dict):
         raise BadRequest("The request body must be a compute resource with 'properties'.")
@@ -25,6 +27,7 @@ def check_body(body: Any) -> tuple[dict, dict, dict | None]:
         raise BadRequest(f"computeType '{props.get('computeType')}' is not supported; this endpoint models AKS.")
     settings = props.get("properties") or {}
     check_settings(settings)
+    settings = {k: v for k, v in settings.items() if v is not None}  # a null means "not set", as in Azure
     tags = body.get("tags")
     if tags is not None and not isinstance(tags, dict):
         raise BadRequest("tags must be an object.")
@@ -50,15 +53,16 @@ def _check_ssl(ssl: Any, lb: str) -> None:
     if status not in ("enabled", "disabled", "auto"):
         raise BadRequest(f"Invalid sslConfiguration.status '{ssl.get('status')}'.")
     if status != "disabled" and lb.lower() == "internalloadbalancer":
-        raise BadRequest("TLS termination (sslConfiguration.status Enabled) is not supported with "
-                         "loadBalancerType InternalLoadBalancer.")
-    if status == "enabled" and not ssl.get("leafDomainLabel"):
-        if not (ssl.get("cname") and ssl.get("cert") and ssl.get("key")):
-            raise BadRequest("sslConfiguration with status Enabled needs either leafDomainLabel or "
-                             "cname, cert and key.")
+        raise BadRequest(
+            "TLS termination (sslConfiguration.status Enabled) is not supported with "
+            "loadBalancerType InternalLoadBalancer."
+        )
+    custom = ssl.get("cname") and ssl.get("cert") and ssl.get("key")
+    if status == "enabled" and not ssl.get("leafDomainLabel") and not custom:
+        raise BadRequest("sslConfiguration with status Enabled needs either leafDomainLabel or cname, cert and key.")
 
 
-def new_cluster_size(settings: dict) -> tuple[int, str, int]:
+def new_cluster_size(settings: dict[str, Any]) -> tuple[int, str, int]:
     """(agentCount, agentVmSize, cores per VM) of a compute create, defaults applied."""
     try:
         count = int(settings.get("agentCount", domain.DEFAULT_AGENT_COUNT))
@@ -73,36 +77,46 @@ def new_cluster_size(settings: dict) -> tuple[int, str, int]:
     return count, size, cores
 
 
-def capacity_error(purpose: str, vcpus: int, what: str) -> dict | None:
+def capacity_error(purpose: str, vcpus: int, what: str) -> dict[str, Any] | None:
     need = domain.min_vcpus(purpose)
     if vcpus >= need:
         return None
-    return detail("BadRequest", f"{what} has {vcpus} vCPUs; cluster purpose {purpose} needs at least {need} vCPUs "
-                                "(node count x cores of the VM size).")
+    return detail(
+        "BadRequest",
+        f"{what} has {vcpus} vCPUs; cluster purpose {purpose} needs at least {need} vCPUs "
+        "(node count x cores of the VM size).",
+    )
 
 
 def cluster_vcpus(cl: Cluster) -> int:
     return sum(p.count * (vm_cores(p.vm_size) or 0) for p in cl.agent_pools)
 
 
-def attach_error(cl: Cluster, purpose: str, versions: list[dict] | None) -> dict | None:
+def attach_error(cl: Cluster, purpose: str, versions: list[dict[str, Any]] | None) -> dict[str, Any] | None:
     """Why attaching ``cl`` will fail (unsupported version, too small), or None.
 
     ``versions`` None skips the version check (a re-write of an existing attachment).
     """
     if versions is not None and cl.kubernetes_version not in {e["version"] for e in versions}:
-        return detail("BadRequest",
-                      f"Kubernetes version {cl.kubernetes_version} of AKS cluster '{cl.name}' is not "
-                      f"supported in region {cl.location}. Supported versions: "
-                      f"{domain.describe_versions(versions)}.")
+        return detail(
+            "BadRequest",
+            f"Kubernetes version {cl.kubernetes_version} of AKS cluster '{cl.name}' is not "
+            f"supported in region {cl.location}. Supported versions: "
+            f"{domain.describe_versions(versions)}.",
+        )
     return capacity_error(purpose, cluster_vcpus(cl), f"AKS cluster '{cl.name}'")
 
 
 def parse_cluster_id(rid: str) -> tuple[str, str, str] | None:
     """(subscription, resourceGroup, name) of a managed cluster id, case-insensitively."""
     parts = [p for p in rid.strip().split("/") if p]
-    if (len(parts) == 8 and parts[0].lower() == "subscriptions" and parts[2].lower() == "resourcegroups"
-            and parts[4].lower() == "providers" and parts[5].lower() == "microsoft.containerservice"
-            and parts[6].lower() == "managedclusters"):
+    if (
+        len(parts) == 8
+        and parts[0].lower() == "subscriptions"
+        and parts[2].lower() == "resourcegroups"
+        and parts[4].lower() == "providers"
+        and parts[5].lower() == "microsoft.containerservice"
+        and parts[6].lower() == "managedclusters"
+    ):
         return parts[1], parts[3], parts[7]
     return None

@@ -18,10 +18,10 @@ class StorageBackend:
     def account(self, sub: str, rg: str, name: str) -> StorageAccount:
         sub_c = self.store.subscription(sub)
         rg_c = self.store.resource_group(sub, rg)
-        rid = (f"/subscriptions/{sub_c}/resourceGroups/{rg_c}/providers/Microsoft.Storage/storageAccounts/"
-               f"{name}")
+        rid = f"/subscriptions/{sub_c}/resourceGroups/{rg_c}/providers/Microsoft.Storage/storageAccounts/{name}"
         acct = self.store.world.storage_accounts.get(rid.lower())
         if acct is None:
-            raise ResourceNotFound(f"The Resource 'Microsoft.Storage/storageAccounts/{name}' under resource group "
-                                   f"'{rg}' was not found.")
+            raise ResourceNotFound(
+                f"The Resource 'Microsoft.Storage/storageAccounts/{name}' under resource group '{rg}' was not found."
+            )
         return acct
