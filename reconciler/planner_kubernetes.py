@@ -18,8 +18,10 @@ from reconciler.desired import Desired, DesiredExtension, DesiredKubernetes
 from reconciler.diff import diff as diff_views
 from reconciler.findings import Finding, Position
 from reconciler.plan import Action, Change, FieldDiff, Op, Step
+from reconciler.secrets import SENSITIVE
 from reconciler.state import AksCluster, Compute, Extension, ObservedState, WorkspaceRef
 
+TLS_SECRETS = "inference.tls.certificate+key"
 REATTACH_FIELDS = ("clusterId", "namespace", "defaultInstanceType", "instanceTypes")
 MANAGED_TAG = "reconciler-managed"
 
@@ -139,7 +141,7 @@ class KubernetesPlanner:
             reasons = ["the cluster has no Azure ML extension"] if ext is None else [
                 f"the extension's last operation failed{': ' + ext.error if ext.error else ''}"]
             before = eb.observed_view(ext, de) if ext is not None else {}
-            self._add_extension(de, cluster, Action.INSTALL, ext, reasons, diff_views(before, after) if ext else diff_views({}, after))
+            self._add_extension(de, cluster, Action.INSTALL, ext, reasons, _redact(diff_views(before, after)))
             return
         before = eb.observed_view(ext, de)
         removed = sorted(k[len(eb.NODE_SELECTOR):] for k in before if k.startswith(eb.NODE_SELECTOR) and k not in after)
@@ -147,7 +149,7 @@ class KubernetesPlanner:
             self._error(KUBE021, f"nodeSelector key(s) {', '.join(removed)} would be removed from the extension on {cluster.name!r}",
                         de.position, de.address)
             return
-        diff = diff_views(before, after)
+        diff = _redact(diff_views(before, after))
         if not diff:
             self._add_extension(de, cluster, Action.NOOP, ext, [], [])
             return
@@ -220,8 +222,14 @@ class KubernetesPlanner:
         self.errors.append(rule.finding(message, position, address))
 
 
+def _redact(diff: list[FieldDiff]) -> list[FieldDiff]:
+    """The protected settings' digest never reaches output: only that it changed."""
+    return [FieldDiff(TLS_SECRETS, SENSITIVE if d.before else None, f"{SENSITIVE[:-1]}, changed)" if d.before else SENSITIVE)
+            if d.path == eb.DIGEST_KEY else d for d in diff]
+
+
 def _extension_reason(d: FieldDiff) -> str:
-    if d.path == eb.DIGEST_KEY:
+    if d.path == TLS_SECRETS:
         return "the TLS certificate or key changed"
     return f"{d.path} changed" + (" (disruptive)" if eb.is_disruptive(d.path) else "")
 

@@ -349,7 +349,7 @@ def import_manifests(workspace: str, out: Path, alias: str | None, force: bool,
     """Write manifests for the AKS computes a workspace has; returns how many files and the notes to show."""
     import re
 
-    from reconciler.importer import import_workspace
+    from reconciler.importer import import_kubernetes, import_workspace
 
     parts = workspace.strip("/").split("/")
     if len(parts) != 3 or not all(parts):
@@ -358,10 +358,15 @@ def import_manifests(workspace: str, out: Path, alias: str | None, force: bool,
     name = alias or re.sub(r"[^a-z0-9-]", "-", ref.workspace_name.lower())
     with connection() as cloud:
         observed = cloud.read([ref], [], [])
+        kube_ids = sorted({c.cluster_id for c in observed.workspace(ref).kubernetes.values() if c.cluster_id})
+        if kube_ids and cloud.read_kubernetes is not None:
+            observed = cloud.read([ref], kube_ids, [])
+            cloud.read_kubernetes(observed, kube_ids, [], [])
     ows = observed.workspace(ref)
     if not ows.exists:
         fail(f"workspace {ref.workspace_name!r} not found in resource group {ref.resource_group!r}")
     imported = import_workspace(name, ows, observed.clusters)
+    import_kubernetes(name, ows, observed.extensions, imported)
     existing = [f for f in imported.files if (out / f).exists()]
     if existing and not force:
         fail(f"{', '.join(existing)} already exist in {out}; use --force to overwrite or --out another folder")

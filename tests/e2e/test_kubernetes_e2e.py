@@ -151,3 +151,56 @@ def test_killed_install_converges_on_rerun(make_cloud):
         assert set(cloud.computes()) == {"k8s-team-a", "k8s-team-b"}
         audit = cloud.audit()
         assert audit["violations"] == [] and audit["extensionViolations"] == []
+
+
+def test_import_writes_extension_and_kubernetes_manifests_and_plan_shows_no_changes(make_cloud):
+    cloud = installed(make_cloud)
+    run = cloud.cli("import", "--workspace", "00000000-0000-0000-0000-000000000001/ml-prod-rg/ml-prod", "--out", "imported")
+    assert run.code == 0, run.stderr
+    files = {p.name: p.read_text() for p in (cloud.dir / "imported").glob("*.yaml")}
+    assert "kind: ClusterExtension" in files["serving-aks-extension.yaml"]
+    assert "kind: KubernetesCompute" in files["k8s-team-a.yaml"] and "team-a" in files["k8s-team-a.yaml"]
+    assert cloud.cli("validate", "imported").code == 0
+    plan = cloud.cli("plan", "imported", "--detailed-exitcode")
+    assert plan.code == 0, plan.stdout + plan.stderr
+
+
+def test_import_turns_the_write_only_pem_pair_into_env_references(make_cloud):
+    cloud = make_cloud(seed(clusters=SERVING))
+    cloud.write(ext=extension(inference=PEM_TLS), a=TWO_COMPUTES["a"])
+    assert cloud.cli("apply", "--auto-approve", env=cloud.env(**SECRETS)).code == 0
+    run = cloud.cli("import", "--workspace", "00000000-0000-0000-0000-000000000001/ml-prod-rg/ml-prod", "--out", "imported")
+    assert run.code == 0, run.stderr
+    text = (cloud.dir / "imported" / "serving-aks-extension.yaml").read_text()
+    assert "certificate: {env: SERVING_AKS_TLS_CERT}" in text and "SERVING_AKS_TLS_KEY" in run.stderr
+    assert "BEGIN" not in text
+
+
+PEM_TLS = "tls: {cname: scoring.contoso.com, certificate: {env: SCORING_CERT}, key: {env: SCORING_KEY}}"
+SECRETS = {"SCORING_CERT": "-----BEGIN CERTIFICATE-----\nMIIBfirst\n-----END CERTIFICATE-----\n", "SCORING_KEY": "key-one"}
+
+
+def test_a_rotated_certificate_is_an_upgrade_shown_only_as_sensitive(make_cloud):
+    cloud = make_cloud(seed(clusters=SERVING))
+    cloud.write(ext=extension(inference=PEM_TLS))
+    assert cloud.cli("apply", "--auto-approve", env=cloud.env(**SECRETS)).code == 0
+    assert cloud.cli("plan", "--detailed-exitcode", env=cloud.env(**SECRETS)).code == 0
+    rotated = cloud.env(SCORING_CERT="-----BEGIN CERTIFICATE-----\nMIIBsecond\n-----END CERTIFICATE-----\n", SCORING_KEY="key-two")
+    plan = cloud.cli("plan", "--format", "json", env=rotated)
+    change = next(c for c in json.loads(plan.stdout)["changes"] if c["address"] == "extension/serving-aks")
+    assert change["action"] == "upgrade" and change["diff"] == [
+        {"path": "inference.tls.certificate+key", "before": "(sensitive)", "after": "(sensitive, changed)"}]
+    assert "sha256" not in json.dumps(change) and "MIIB" not in plan.stdout and "key-two" not in plan.stdout
+    assert cloud.cli("apply", "--auto-approve", env=rotated).code == 0
+    assert cloud.cli("plan", "--detailed-exitcode", env=rotated).code == 0
+    assert requests_of(cloud).get("Extensions_Update") == 1
+
+
+def test_observe_lists_extensions_once_per_cluster_not_per_compute(make_cloud):
+    cloud = installed(make_cloud)
+    before = requests_of(cloud)
+    assert cloud.cli("plan", "--detailed-exitcode").code == 0
+    after = requests_of(cloud)
+    assert after.get("Extensions_List", 0) - before.get("Extensions_List", 0) == 1
+    assert after.get("Extensions_Get", 0) == before.get("Extensions_Get", 0)
+    assert after.get("ManagedClusters_RunCommand", 0) == before.get("ManagedClusters_RunCommand", 0)
