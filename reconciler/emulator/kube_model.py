@@ -50,6 +50,7 @@ class Extension:
     identity_principal: str = ""
     created_at: float = 0.0
     modified_at: float = 0.0
+    installed: bool = False  # an install once succeeded (a failed one is retried as an install)
 
     @property
     def id(self) -> str:

@@ -78,6 +78,7 @@ def _load_cluster(w: World, sub: str, rg: str, name: str, c: dict[str, Any], now
             identity_principal="00000000-0000-0000-0000-0000000000e1",
             created_at=now,
             modified_at=now,
+            installed=state != "Failed",
         )
         inside.extensions[ext.name.lower()] = ext
         if state == "Succeeded" and ext.extension_type.lower() == "microsoft.azureml.kubernetes":

@@ -150,3 +150,22 @@ def test_extension_type_versions_list_unsupported_kubernetes_versions(arm: Arm) 
 def test_install_on_unsupported_kubernetes_version_fails(arm: Arm) -> None:
     st = install(arm, cluster="old-aks")
     assert st["status"] == "Failed" and "does not support Kubernetes" in st["error"]["message"]
+
+
+def test_put_over_a_failed_install_installs_again(arm: Arm) -> None:
+    assert install(arm, derived=False)["status"] == "Failed"
+    r = arm.put(ext_path("scoring-aks"), azureml_body(), api_version=EXT_API)
+    assert r.status_code == 200 and arm.wait(r)["status"] == "Succeeded"
+    assert [o["kind"] for o in arm.admin("audit")["operations"]] == ["install", "install"]
+    assert get_ext(arm).json()["properties"]["provisioningState"] == "Succeeded"
+
+
+def test_put_while_installing_is_a_conflict(seed: dict) -> None:
+    from reconciler.emulator import Emulator
+
+    with Emulator(seed, time_scale=1) as e:
+        arm = Arm(e.url or "")
+        assert arm.put(ext_path("scoring-aks"), azureml_body(), api_version=EXT_API).status_code == 201
+        r = arm.put(ext_path("scoring-aks"), azureml_body(), api_version=EXT_API)
+        assert r.status_code == 409 and "in progress" in r.json()["error"]["message"]
+        assert get_ext(arm).json()["properties"]["provisioningState"] == "Creating"

@@ -81,7 +81,9 @@ class K8sConfigBackend:
                     f"extensionType of extension '{name}' cannot change ('{existing.extension_type}' → '{ext_type}')."
                 )
             self._refuse_if_busy(existing)
-            return existing, self._write(cl, existing, props, merge=False, kind="upgrade"), False
+            # Over a failed install a PUT installs again; over a healthy extension it upgrades in place.
+            kind = "install" if existing.provisioning_state == "Failed" and existing.installed is False else "upgrade"
+            return existing, self._write(cl, existing, props, merge=False, kind=kind), False
         if not ext_type:
             raise BadRequest("properties.extensionType is required.")
         if ext_type.lower() == AZUREML_EXTENSION_TYPE.lower():
@@ -210,7 +212,7 @@ class K8sConfigBackend:
             if ext.extension_type.lower() == AZUREML_EXTENSION_TYPE.lower():
                 self._uninstalled(cl, ext)
             return
-        ext.provisioning_state, ext.error = "Succeeded", None
+        ext.provisioning_state, ext.error, ext.installed = "Succeeded", None, True
         if ext.extension_type.lower() == AZUREML_EXTENSION_TYPE.lower():
             ns = str(
                 ((ext.properties.get("scope") or {}).get("cluster") or {}).get("releaseNamespace") or RELEASE_NAMESPACE
