@@ -87,13 +87,14 @@ class KubernetesPlanner:
     def _add_compute(self, dk: DesiredKubernetes, action: Action, current: Compute | None, reasons: list[str],
                      diff: list[FieldDiff]) -> None:
         key = dk.cluster_key
-        ops: list[tuple[Op, str | None]] = {
+        plans: dict[Action, list[tuple[Op, str | None]]] = {
             Action.ATTACH: [(Op.CREATE_NAMESPACE, key), (Op.K8S_ATTACH, key)],
             Action.REATTACH: [(Op.K8S_DETACH, current.cluster_key if current else key), (Op.CREATE_NAMESPACE, key),
                               (Op.K8S_ATTACH, key)],
             Action.UPDATE: [(Op.K8S_ATTACH, key)],
             Action.NOOP: [],
-        }[action]
+        }
+        ops = plans[action]
         name = current.name if current else dk.name
         change = Change(dk.address, action, dk.workspace, name, dk.cluster_id, reasons, diff, current, kubernetes=dk)
         change.steps = [Step(f"{dk.address}#{i}", op, name, dk.workspace, cluster) for i, (op, cluster) in enumerate(ops, 1)]
@@ -208,7 +209,7 @@ class KubernetesPlanner:
                        reasons: list[str], diff: list[FieldDiff]) -> None:
         name = ext.name if ext is not None else de.name
         op = {Action.INSTALL: Op.INSTALL, Action.UPGRADE: Op.UPGRADE, Action.UNINSTALL: Op.UNINSTALL}.get(action)
-        change = Change(de.address, action, None, name, cluster.id, reasons, diff, ext, extension=de)
+        change = Change(de.address, action, None, name, cluster.id, reasons, diff, None, extension=de, observed_extension=ext)
         if action is Action.UPGRADE:
             change.disruptive = sorted({d.path for d in diff if eb.is_disruptive(d.path)})
             if change.disruptive:
@@ -295,7 +296,7 @@ def order(changes: list[Change]) -> None:
                 step.depends_on.append(prev.id)
         for step in change.steps:
             if step.cluster in k8s_clusters:
-                phases[step.cluster][step.op.phase].append(step)  # type: ignore[index]
+                phases[step.cluster][step.op.phase].append(step)
     for by_phase in phases.values():
         ordered = sorted(by_phase)
         for before, after in zip(ordered, ordered[1:]):

@@ -63,12 +63,11 @@ class KubernetesClient:
         with self._lock:
             client = self._clients.get(key)
             if client is None:
-                if kind == "extensions":
-                    from azure.mgmt.kubernetesconfiguration.extensions import \
-                        KubernetesConfigurationExtensionsMgmtClient as Client
-                else:
-                    from azure.mgmt.kubernetesconfiguration.extensiontypes import \
-                        KubernetesConfigurationExtensionTypesMgmtClient as Client  # type: ignore[assignment]
+                from azure.mgmt.kubernetesconfiguration.extensions import KubernetesConfigurationExtensionsMgmtClient
+                from azure.mgmt.kubernetesconfiguration.extensiontypes import KubernetesConfigurationExtensionTypesMgmtClient
+
+                Client: Any = (KubernetesConfigurationExtensionsMgmtClient if kind == "extensions"
+                               else KubernetesConfigurationExtensionTypesMgmtClient)
                 kwargs: dict[str, Any] = dict(self.conn.retry_kwargs())
                 if self.on_request is not None:
                     kwargs["raw_request_hook"] = self.on_request
@@ -132,7 +131,7 @@ class KubernetesClient:
     def begin_uninstall(self, cluster_id: str, name: str) -> Poller:
         return self._begin("begin_delete", "uninstall", cluster_id, name, None)
 
-    def _begin(self, method: str, verb: str, cluster_id: str, name: str, body: dict | None) -> Poller:
+    def _begin(self, method: str, verb: str, cluster_id: str, name: str, body: dict[str, Any] | None) -> Poller:
         from azure.core.exceptions import AzureError
 
         sub, rg, cluster = self._parts(cluster_id)
@@ -140,7 +139,8 @@ class KubernetesClient:
         ops = self._client("extensions", sub).extensions
         args: list[Any] = [rg, CLUSTER_RP, CLUSTER_TYPE, cluster, name] + ([body] if body is not None else [])
         try:
-            return getattr(ops, method)(*args, polling=error_mapping_polling(self.conn.polling_interval, what))
+            poller: Poller = getattr(ops, method)(*args, polling=error_mapping_polling(self.conn.polling_interval, what))
+            return poller
         except AzureError as exc:
             raise CloudError.from_azure(exc, what) from None
 
@@ -199,16 +199,16 @@ def observe_kubernetes(client: KubernetesClient, observed: ObservedState, cluste
     with cf.ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="observe-k8s") as pool:
         lists = {cluster_key(i): pool.submit(client.list_extensions, i) for i in known}
         versions = {cluster_key(i): pool.submit(client.extension_versions, i) for i in pinned if observed.cluster(i)}
-        for key, future in lists.items():
-            observed.extensions[key] = future.result()
-        for key, future in versions.items():
-            observed.extension_versions[key] = future.result()
+        for key, listed in lists.items():
+            observed.extensions[key] = listed.result()
+        for key, offered in versions.items():
+            observed.extension_versions[key] = offered.result()
         legacy_attached = {c.cluster_key for ows in observed.workspaces.values() for c in ows.computes.values()}
         inspect = {cluster_key(i): i for i in wanted if observed.cluster(i) is not None and cluster_key(i) not in legacy_attached
                    and not any(e.is_azureml and not e.failed for e in observed.extensions.get(cluster_key(i), ()))}
         runs = {key: pool.submit(client.run_command, i, LEGACY_OBJECTS_COMMAND, timeout=run_timeout) for key, i in inspect.items()}
-        for key, future in runs.items():
-            code, logs = future.result()
+        for key, ran in runs.items():
+            code, logs = ran.result()
             if code != 0:
                 raise CloudError(f"listing objects in namespace default of cluster {key.rsplit('/', 1)[-1]} failed "
                                  f"(exit code {code}): {logs.strip()[:300]}", what="run command")
