@@ -204,3 +204,16 @@ def test_observe_lists_extensions_once_per_cluster_not_per_compute(make_cloud):
     assert after.get("Extensions_List", 0) - before.get("Extensions_List", 0) == 1
     assert after.get("Extensions_Get", 0) == before.get("Extensions_Get", 0)
     assert after.get("ManagedClusters_RunCommand", 0) == before.get("ManagedClusters_RunCommand", 0)
+
+
+def test_a_saved_plan_installs_and_attaches_and_goes_stale_once_applied(make_cloud):
+    cloud = make_cloud(seed(clusters=SERVING))
+    cloud.write(**TWO_COMPUTES)
+    assert cloud.cli("plan", "--out", "k8s.plan.json").code == 0
+    saved = json.loads((cloud.dir / "k8s.plan.json").read_text())
+    assert {c["action"] for c in saved["changes"]} == {"install", "attach"}
+    run = cloud.cli("apply", "--plan", "k8s.plan.json", "--auto-approve")
+    assert run.code == 0, run.stdout + run.stderr
+    assert cloud.cli("plan", "--detailed-exitcode").code == 0
+    stale = cloud.cli("apply", "--plan", "k8s.plan.json", "--auto-approve")
+    assert stale.code == 1 and "stale" in stale.stderr
