@@ -17,6 +17,7 @@ from reconciler.catalogue import (
     AKS020,
     AKS035,
     KUBE009,
+    KUBE011,
     KUBE020,
     KUBE021,
     KUBE022,
@@ -98,6 +99,7 @@ class KubernetesPlanner:
                 dk.address,
             )
             return
+        self._shared_namespace(dk)
         after = kubernetes_view(dk)
         if current is None:
             self._add_compute(dk, Action.ATTACH, None, ["not in the workspace"], diff_views({}, after))
@@ -124,6 +126,23 @@ class KubernetesPlanner:
             self._add_compute(dk, Action.UPDATE, current, [f"{d.path} changed" for d in diff], diff)
         else:
             self._add_compute(dk, Action.NOOP, current, [], [])
+
+    def _shared_namespace(self, dk: DesiredKubernetes) -> None:
+        """Another compute, in any workspace, already uses this namespace of the cluster (pairs of declared ones
+        are reported offline)."""
+        declared = {(k.workspace.key, k.name.lower()) for k in self.desired.kubernetes}
+        for ows in self.observed.workspaces.values():
+            for other in ows.kubernetes_on(dk.cluster_key):
+                key = (ows.ref.key, other.name.lower())
+                if key not in declared and (other.namespace or "default") == dk.namespace:
+                    self.warnings.append(
+                        KUBE011.finding(
+                            f"namespace {dk.namespace!r} of the cluster is already used by "
+                            f"{ows.ref.workspace_name}/{other.name}",
+                            dk.position,
+                            dk.address,
+                        )
+                    )
 
     def _add_compute(
         self, dk: DesiredKubernetes, action: Action, current: Compute | None, reasons: list[str], diff: list[FieldDiff]

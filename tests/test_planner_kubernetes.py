@@ -144,3 +144,10 @@ def test_a_compute_whose_cluster_has_no_extension_declared_or_installed_is_kube0
     assert [e.rule for e in p.errors] == ["KUBE009"]
     p = plan(desired(tmp_path, workspace(), kubernetes()), world(ext=azureml(tmp_path, extension())))
     assert not p.errors and by_address(p)["prod/k8s-team-a"].action is Action.ATTACH
+
+
+def test_a_namespace_already_used_by_an_undeclared_compute_is_a_warning(tmp_path):
+    docs = (extension(), kubernetes("k8s-team-a", namespace="team-a"))
+    other = k8s_compute("someone-else", "team-a", managed=False)
+    p = plan(desired(tmp_path, workspace(), *docs), world(other, ext=azureml(tmp_path, *docs)))
+    assert not p.errors and [w.rule for w in p.warnings] == ["KUBE011"] and "someone-else" in p.warnings[0].message
