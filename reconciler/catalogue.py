@@ -99,7 +99,7 @@ AKS030 = _rule("AKS030", E, "workspace not found", "check subscriptionId, resour
 AKS031 = _rule("AKS031", E, "region has no default Kubernetes version", "check create.location: AKS must be offered in that region")
 AKS032 = _rule("AKS032", W, "TLS secret not available to plan", "the certificate change cannot be detected without it; provide the file or environment variable where you plan")
 AKS033 = _rule("AKS033", E, "compute name taken by a non-AKS compute", "pick another compute name")
-AKS034 = _rule("AKS034", E, "operation in progress", "wait for the running operation on this compute to finish, then plan again")
+AKS034 = _rule("AKS034", W, "operation in progress", "the compute is planned once its running operation ends; apply waits for it first")
 AKS035 = _rule("AKS035", W, "managed compute no longer declared", "set prune: true on the workspace to detach it, or declare it again")
 
 # -- Kubernetes compute (v2) and the Azure ML cluster extension: offline --

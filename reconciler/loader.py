@@ -9,6 +9,8 @@ ever executed or expanded.
 
 from __future__ import annotations
 
+import functools
+
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -280,13 +282,43 @@ def _schema_finding(doc: Document, err: Any) -> Finding:
     field_path = ".".join(str(p) for p in loc) or "document"
     kind = err["type"]
     if kind == "extra_forbidden":
-        return _finding("SCHEMA001", f"unknown field {field_path!r}", doc.at(loc, key=True), "remove it or fix its spelling (see schemas/manifest.schema.json)")
+        close = _close_field(str(loc[-1])) if loc else None
+        guess = f"; did you mean {close!r}?" if close else ""
+        return _finding("SCHEMA001", f"unknown field {field_path!r}{guess}", doc.at(loc, key=True), "remove it or fix its spelling (see schemas/manifest.schema.json)")
     if kind == "missing":
         return _finding("SCHEMA001", f"missing required field {field_path!r}", doc.at(loc[:-1]), f"add {loc[-1]!r}")
     message = err["msg"]
     if message.startswith("Value error, "):
         message = message[len("Value error, "):]
     return _finding("SCHEMA001", f"{field_path}: {message}", doc.at(loc), "see schemas/manifest.schema.json for the allowed values")
+
+
+@functools.lru_cache(maxsize=1)
+def _field_names() -> tuple[str, ...]:
+    """Every field name the manifests know (from the schema), for "did you mean"."""
+    from reconciler.manifest import json_schema
+
+    names: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            names.update(k for k in (node.get("properties") or {}) if isinstance(k, str))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(json_schema())
+    return tuple(sorted(names))
+
+
+def _close_field(name: str) -> str | None:
+    import difflib
+
+    lowered = {n.lower(): n for n in _field_names()}
+    close = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.75)
+    return lowered[close[0]] if close else None
 
 
 def _finding(rule: str, message: str, position: Position, hint: str = "") -> Finding:

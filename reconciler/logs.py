@@ -8,9 +8,10 @@ import sys
 import structlog
 
 
-def configure(fmt: str | None = None, level: int = logging.INFO) -> None:
+def configure(fmt: str | None = None, level: int = logging.INFO, *, color: bool | None = None) -> None:
     fmt = fmt or ("console" if sys.stderr.isatty() else "json")
-    renderer = structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty()) if fmt == "console" else structlog.processors.JSONRenderer()
+    colors = sys.stderr.isatty() if color is None else color
+    renderer = structlog.dev.ConsoleRenderer(colors=colors) if fmt == "console" else structlog.processors.JSONRenderer()
     structlog.configure(
         processors=[
             structlog.processors.add_log_level,

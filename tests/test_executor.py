@@ -83,6 +83,9 @@ class RecordedProgress:
     def __init__(self) -> None:
         self.finished_steps: dict[str, str] = {}
 
+    def queued(self, step_id, op, compute):
+        pass
+
     def started(self, step_id, op, compute):
         pass
 
