@@ -129,11 +129,11 @@ KUBE023 = _rule(
     "a legacy AKS compute's azureml-fe objects conflict with the extension (E45004/E45005): plan the move with `reconciler migrate`",
 )
 KUBE024 = _rule("KUBE024", E, "extension version not available for the cluster", "pick a version from the extension type's versions list that supports the cluster's Kubernetes version")
-KUBE025 = _rule("KUBE025", E, "extension operation in progress", "wait for the extension's running operation to finish, then plan again")
+KUBE025 = _rule("KUBE025", W, "extension operation in progress", "the extension is planned once its running operation ends: plan again then")
 KUBE026 = _rule("KUBE026", W, "TLS secret of the extension not available to plan", "the certificate change cannot be detected without it; provide the file or environment variable where you plan")
 KUBE027 = _rule("KUBE027", W, "disruptive extension change", "running endpoints on the cluster are interrupted while the extension is reconfigured: plan a window")
 KUBE028 = _rule("KUBE028", E, "compute name taken by a compute of another type", "pick another compute name")
-KUBE029 = _rule("KUBE029", E, "Kubernetes compute operation in progress", "wait for the running operation on this compute to finish, then plan again")
+KUBE029 = _rule("KUBE029", W, "Kubernetes compute operation in progress", "the compute is planned once its running operation ends: plan again then")
 
 RULES: dict[str, Rule] = {rule.id: rule for rule in (
     IO001,
