@@ -48,6 +48,8 @@ YAML002 = _rule("YAML002", E, "YAML anchors and aliases are not allowed", "write
 YAML003 = _rule("YAML003", E, "custom YAML tags are not allowed", "remove the tag; manifests hold plain data only")
 YAML004 = _rule("YAML004", E, "duplicate or non-string mapping keys", "keep one entry per key")
 YAML005 = _rule("YAML005", E, "file too large or nested too deeply", "split or flatten the manifests")
+YAML006 = _rule("YAML006", E, "a scalar its tag cannot hold, or an integer beyond 63 bits", "write a plain value of the right type, or quote the text")
+YAML007 = _rule("YAML007", E, "control character in a string", "remove it; manifests hold printable text only")
 SCHEMA001 = _rule("SCHEMA001", E, "document does not match the manifest schema", "see schemas/manifest.schema.json")
 WS001 = _rule("WS001", E, "workspace alias declared twice", "give each Workspace document its own metadata.name")
 WS002 = _rule("WS002", E, "one Azure workspace declared under two aliases", "declare each workspace once and refer to that alias")
@@ -142,6 +144,8 @@ RULES: dict[str, Rule] = {rule.id: rule for rule in (
     YAML003,
     YAML004,
     YAML005,
+    YAML006,
+    YAML007,
     SCHEMA001,
     WS001,
     WS002,

@@ -22,6 +22,7 @@ from reconciler.ids import cluster_key
 from reconciler.plan import Change, Op, Plan, Step
 from reconciler.progress import Progress
 from reconciler.state import AksCluster, Compute, ObservedState, WorkspaceRef
+from reconciler.throttling import DEFAULT_PARALLELISM
 
 # Azure's typical durations with a wide margin.
 DEFAULT_TIMEOUTS: dict[str, float] = {op: max(300.0, op.expected_seconds * 3.0) for op in Op}
@@ -115,7 +116,7 @@ def resolve_extension_secrets(de: DesiredExtension) -> dict[str, str] | None:
 
 class Executor:
     def __init__(self, computes: ComputesApi, aks: AksApi, observed: ObservedState, progress: Progress, *,
-                 parallelism: int = 10, timeouts: dict[str, float] | None = None,
+                 parallelism: int = DEFAULT_PARALLELISM, timeouts: dict[str, float] | None = None,
                  resolve_secrets: SecretResolver = resolve_tls_secrets, kube: KubernetesApi | None = None) -> None:
         self.computes, self.aks, self.observed, self.progress = computes, aks, observed, progress
         self.kube = kube

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -64,14 +65,23 @@ class Finding:
 
     def format(self) -> str:
         head = f"{self.position}: {self.severity.value} {self.rule}: {self.message}"
-        return f"{head}\n  hint: {self.hint}" if self.hint else head
+        return printable(f"{head}\n  hint: {self.hint}" if self.hint else head)
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """`text` with control characters (but newline and tab) shown as escapes, e.g. `\\x1b`:
+    a file name or a value from Azure must never drive the terminal."""
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 def display_path(path: Path) -> str:
     """Paths relative to the working directory when below it, as compilers print them."""
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
+    except (ValueError, RuntimeError, OSError):  # not below, a symlink loop, a NUL in the path
         return str(path)
 
 

@@ -9,9 +9,12 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from reconciler.safeio import UnsafeFileError, describe_error, write_private
 from reconciler.state import AksCluster, Compute, Extension, ObservedWorkspace
 
+ALIAS_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")
 SCHEMA_REF = "../schemas/manifest.schema.json"
 MODELINE = f"# yaml-language-server: $schema={SCHEMA_REF}\n"
 
@@ -109,6 +112,40 @@ def import_workspace(alias: str, ows: ObservedWorkspace, clusters: dict[str, Aks
         if compute.failed:
             result.notes.append(f"{name}: provisioningState is Failed; plan will repair it")
     return result
+
+
+class ImportWriteError(Exception):
+    """A manifest could not be written; the message is for the user."""
+
+
+def out_problem(alias: str, out: Path) -> str | None:
+    """Why `--alias` / `--out` cannot be used, or None. An alias becomes a file name,
+    so it must be a plain name: `../../x` would write outside `--out`."""
+    if not ALIAS_PATTERN.match(alias):
+        return (f"--alias {alias!r} is not a name: use 1-63 letters, digits, '-' and '_', "
+                "starting with a letter or digit")
+    try:
+        if out.exists() and not out.is_dir():
+            return f"--out {out} is a file, not a folder; give the folder to write the manifests into"
+    except (OSError, ValueError) as exc:
+        return f"--out {out}: {describe_error(exc)}"
+    return None
+
+
+def write_files(imported: Imported, out: Path) -> None:
+    """Write every manifest into `out`, each atomically; a name that is not a plain file name is refused."""
+    for file_name in imported.files:
+        if Path(file_name).name != file_name or file_name.startswith(".") or "\0" in file_name:
+            raise ImportWriteError(f"refusing to write {file_name!r}: not a plain file name")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except (OSError, ValueError) as exc:
+        raise ImportWriteError(f"cannot create folder {out}: {describe_error(exc)}") from None
+    for file_name, text in imported.files.items():
+        try:
+            write_private(out / file_name, text, mode=0o644)
+        except UnsafeFileError as exc:
+            raise ImportWriteError(f"cannot write {out / file_name}: {exc}") from None
 
 
 # -- Kubernetes computes and the Azure ML extension ---------------------------------------------------

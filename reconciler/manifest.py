@@ -9,7 +9,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
 
 API_VERSION = "reconciler.aml/v1"
 SUBSCRIPTION_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
@@ -122,7 +122,7 @@ class WorkspaceSpec(_Strict):
                                examples=["ml-prod-rg"])
     workspaceName: str = Field(..., min_length=1, max_length=260, description="Name of the Azure ML workspace.",
                                examples=["ml-prod"])
-    prune: bool = Field(False, description="Detach managed computes that are no longer declared.", examples=[True])
+    prune: StrictBool = Field(False, description="Detach managed computes that are no longer declared.", examples=[True])
     lock: LockSpec | None = Field(None, description="Where applies take this workspace's lock (default: a local file).",
                                   examples=[{"backend": "blob", "accountUrl": "https://mlopslocks.blob.core.windows.net",
                                              "container": "reconciler-locks"}])
@@ -161,7 +161,8 @@ class CreateSpec(_Strict):
     location: str = Field(..., min_length=1, description="Azure region of the new AKS cluster.", examples=["westeurope"])
     vmSize: str = Field("Standard_D3_v2", min_length=1, description="VM size of the nodes; changing it needs --replace.",
                         examples=["Standard_D3_v2", "Standard_D4s_v5"])
-    agentCount: int = Field(3, description="Number of nodes: at least 1, and enough for 12 vCPUs (2 for DevTest).",
+    agentCount: StrictInt = Field(3,  # strict: true, '1' and 1.0 are not counts
+                            description="Number of nodes: at least 1, and enough for 12 vCPUs (2 for DevTest).",
                             examples=[3], json_schema_extra={"minimum": 1})
     network: NetworkSpec | None = Field(None, description="Virtual network of the cluster: all four fields or none.",
                                         examples=[{"subnetId": "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/"
@@ -178,10 +179,10 @@ class LoadBalancerSpec(_Strict):
 
 
 class TlsSpec(_Strict):
-    enabled: bool = Field(False, description="Serve the scoring endpoint over HTTPS.", examples=[True])
+    enabled: StrictBool = Field(False, description="Serve the scoring endpoint over HTTPS.", examples=[True])
     leafDomainLabel: str | None = Field(None, description="Microsoft-issued certificate: the label of "
                                         "LABEL.REGION.cloudapp.azure.com.", examples=["fraud-scoring"])
-    overwriteExistingDomain: bool = Field(False, description="Take over a leafDomainLabel another cluster used.",
+    overwriteExistingDomain: StrictBool = Field(False, description="Take over a leafDomainLabel another cluster used.",
                                           examples=[False])
     cname: str | None = Field(None, description="Your own domain name, with certificate and key.",
                               examples=["scoring.example.com"])

@@ -11,10 +11,15 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 from urllib.parse import quote
 
-from rich.markup import escape
-
-from reconciler.findings import Finding
+from reconciler.findings import Finding, printable
 from reconciler.planner import Action, Change, Plan
+
+
+def _escape(text: str) -> str:
+    """rich's markup escaping, imported only for colour output (rich costs ~20 ms to import)."""
+    from rich.markup import escape
+
+    return escape(text)
 
 FORMAT_VERSION = 1
 HIDDEN_FIELDS = ("specDigest", "mode")  # internal: shown through reasons instead
@@ -74,16 +79,21 @@ def summary_line(plan: Plan) -> str:
 
 
 def _value(value: Any) -> str:
-    return json.dumps(value) if not isinstance(value, str) else f'"{value}"'
+    return json.dumps(value, ensure_ascii=False)  # strings quoted, newlines and controls escaped
 
 
 def to_text(plan: Plan, *, color: bool = False) -> str:
-    """Terraform-like text; with color=True it is rich markup (for a TTY)."""
+    """Terraform-like text; with color=True it is rich markup (for a TTY). Control
+    characters from a manifest or from Azure are shown escaped, never sent raw."""
+    return printable(_to_text(plan, color=color))
+
+
+def _to_text(plan: Plan, *, color: bool) -> str:
     def paint(text: str, style: str) -> str:
-        return f"[{style}]{escape(text)}[/{style}]" if color else text
+        return f"[{style}]{_escape(text)}[/{style}]" if color else text
 
     def plain(text: str) -> str:
-        return escape(text) if color else text
+        return _escape(text) if color else text
 
     lines: list[str] = []
     for finding in plan.errors + plan.warnings:
@@ -179,7 +189,18 @@ def to_json(plan: Plan) -> str:
 
 
 def _md(text: Any) -> str:
-    return str(text).replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+    """Text for a Markdown table cell or list item: no raw newline, pipe, backtick or HTML."""
+    text = printable(str(text)).replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\\n").replace("\t", " ")
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace("|", "\\|").replace("`", "&#96;"))
+
+
+def _code(text: Any) -> str:
+    """A code span in a table cell; HTML <code> when the text holds a backtick (a span cannot)."""
+    cell = _md(text)
+    if "`" in str(text) or "&" in str(text):
+        return f"<code>{cell.replace(chr(92) + '|', '&#124;')}</code>"
+    return f"`{cell}`"
 
 
 def to_markdown(plan: Plan, *, limit: int = MARKDOWN_LIMIT, ci: CiRun | None = None) -> str:
@@ -206,20 +227,20 @@ def to_markdown(plan: Plan, *, limit: int = MARKDOWN_LIMIT, ci: CiRun | None = N
         mark = f"**{downtime_mark(c)}**; " if c.downtime_seconds else ""
         disruptive = f" **disruptive: {_md(', '.join(c.disruptive))}**" if c.disruptive else ""
         head.append(
-            f"| `{SYMBOLS[c.action][0]}` | `{_md(c.address)}` | {c.action.value}{disruptive} | {mark}{_md('; '.join(c.reasons))} |"
+            f"| `{SYMBOLS[c.action][0]}` | {_code(c.address)} | {c.action.value}{disruptive} | {mark}{_md('; '.join(c.reasons))} |"
         )
     details: list[str] = []
     for c in plan.actionable:
         mark = f" ({downtime_mark(c)})" if c.downtime_seconds else ""
         block = [f"<details><summary><code>{_md(c.address)}</code>: {c.action.value}{mark}</summary>", ""]
         if c.cluster_id:
-            block.append(f"Cluster: `{c.cluster_id}`")
+            block.append(f"Cluster: {_code(c.cluster_id)}")
             block.append("")
         if c.diff:
             block += ["| field | before | after |", "|---|---|---|"]
-            block += [f"| `{_md(d.path)}` | `{_md(_value(d.before))}` | `{_md(_value(d.after))}` |" for d in c.diff if d.path not in HIDDEN_FIELDS]
+            block += [f"| {_code(d.path)} | {_code(_value(d.before))} | {_code(_value(d.after))} |" for d in c.diff if d.path not in HIDDEN_FIELDS]
             block.append("")
-        block.append("Steps: " + " → ".join(f"`{s.op}`" for s in c.steps))
+        block.append("Steps: " + " → ".join(_code(s.op) for s in c.steps))
         block += ["", "</details>"]
         details.append("\n".join(block))
     text = "\n".join(head) + "\n\n"

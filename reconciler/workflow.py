@@ -27,6 +27,7 @@ from reconciler.clients import AksApi, ComputesApi, KubernetesApi
 from reconciler.desired import Desired
 from reconciler.plan import Plan, PlanOptions
 from reconciler.state import ObservedState, WorkspaceRef
+from reconciler.throttling import DEFAULT_PARALLELISM
 
 if TYPE_CHECKING:
     from reconciler.cloud.observe import ObserveStats
@@ -62,7 +63,7 @@ class ApplyOptions:
     replace: frozenset[str] = frozenset()
     plan_file: Path | None = None
     auto_approve: bool = False
-    parallelism: int = 10
+    parallelism: int = DEFAULT_PARALLELISM
     lock_timeout: float = 0.0
     operation_timeout: float | None = None
     settle_timeout: float = 900.0
@@ -135,19 +136,29 @@ def connect(endpoint: str | None = None, *, local: bool = False, stats: "Observe
     from reconciler.cloud.arm import ComputesClient
     from reconciler.cloud.auth import connect as connect_arm
     from reconciler.cloud.kubernetes import KubernetesClient, observe_kubernetes
-    from reconciler.cloud.observe import observe
+    from reconciler.cloud.observe import observe, observe_with
 
     with _endpoint(endpoint, local) as (url, scale), cloud_errors():
         conn = connect_arm(url)
-        aks = AksClient(conn)
+        computes, aks = ComputesClient(conn), AksClient(conn)
         kube = KubernetesClient(conn, aks)
         try:
-            yield Cloud(ComputesClient(conn), aks,
-                        lambda refs, attach_ids, regions: observe(conn, refs, attach_ids, regions, stats=stats), scale,
-                        kube, lambda observed, ids, pinned, wanted: observe_kubernetes(
-                            kube, observed, ids, pinned, wanted, workers=conn.max_workers))
+            if stats is None:  # the same clients observe, execute and verify
+                def read(refs: list[WorkspaceRef], attach_ids: list[str], regions: list[str]) -> ObservedState:
+                    return observe_with(conn, computes, aks, refs, attach_ids, regions)
+            else:  # counting clients for this connection's observations
+                def read(refs: list[WorkspaceRef], attach_ids: list[str], regions: list[str]) -> ObservedState:
+                    return observe(conn, refs, attach_ids, regions, stats=stats)
+
+            def read_kubernetes(observed: ObservedState, ids: list[str], pinned: list[str], wanted: list[str]) -> None:
+                observe_kubernetes(kube, observed, ids, pinned, wanted, workers=conn.max_workers)
+
+            yield Cloud(computes, aks, read, scale, kube, read_kubernetes)
         finally:
             kube.close()
+            computes.close()
+            aks.close()
+            conn.close()
 
 
 @contextlib.contextmanager
@@ -213,6 +224,7 @@ def apply(desired: Desired, connection: Callable[[], ContextManager[Cloud]], opt
     `connection` is called once the saved plan (if any) has been read: `lambda: connect(url)`.
     """
     saved = _read_saved(options.plan_file, desired)
+    _import_in_background("reconciler.executor", "reconciler.progress", "structlog")
     with connection() as cloud, (locks or workspace_locks)(desired, options.lock_timeout):
         plan_options = saved.options if saved is not None else PlanOptions(options.targets, options.replace)
         observed = settle(desired, cloud, options.settle_timeout, getattr(ui, "waiting", None))
@@ -241,6 +253,15 @@ def apply(desired: Desired, connection: Callable[[], ContextManager[Cloud]], opt
             return ApplyOutcome(EXIT_ERROR, result, outcome, elapsed)
         _verify(desired, cloud, plan_options, result, ui)
     return ApplyOutcome(EXIT_OK, result, outcome, elapsed)
+
+
+def _import_in_background(*modules: str) -> None:
+    """Import what the steps need while the first observe waits on the network, not after it:
+    every millisecond before the first operation starts adds to the whole apply."""
+    import importlib
+    import threading
+
+    threading.Thread(target=lambda: [importlib.import_module(m) for m in modules], name="imports", daemon=True).start()
 
 
 def _read_saved(path: Path | None, desired: Desired) -> planfile.SavedPlan | None:
@@ -478,6 +499,11 @@ def import_manifests(workspace: str, out: Path, alias: str | None, force: bool,
         fail("--workspace takes SUBSCRIPTION/RESOURCE_GROUP/WORKSPACE", EXIT_USAGE)
     ref = WorkspaceRef(*parts)
     name = alias or re.sub(r"[^a-z0-9-]", "-", ref.workspace_name.lower())
+    from reconciler.importer import ImportWriteError, out_problem, write_files
+
+    problem = out_problem(name, out)  # an alias is a file name; --out must be a folder
+    if problem:
+        fail(problem, EXIT_USAGE)
     with connection() as cloud:
         observed = cloud.read([ref], [], [])
         kube_ids = sorted({c.cluster_id for c in observed.workspace(ref).kubernetes.values() if c.cluster_id})
@@ -494,8 +520,9 @@ def import_manifests(workspace: str, out: Path, alias: str | None, force: bool,
     existing = [f for f in imported.files if (out / f).exists()]
     if existing and not force:
         fail(f"{', '.join(existing)} already exist in {out}; use --force to overwrite or --out another folder")
-    out.mkdir(parents=True, exist_ok=True)
-    for file_name, text in imported.files.items():
-        (out / file_name).write_text(text)
+    try:
+        write_files(imported, out)
+    except ImportWriteError as exc:
+        fail(str(exc))
     write_schema(schema_dir)
     return len(imported.files), list(imported.notes)

@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from reconciler.manifest import json_schema
 from tests.builders import attach, workspace
 
@@ -107,6 +109,21 @@ def test_console_script_runs_as_module_without_azure_imports():
     code = "import sys, runpy; sys.argv=['reconciler','validate','--help']\ntry:\n  runpy.run_module('reconciler', run_name='__main__')\nexcept SystemExit: pass\nprint(sorted(m for m in sys.modules if m.startswith('azure')))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+HEAVY = ("azure", "deepdiff", "structlog", "markdown_it")
+
+
+@pytest.mark.parametrize("args", [["--help"], ["validate", "manifests"], ["validate", "--help"]])
+def test_help_and_validate_import_neither_azure_deepdiff_nor_structlog(args: list[str]) -> None:
+    """Start-up cost is what gets imported: these commands need none of the cloud, diff or log libraries."""
+    code = (f"import sys\nsys.argv = ['reconciler', *{args!r}]\nfrom reconciler.cli import main\n"
+            "try:\n    main()\nexcept SystemExit as exc:\n    code = exc.code\n"
+            f"loaded = sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r}))\n"
+            "print('LOADED', loaded, 'EXIT', code, file=sys.stderr)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert "Traceback" not in out.stderr, out.stderr
+    assert out.stderr.strip().splitlines()[-1] == "LOADED [] EXIT 0"
 
 
 RULE_ID = re.compile(r"\b(?:YAML|SCHEMA|IO|WS|AKS|KUBE)\d{3}\b")

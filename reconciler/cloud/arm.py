@@ -9,12 +9,13 @@ Request bodies may hold TLS keys: they are never logged or put in errors.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Callable, Literal, Mapping
 from urllib.parse import quote
 
 from reconciler import __version__
 from reconciler.clients import Poller
-from reconciler.cloud.auth import Connection
+from reconciler.cloud.auth import MAX_CALL_SECONDS, Connection
 from reconciler.state import Compute, Tls, WorkspaceRef
 
 ML_API_VERSION = "2026-07-01"
@@ -65,7 +66,22 @@ class CloudError(Exception):
             message = getattr(err, "message", None) or (exc.message or str(exc)).strip().splitlines()[0]
             return cls(_clip(message), status=exc.status_code, code=code, what=what, request_id=_request_id(exc.response))
         text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return cls(_clip(f"{type(exc).__name__}: {text}"), what=what)
+        return cls(_clip(_network_message(exc, text)), what=what)
+
+
+def _network_message(exc: Exception, text: str) -> str:
+    """A transport error in one readable line: where, and why (connection refused, timeout)."""
+    from azure.core.exceptions import ServiceRequestError, ServiceRequestTimeoutError, ServiceResponseTimeoutError
+
+    if isinstance(exc, (ServiceRequestTimeoutError, ServiceResponseTimeoutError)) and text in (
+            "Response timeout", "Timeout on reaching the service"):  # RetryPolicy's total `timeout` ran out
+        return f"Azure gave no answer within the {MAX_CALL_SECONDS:.0f} s allowed for a call, retries included"
+    where = re.search(r"host='([^']+)', port=(\d+)", text)
+    why = re.search(r"\[Errno -?\d+\] ([^'\")]+)", text)
+    if isinstance(exc, ServiceRequestError) and where:
+        reason = why.group(1).strip() if why else "no connection"
+        return f"cannot connect to {where.group(1)}:{where.group(2)}: {reason} (is the endpoint right, and is it running?)"
+    return f"{type(exc).__name__}: {text}"
 
 
 def compute_from_rest(body: Mapping[str, Any]) -> Compute:
@@ -136,7 +152,7 @@ def build_pipeline_client(conn: Connection, on_request: Callable[[Any], None] | 
         policies.ContentDecodePolicy(),
         ARMAutoResourceProviderRegistrationPolicy(),
         policies.RedirectPolicy(),
-        policies.RetryPolicy(**conn.retry_kwargs()),
+        conn.retry_policy(),  # azure-core RetryPolicy, total time bounded, announced on stderr
         conn.auth_policy_for(),
         policies.CustomHookPolicy(raw_request_hook=on_request) if on_request else policies.CustomHookPolicy(),
         policies.NetworkTraceLoggingPolicy(),  # logs bodies only when logging_enable=True, which we never set
