@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.desired import DesiredCluster
+from reconciler.desired import DesiredCluster, DesiredKubernetes
 from reconciler.manifest import LoadBalancerType
 from reconciler.state import CREATED_TAG, MANAGED_TAG, OWNER_TAG, SPEC_TAG
 
@@ -87,4 +87,31 @@ def update_body(dc: DesiredCluster, cluster_id: str | None, location: str | None
     if created or not cluster_id:
         body["properties"].pop("resourceId", None)
     body["properties"]["properties"].update(_load_balancer(dc))
+    return body
+
+
+def kubernetes_body(dk: DesiredKubernetes, location: str | None) -> dict[str, Any]:
+    """Attach (or re-PUT) a Kubernetes compute: the cluster, its namespace and instance types.
+
+    Never `relayConnectionString` / `serviceBusConnectionString`: write-only legacy plumbing.
+    """
+    spec = dk.spec.spec
+    inner: dict[str, Any] = {"namespace": spec.namespace}
+    if spec.defaultInstanceType:
+        inner["defaultInstanceType"] = spec.defaultInstanceType
+    if spec.instanceTypes:
+        inner["instanceTypes"] = {name: it.model_dump(mode="json", exclude_defaults=False) for name, it in spec.instanceTypes.items()}
+    body: dict[str, Any] = {
+        "tags": {**spec.tags, MANAGED_TAG: "true"},
+        "properties": {"computeType": "Kubernetes", "resourceId": spec.clusterId, "properties": inner},
+    }
+    if spec.description is not None:
+        body["properties"]["description"] = spec.description
+    if location:
+        body["location"] = location
+    if spec.identity is not None:
+        identity: dict[str, Any] = {"type": spec.identity.type}
+        if spec.identity.ids:
+            identity["userAssignedIdentities"] = {i: {} for i in spec.identity.ids}
+        body["identity"] = identity
     return body

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal, Mapping, Protocol
 
-from reconciler.state import AksCluster, Compute, KubernetesVersion, ObservedState, WorkspaceRef
+from reconciler.state import AksCluster, Compute, Extension, KubernetesVersion, ObservedState, WorkspaceRef
 
 
 class Poller(Protocol):
@@ -42,6 +42,20 @@ class AksApi(Protocol):
     def kubernetes_versions(self, subscription_id: str, region: str) -> tuple[KubernetesVersion, ...]: ...
 
     def begin_scale(self, cluster_id: str, pool_name: str, count: int) -> Poller: ...
+
+
+class KubernetesApi(Protocol):
+    """The Azure ML cluster extension and AKS Run Command."""
+
+    def get_extension(self, cluster_id: str, name: str) -> Extension | None: ...
+
+    def begin_install(self, cluster_id: str, name: str, body: Mapping[str, object]) -> Poller: ...
+
+    def begin_upgrade(self, cluster_id: str, name: str, patch: Mapping[str, object]) -> Poller: ...
+
+    def begin_uninstall(self, cluster_id: str, name: str) -> Poller: ...
+
+    def run_command(self, cluster_id: str, command: str, *, timeout: float) -> tuple[int, str]: ...
 
 
 class Observer(Protocol):

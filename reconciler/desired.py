@@ -12,7 +12,7 @@ from reconciler import secrets
 from reconciler.findings import Position
 from reconciler.ids import cluster_key
 from reconciler.loader import LoadResult
-from reconciler.manifest import InferenceCluster, LockSpec
+from reconciler.manifest import ClusterExtension, InferenceCluster, KubernetesCompute, LockSpec
 from reconciler.state import WorkspaceRef
 
 
@@ -83,11 +83,100 @@ class DesiredCluster:
         return "sha256:" + hashlib.sha256(blob.encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class DesiredExtension:
+    """A ClusterExtension: the Azure ML extension wanted on one cluster."""
+
+    spec: ClusterExtension
+    position: Position
+    base_dir: Path
+    fingerprints: Mapping[str, str | None] = field(default_factory=dict)  # "certificate"/"key"
+
+    @property
+    def alias(self) -> str:
+        return self.spec.metadata.name
+
+    @property
+    def name(self) -> str:
+        return self.spec.spec.extensionName
+
+    @property
+    def address(self) -> str:
+        return f"extension/{self.alias}"
+
+    @property
+    def cluster_id(self) -> str:
+        return self.spec.spec.clusterId
+
+    @property
+    def cluster_key(self) -> str:
+        return cluster_key(self.cluster_id)
+
+    @property
+    def present(self) -> bool:
+        return self.spec.spec.ensure == "present"
+
+    @property
+    def pem_tls(self) -> bool:
+        inf = self.spec.spec.inference
+        return inf.enabled and inf.tls is not None and inf.tls.certificate is not None and inf.tls.key is not None
+
+    @property
+    def secrets_known(self) -> bool:
+        return not self.pem_tls or all(self.fingerprints.get(k) for k in ("certificate", "key"))
+
+    def protected_digest(self) -> str | None:
+        """Digest of the protected settings (the PEM pair), kept where Azure returns it; None without them."""
+        if not self.pem_tls:
+            return None
+        blob = json.dumps({k: self.fingerprints.get(k) for k in ("certificate", "key")}, sort_keys=True)
+        return "sha256:" + hashlib.sha256(blob.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class DesiredKubernetes:
+    """A KubernetesCompute: one namespace of a cluster attached to a workspace."""
+
+    spec: KubernetesCompute
+    alias: str
+    workspace: WorkspaceRef
+    position: Position
+
+    @property
+    def name(self) -> str:
+        return self.spec.metadata.name
+
+    @property
+    def address(self) -> str:
+        return f"{self.alias}/{self.name}"
+
+    @property
+    def cluster_id(self) -> str:
+        return self.spec.spec.clusterId
+
+    @property
+    def cluster_key(self) -> str:
+        return cluster_key(self.cluster_id)
+
+    @property
+    def namespace(self) -> str:
+        return self.spec.spec.namespace
+
+
 @dataclass
 class Desired:
     workspaces: dict[str, DesiredWorkspace]
     clusters: list[DesiredCluster]
     digest: str = ""
+    extensions: list[DesiredExtension] = field(default_factory=list)
+    kubernetes: list[DesiredKubernetes] = field(default_factory=list)
+
+    @property
+    def kubernetes_cluster_ids(self) -> list[str]:
+        """Every cluster the Kubernetes side needs to see (extensions and computes)."""
+        ids = {e.cluster_key: e.cluster_id for e in self.extensions}
+        ids.update({k.cluster_key: k.cluster_id for k in self.kubernetes if k.cluster_key not in ids})
+        return list(ids.values())
 
     def in_workspace(self, alias: str) -> list[DesiredCluster]:
         return [c for c in self.clusters if c.alias == alias]
@@ -112,7 +201,19 @@ def desired_from(result: LoadResult, *, read_secrets: bool = True) -> Desired:
                 if ref is not None:
                     fps[key] = secrets.fingerprint(ref, doc.path.parent)
         clusters.append(DesiredCluster(ic, ws.alias, ws.ref, doc.at(), doc.path.parent, fps, ws.owner))
-    return Desired(workspaces, clusters, manifests_digest(result))
+    extensions = []
+    for doc, ext in result.extensions:
+        tls = ext.spec.inference.tls
+        fps = {}
+        if read_secrets and tls is not None:
+            for key in ("certificate", "key"):
+                ref = getattr(tls, key)
+                if ref is not None:
+                    fps[key] = secrets.fingerprint(ref, doc.path.parent)
+        extensions.append(DesiredExtension(ext, doc.at(), doc.path.parent, fps))
+    kubernetes = [DesiredKubernetes(kc, kc.spec.workspace, workspaces[kc.spec.workspace].ref, doc.at())
+                  for doc, kc in result.kubernetes_computes]
+    return Desired(workspaces, clusters, manifests_digest(result), extensions, kubernetes)
 
 
 def manifests_digest(result: LoadResult) -> str:

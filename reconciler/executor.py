@@ -15,12 +15,13 @@ from dataclasses import dataclass, field
 from typing import Callable, Literal
 
 from reconciler import bodies, secrets
-from reconciler.clients import AksApi, ComputesApi, Poller
-from reconciler.desired import DesiredCluster
+from reconciler import extension_body
+from reconciler.clients import AksApi, ComputesApi, KubernetesApi, Poller
+from reconciler.desired import DesiredCluster, DesiredExtension
 from reconciler.ids import cluster_key
 from reconciler.plan import Change, Op, Plan, Step
 from reconciler.progress import Progress
-from reconciler.state import Compute, ObservedState, WorkspaceRef
+from reconciler.state import AksCluster, Compute, ObservedState, WorkspaceRef
 from reconciler.throttling import DEFAULT_PARALLELISM
 
 # Azure's typical durations with a wide margin.
@@ -101,11 +102,24 @@ def resolve_tls_secrets(dc: DesiredCluster) -> dict[str, str] | None:
         raise StepError(f"TLS secret of {dc.address}: {exc}") from None
 
 
+def resolve_extension_secrets(de: DesiredExtension) -> dict[str, str] | None:
+    """The extension's PEM pair, read only now, at apply time."""
+    if not de.pem_tls:
+        return None
+    tls = de.spec.spec.inference.tls
+    assert tls is not None and tls.certificate is not None and tls.key is not None
+    try:
+        return {"certificate": secrets.resolve(tls.certificate, de.base_dir), "key": secrets.resolve(tls.key, de.base_dir)}
+    except secrets.SecretError as exc:
+        raise StepError(f"TLS secret of {de.address}: {exc}") from None
+
+
 class Executor:
     def __init__(self, computes: ComputesApi, aks: AksApi, observed: ObservedState, progress: Progress, *,
                  parallelism: int = DEFAULT_PARALLELISM, timeouts: dict[str, float] | None = None,
-                 resolve_secrets: SecretResolver = resolve_tls_secrets) -> None:
+                 resolve_secrets: SecretResolver = resolve_tls_secrets, kube: KubernetesApi | None = None) -> None:
         self.computes, self.aks, self.observed, self.progress = computes, aks, observed, progress
+        self.kube = kube
         self.parallelism = max(1, parallelism)
         self.timeouts = {**DEFAULT_TIMEOUTS, **(timeouts or {})}
         self.resolve_secrets = resolve_secrets
@@ -116,6 +130,9 @@ class Executor:
         self._handlers: dict[Op, Callable[[Step, Change], None]] = {
             Op.DETACH: self._remove, Op.DELETE: self._remove, Op.SCALE: self._scale,
             Op.CREATE: self._write, Op.ATTACH: self._write, Op.UPDATE: self._write,
+            Op.INSTALL: self._install, Op.UPGRADE: self._upgrade, Op.UNINSTALL: self._uninstall,
+            Op.CREATE_NAMESPACE: self._create_namespace, Op.K8S_ATTACH: self._put_kubernetes,
+            Op.K8S_DETACH: self._detach_kubernetes,
         }
 
     def interrupt(self) -> list[Step]:
@@ -196,14 +213,20 @@ class Executor:
         """One table from op to handler: adding an op means adding a row here and in `plan.Op`."""
         self._handlers[step.op](step, change)
 
+    @staticmethod
+    def _ws(change: Change) -> WorkspaceRef:
+        if change.workspace is None:
+            raise StepError(f"{change.address}: not a workspace compute")
+        return change.workspace
+
     def _remove(self, step: Step, change: Change) -> None:
         """Detach (keep the AKS cluster) or delete (the workspace created it)."""
-        current = self._current(change.workspace, step.compute)
+        current = self._current(self._ws(change), step.compute)
         if current is None:
             return  # already gone: a re-run after a crash
         self._refuse_if_in_flight(current)
         action: Literal["Detach", "Delete"] = "Delete" if step.op is Op.DELETE else "Detach"
-        self._wait(step, self.computes.begin_delete(change.workspace, step.compute, action))
+        self._wait(step, self.computes.begin_delete(self._ws(change), step.compute, action))
 
     def _declared(self, step: Step, change: Change) -> DesiredCluster:
         if change.desired is None:
@@ -226,7 +249,7 @@ class Executor:
         else:
             created = was_created or (change.observed is None and dc.spec.spec.create is not None)
             body = bodies.update_body(dc, cluster_id, location, tls, created=created)
-        self._wait(step, self.computes.begin_create_or_update(change.workspace, step.compute, body))
+        self._wait(step, self.computes.begin_create_or_update(self._ws(change), step.compute, body))
         if step.op in (Op.ATTACH, Op.CREATE):
             self._check_after(step, cluster_id)
 
@@ -238,7 +261,8 @@ class Executor:
         key = cluster_key(cluster_id) if cluster_id else (mine.cluster_key if mine else None)
         if not key:
             return
-        others = [c for c in computes if c.name.lower() != step.compute.lower() and c.cluster_key == key]
+        others = [c for c in computes
+                  if c.name.lower() != step.compute.lower() and c.cluster_key == key and not c.is_kubernetes]
         if others:
             names = ", ".join(repr(c.name) for c in others)
             raise StepError(
@@ -252,7 +276,7 @@ class Executor:
             return None
         if step.op is Op.ATTACH and change.desired is not None and change.desired.cluster_id and not (change.observed and change.observed.created):
             return change.desired.cluster_id
-        current = self._current(change.workspace, step.compute)
+        current = self._current(self._ws(change), step.compute)
         if current is not None and current.cluster_id:
             return current.cluster_id
         if change.desired is not None and change.desired.cluster_id:
@@ -267,7 +291,7 @@ class Executor:
 
     def _scale(self, step: Step, change: Change) -> None:
         dc = self._declared(step, change)
-        current = self._current(change.workspace, step.compute)
+        current = self._current(self._ws(change), step.compute)
         if current is None or not current.cluster_id:
             raise StepError(f"{step.id}: compute {step.compute!r} or its cluster no longer exists")
         cluster = self.aks.get_cluster(current.cluster_id)
@@ -275,6 +299,92 @@ class Executor:
             raise StepError(f"{step.id}: AKS cluster {current.cluster_id} not found")
         count = dc.spec.spec.create.agentCount  # type: ignore[union-attr]
         self._wait(step, self.aks.begin_scale(current.cluster_id, cluster.primary_pool.name, count))
+
+    # -- the Kubernetes side ------------------------------------------------------------
+    def _kube(self) -> KubernetesApi:
+        if self.kube is None:
+            raise StepError("no Kubernetes client configured")
+        return self.kube
+
+    def _extension_of(self, step: Step, change: Change) -> DesiredExtension:
+        if change.extension is None or change.cluster_id is None:
+            raise StepError(f"{step.id}: nothing declared to {step.op}")
+        return change.extension
+
+    def _cluster(self, cluster_id: str) -> AksCluster:
+        cluster = self.observed.cluster(cluster_id) or self.aks.get_cluster(cluster_id)
+        if cluster is None:
+            raise StepError(f"AKS cluster {cluster_id} not found")
+        return cluster
+
+    def _install(self, step: Step, change: Change) -> None:
+        """PUT the extension with every setting the Azure CLI would send (derived ones included)."""
+        de = self._extension_of(step, change)
+        cluster = self._cluster(de.cluster_id)
+        current = self._kube().get_extension(de.cluster_id, step.compute)
+        if current is not None and current.in_flight:
+            raise StepError(f"extension {step.compute!r} has an operation in flight ({current.provisioning_state}); run apply again when it ends")
+        if current is not None and current.provisioning_state.lower() == "succeeded":
+            return  # installed meanwhile (a re-run after a crash): verify compares the settings
+        body = extension_body.install_body(de, cluster, resolve_extension_secrets(de))
+        self._wait(step, self._kube().begin_install(de.cluster_id, step.compute, body))
+
+    def _upgrade(self, step: Step, change: Change) -> None:
+        """PATCH in place, from the extension as it is now; never uninstall + install."""
+        de = self._extension_of(step, change)
+        cluster = self._cluster(de.cluster_id)
+        current = self._kube().get_extension(de.cluster_id, step.compute)
+        if current is None:
+            raise StepError(f"extension {step.compute!r} on {cluster.name!r} no longer exists; plan again")
+        if current.in_flight:
+            raise StepError(f"extension {step.compute!r} has an operation in flight ({current.provisioning_state}); run apply again when it ends")
+        digest = de.protected_digest()
+        send_protected = bool(digest) and current.settings.get(extension_body.DIGEST_KEY) != digest
+        pem = resolve_extension_secrets(de) if send_protected else None
+        patch = extension_body.upgrade_body(de, cluster, current, pem, send_protected=send_protected)
+        self._wait(step, self._kube().begin_upgrade(de.cluster_id, step.compute, patch))
+
+    def _uninstall(self, step: Step, change: Change) -> None:
+        """Refused if any Kubernetes compute in a visible workspace still uses the cluster: it would break them all."""
+        de = self._extension_of(step, change)
+        users = [f"{ref.workspace_name}/{c.name}" for ref in self._visible_workspaces()
+                 for c in self.fresh_listing(ref) if c.is_kubernetes and c.cluster_key == de.cluster_key]
+        if users:
+            raise StepError(f"refusing to uninstall the extension of {de.cluster_id.rsplit('/', 1)[-1]!r}: "
+                            f"Kubernetes compute(s) {', '.join(sorted(users))} still use it")
+        if self._kube().get_extension(de.cluster_id, step.compute) is None:
+            return  # already gone: a re-run after a crash
+        self._wait(step, self._kube().begin_uninstall(de.cluster_id, step.compute))
+
+    def _visible_workspaces(self) -> list[WorkspaceRef]:
+        return [ows.ref for ows in self.observed.workspaces.values() if ows.exists]
+
+    def _create_namespace(self, step: Step, change: Change) -> None:
+        """`kubectl create namespace` by AKS Run Command; an existing namespace is success (idempotent)."""
+        if change.kubernetes is None:
+            raise StepError(f"{step.id}: nothing declared to {step.op}")
+        namespace = change.kubernetes.namespace
+        timeout = self.timeouts.get(step.op, 300.0)
+        code, logs = self._kube().run_command(change.kubernetes.cluster_id, f"kubectl create namespace {namespace}", timeout=timeout)
+        if code != 0 and "alreadyexists" not in logs.replace(" ", "").lower():
+            raise StepError(f"creating namespace {namespace!r} failed (exit code {code}): {logs.strip()[:300]}")
+
+    def _put_kubernetes(self, step: Step, change: Change) -> None:
+        dk = change.kubernetes
+        if dk is None:
+            raise StepError(f"{step.id}: nothing declared to {step.op}")
+        cluster = self._cluster(dk.cluster_id)
+        self._wait(step, self.computes.begin_create_or_update(dk.workspace, step.compute, bodies.kubernetes_body(dk, cluster.location)))
+
+    def _detach_kubernetes(self, step: Step, change: Change) -> None:
+        """Always Detach: a Kubernetes compute is never removed with Delete."""
+        if change.workspace is None:
+            raise StepError(f"{step.id}: no workspace")
+        current = self._current(change.workspace, step.compute)
+        if current is None:
+            return
+        self._refuse_if_in_flight(current)
+        self._wait(step, self.computes.begin_delete(change.workspace, step.compute, "Detach"))
 
     # -- safety checks ------------------------------------------------------------
     def _current(self, ws: WorkspaceRef, name: str) -> Compute | None:
@@ -286,6 +396,8 @@ class Executor:
 
     def _refuse_second_attachment(self, step: Step, cluster_id: str | None) -> None:
         """Re-read the workspace: never start an attachment next to another one of the same cluster."""
+        if step.workspace is None:
+            raise StepError(f"{step.id}: not a workspace compute")
         computes = self.fresh_listing(step.workspace)
         for compute in computes:
             if compute.name.lower() == step.compute.lower():

@@ -1,4 +1,4 @@
-"""`reconciler import`: manifests for the AKS computes a workspace already has.
+"""`reconciler import`: manifests for the AKS and Kubernetes computes a workspace already has (and their extensions).
 
 Pure: observed state in, manifest texts out. Azure never returns TLS secrets, so
 a custom certificate becomes a reference to fill in, reported, never guessed.
@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reconciler.safeio import UnsafeFileError, describe_error, write_private
-from reconciler.state import AksCluster, Compute, ObservedWorkspace
+from reconciler.state import AksCluster, Compute, Extension, ObservedWorkspace
 
 ALIAS_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")
 SCHEMA_REF = "../schemas/manifest.schema.json"
@@ -146,3 +146,93 @@ def write_files(imported: Imported, out: Path) -> None:
             write_private(out / file_name, text, mode=0o644)
         except UnsafeFileError as exc:
             raise ImportWriteError(f"cannot write {out / file_name}: {exc}") from None
+
+
+# -- Kubernetes computes and the Azure ML extension ---------------------------------------------------
+ROUTER_TYPES = {"loadbalancer": "LoadBalancer", "nodeport": "NodePort", "clusterip": "ClusterIP"}
+
+
+def _flow(value: object) -> str:
+    """A nested value as one line of YAML (JSON is YAML)."""
+    return json.dumps(value, sort_keys=True)
+
+
+def kubernetes_manifest(alias: str, compute: Compute, schema_ref: str = SCHEMA_REF) -> str:
+    lines = [
+        "apiVersion: reconciler.aml/v1", "kind: KubernetesCompute", "metadata:", f"  name: {_q(compute.name)}", "spec:",
+        f"  workspace: {_q(alias)}", f"  clusterId: {_q(compute.cluster_id)}", f"  namespace: {_q(compute.namespace or 'default')}",
+    ]
+    if compute.description:
+        lines.append(f"  description: {_q(compute.description)}")
+    if compute.identity_type and compute.identity_type.lower() != "none":
+        identity: dict[str, object] = {"type": compute.identity_type}
+        if compute.identity_ids:
+            identity["ids"] = list(compute.identity_ids)
+        lines.append(f"  identity: {_flow(identity)}")
+    if compute.instance_types:
+        lines.append(f"  instanceTypes: {_flow(compute.instance_types)}")
+        if compute.default_instance_type:
+            lines.append(f"  defaultInstanceType: {_q(compute.default_instance_type)}")
+    user_tags = {k: v for k, v in compute.tags.items() if not k.startswith("reconciler-")}
+    if user_tags:
+        lines.append(f"  tags: {_flow(user_tags)}")
+    return modeline(schema_ref) + "\n".join(lines) + "\n"
+
+
+def extension_manifest(alias: str, ext: Extension, notes: list[str], schema_ref: str = SCHEMA_REF) -> str:
+    """A ClusterExtension from the extension's settings; the write-only PEM pair becomes {env: ...} references."""
+    s = {k: v for k, v in ext.settings.items()}
+
+    def on(key: str, default: bool = False) -> bool:
+        return str(s.get(key, default)).lower() == "true"
+
+    inference = on("enableInference")
+    lines = [
+        "apiVersion: reconciler.aml/v1", "kind: ClusterExtension", "metadata:", f"  name: {_q(alias)}", "spec:",
+        f"  clusterId: {_q(ext.cluster_id)}", f"  extensionName: {_q(ext.name)}", f"  training: {_q(on('enableTraining'))}",
+        "  inference:", f"    enabled: {_q(inference)}",
+    ]
+    if inference:
+        router = ROUTER_TYPES.get(str(s.get("inferenceRouterServiceType", "loadBalancer")).lower(), "LoadBalancer")
+        lines += [f"    routerServiceType: {router}",
+                  f"    internalLoadBalancer: {_q(str(s.get('internalLoadBalancerProvider', '')).lower() == 'azure')}",
+                  f"    highAvailability: {_q(str(s.get('inferenceRouterHA', 'true')).lower() != 'false')}",
+                  f"    allowInsecureConnections: {_q(on('allowInsecureConnections'))}"]
+        if not on("allowInsecureConnections"):
+            lines += ["    tls:", f"      cname: {_q(s.get('sslCname') or 'CHANGE-ME')}"]
+            secret = s.get("sslSecret") or s.get("scoringFe.sslSecret")
+            if secret:
+                lines.append(f"      secretName: {_q(secret)}")
+            else:
+                cert, key = _env_name(alias, "CERT"), _env_name(alias, "KEY")
+                lines += [f"      certificate: {{env: {cert}}}   # protected settings are write-only: provide the PEM",
+                          f"      key: {{env: {key}}}"]
+                notes.append(f"extension/{alias}: the TLS certificate and key are protected settings Azure never returns; "
+                             f"set {cert} and {key} (the first apply re-sends them)")
+    if ext.auto_upgrade:
+        lines.append(f"  version: {{releaseTrain: {_q((ext.release_train or 'stable').lower())}, autoUpgrade: true}}")
+    else:
+        lines.append(f"  version: {{version: {_q(ext.version or 'CHANGE-ME')}, autoUpgrade: false}}")
+    selector = {k[len("nodeSelector."):]: v for k, v in s.items() if k.startswith("nodeSelector.")}
+    if selector:
+        lines.append(f"  nodeSelector: {_flow(selector)}")
+    return modeline(schema_ref) + "\n".join(lines) + "\n"
+
+
+def import_kubernetes(alias: str, ows: ObservedWorkspace, extensions: dict[str, tuple[Extension, ...]], result: Imported,
+                      schema_ref: str = SCHEMA_REF) -> None:
+    """Add a KubernetesCompute per Kubernetes compute and a ClusterExtension per cluster they use."""
+    clusters: dict[str, str] = {}
+    for name, compute in sorted(ows.kubernetes.items()):
+        result.files[f"{name}.yaml"] = kubernetes_manifest(alias, compute, schema_ref)
+        if compute.cluster_key and compute.cluster_id:
+            clusters.setdefault(compute.cluster_key, compute.cluster_id)
+        if compute.failed:
+            result.notes.append(f"{name}: provisioningState is Failed; plan will re-attach it")
+    for key, cluster_id in sorted(clusters.items()):
+        ext = next((e for e in extensions.get(key, ()) if e.is_azureml), None)
+        cluster_name = cluster_id.rstrip("/").rsplit("/", 1)[-1]
+        if ext is None:
+            result.notes.append(f"cluster {cluster_name}: no Azure ML extension found; declare a ClusterExtension for it")
+            continue
+        result.files[f"{cluster_name}-extension.yaml"] = extension_manifest(cluster_name, ext, result.notes, schema_ref)

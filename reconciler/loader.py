@@ -27,7 +27,7 @@ from ruamel.yaml.resolver import Resolver
 
 from reconciler.catalogue import RULES
 from reconciler.findings import Finding, Position
-from reconciler.manifest import API_VERSION, KINDS, InferenceCluster, Workspace
+from reconciler.manifest import API_VERSION, KINDS, ClusterExtension, InferenceCluster, KubernetesCompute, Model, Workspace
 from reconciler.safeio import UnsafeFileError, describe_error, kind_of, read_bounded
 
 MAX_FILE_BYTES = 1024 * 1024
@@ -86,7 +86,7 @@ class Document:
     data: Any
     values: dict[Loc, tuple[int, int]] = field(default_factory=dict)
     keys: dict[Loc, tuple[int, int]] = field(default_factory=dict)
-    model: Workspace | InferenceCluster | None = None
+    model: Model | None = None
 
     def at(self, loc: Loc = (), *, key: bool = False) -> Position:
         """Position of the node at `loc`, else of its nearest ancestor that exists."""
@@ -114,6 +114,14 @@ class LoadResult:
     @property
     def clusters(self) -> list[tuple[Document, InferenceCluster]]:
         return [(d, d.model) for d in self.documents if isinstance(d.model, InferenceCluster)]
+
+    @property
+    def extensions(self) -> list[tuple[Document, ClusterExtension]]:
+        return [(d, d.model) for d in self.documents if isinstance(d.model, ClusterExtension)]
+
+    @property
+    def kubernetes_computes(self) -> list[tuple[Document, KubernetesCompute]]:
+        return [(d, d.model) for d in self.documents if isinstance(d.model, KubernetesCompute)]
 
 
 class _Reject(Exception):
@@ -442,7 +450,7 @@ def _validate(doc: Document) -> list[Finding]:
         return [_finding("SCHEMA001", message, doc.at(("apiVersion",)), f"set apiVersion: {API_VERSION}")]
     kind = data.get("kind")
     if not isinstance(kind, str) or kind not in KINDS:
-        return [_finding("SCHEMA001", f"kind must be one of {', '.join(KINDS)}, not {_describe(kind)}", doc.at(("kind",)), "set kind: Workspace or kind: InferenceCluster")]
+        return [_finding("SCHEMA001", f"kind must be one of {', '.join(KINDS)}, not {_describe(kind)}", doc.at(("kind",)), "set kind: Workspace, InferenceCluster, ClusterExtension or KubernetesCompute")]
     try:
         doc.model = KINDS[kind].model_validate(data)
     except ValidationError as exc:

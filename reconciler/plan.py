@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from enum import Enum, StrEnum
 from typing import Any
 
-from reconciler.desired import DesiredCluster
+from reconciler.desired import DesiredCluster, DesiredExtension, DesiredKubernetes
 from reconciler.findings import Finding
-from reconciler.state import Compute, WorkspaceRef
+from reconciler.state import Compute, Extension, WorkspaceRef
 
 
 class Op(StrEnum):
@@ -25,6 +25,13 @@ class Op(StrEnum):
     SCALE = "scale"
     DETACH = "detach"
     DELETE = "delete"
+    # The Azure ML cluster extension and Kubernetes computes:
+    INSTALL = "install"  # extension PUT
+    UPGRADE = "upgrade"  # extension PATCH: version policy and settings, in place
+    UNINSTALL = "uninstall"  # extension DELETE
+    CREATE_NAMESPACE = "create-namespace"  # AKS Run Command, idempotent
+    K8S_ATTACH = "attach-kubernetes"  # Kubernetes compute PUT
+    K8S_DETACH = "detach-kubernetes"  # Kubernetes compute DELETE, always underlyingResourceAction=Detach
 
     @property
     def phase(self) -> int:
@@ -39,11 +46,21 @@ class Op(StrEnum):
     @property
     def removes(self) -> bool:
         """Detach and delete end an attachment; everything else writes the compute."""
-        return self in (Op.DETACH, Op.DELETE)
+        return self in (Op.DETACH, Op.DELETE, Op.K8S_DETACH)
+
+    @property
+    def kubernetes(self) -> bool:
+        """Ops of the Kubernetes side: ordered on one chain per cluster across every workspace."""
+        return self in _KUBERNETES
 
 
-_PHASE = {Op.DETACH: 0, Op.DELETE: 0, Op.ATTACH: 1, Op.CREATE: 1, Op.UPDATE: 2, Op.SCALE: 2}
-_EXPECTED_SECONDS = {Op.CREATE: 600, Op.ATTACH: 300, Op.DETACH: 60, Op.DELETE: 600, Op.UPDATE: 120, Op.SCALE: 180}
+# On one cluster: (legacy) detaches, Kubernetes detaches, uninstall, then install/upgrade → namespace → attach.
+_PHASE = {Op.DETACH: 0, Op.DELETE: 0, Op.K8S_DETACH: 0, Op.ATTACH: 1, Op.CREATE: 1, Op.UNINSTALL: 1, Op.UPDATE: 2,
+          Op.SCALE: 2, Op.INSTALL: 3, Op.UPGRADE: 3, Op.CREATE_NAMESPACE: 4, Op.K8S_ATTACH: 5}
+_EXPECTED_SECONDS = {Op.CREATE: 600, Op.ATTACH: 300, Op.DETACH: 60, Op.DELETE: 600, Op.UPDATE: 120, Op.SCALE: 180,
+                     Op.INSTALL: 600, Op.UPGRADE: 300, Op.UNINSTALL: 300, Op.CREATE_NAMESPACE: 10,
+                     Op.K8S_ATTACH: 120, Op.K8S_DETACH: 60}
+_KUBERNETES = frozenset({Op.INSTALL, Op.UPGRADE, Op.UNINSTALL, Op.CREATE_NAMESPACE, Op.K8S_ATTACH, Op.K8S_DETACH})
 
 
 def downtime_seconds(ops: list[Op]) -> int:
@@ -57,7 +74,7 @@ def downtime_seconds(ops: list[Op]) -> int:
             removing = True
         if removing:
             total += op.expected_seconds
-            if op in (Op.ATTACH, Op.CREATE):
+            if op in (Op.ATTACH, Op.CREATE, Op.K8S_ATTACH):
                 return total
     return 0
 
@@ -78,6 +95,9 @@ class Action(str, Enum):
     REATTACH = "reattach"
     DETACH = "detach"
     REPLACE = "replace"
+    INSTALL = "install"
+    UPGRADE = "upgrade"
+    UNINSTALL = "uninstall"
     PENDING = "pending"  # an operation is in flight in Azure: planned again once it ends
     NOOP = "noop"
 
@@ -96,8 +116,8 @@ class FieldDiff:
 class Step:
     id: str
     op: Op
-    compute: str
-    workspace: WorkspaceRef
+    compute: str  # the compute name, or the extension name for extension ops
+    workspace: WorkspaceRef | None  # None: an extension (cluster-wide, in no workspace)
     cluster: str | None  # cluster key the step touches (None: a cluster not yet created)
     depends_on: list[str] = field(default_factory=list)
 
@@ -106,7 +126,7 @@ class Step:
 class Change:
     address: str
     action: Action
-    workspace: WorkspaceRef
+    workspace: WorkspaceRef | None  # None for an extension change
     compute_name: str
     cluster_id: str | None
     reasons: list[str] = field(default_factory=list)
@@ -114,6 +134,10 @@ class Change:
     observed: Compute | None = None
     steps: list[Step] = field(default_factory=list)
     desired: DesiredCluster | None = None
+    extension: DesiredExtension | None = None  # an extension change
+    observed_extension: Extension | None = None  # the extension as observed (extension changes)
+    kubernetes: DesiredKubernetes | None = None  # a Kubernetes compute change
+    disruptive: list[str] = field(default_factory=list)  # settings whose change interrupts running endpoints
     downtime_seconds: int = 0  # the scoring endpoint is unavailable this long (detach → attach window)
 
     @property

@@ -21,6 +21,8 @@ from reconciler.findings import Finding, Position
 from reconciler.manifest import ClusterPurpose, LoadBalancerType
 from reconciler.plan import SUMMARY_ORDER, Action, Change, FieldDiff, Op, Plan, PlanOptions, Step, downtime_seconds
 from reconciler.secrets import SENSITIVE, SENSITIVE_CHANGED
+from reconciler.planner_kubernetes import KubernetesPlanner
+from reconciler.planner_kubernetes import order as order_kubernetes
 from reconciler.state import Compute, ObservedState, ObservedWorkspace
 
 __all__ = ["SUMMARY_ORDER", "Action", "Change", "FieldDiff", "Op", "Plan", "PlanOptions", "Step", "plan"]
@@ -51,9 +53,15 @@ def plan(desired: Desired, observed: ObservedState, options: PlanOptions = PlanO
         changes.extend(planner.changes)
         warnings.extend(planner.warnings)
         errors.extend(planner.errors)
+    kubernetes = KubernetesPlanner(desired, observed)
+    kubernetes.run()
+    changes.extend(kubernetes.changes)
+    warnings.extend(kubernetes.warnings)
+    errors.extend(kubernetes.errors)
     changes = _select_targets(changes, options.targets)
-    for ws_changes in _by_workspace(changes).values():
+    for ws_changes in _by_workspace([c for c in changes if c.workspace is not None and not c.kubernetes]).values():
         _order_steps(ws_changes)
+    order_kubernetes(changes)
     return Plan(changes, warnings, errors, desired.digest, options, created_at)
 
 
@@ -340,15 +348,22 @@ def _select_targets(changes: list[Change], targets: Iterable[str]) -> list[Chang
     if not targets:
         return changes
     chosen = [c for c in changes if c.compute_name in targets or c.address in targets]
-    keys = {(c.workspace.key, s.cluster) for c in chosen for s in c.steps if s.cluster}
-    more = [c for c in changes if c not in chosen and any((c.workspace.key, s.cluster) in keys for s in c.steps)]
+    keys = {_chain_key(c, s) for c in chosen for s in c.steps if s.cluster}
+    more = [c for c in changes if c not in chosen and any(_chain_key(c, s) in keys for s in c.steps)]
     return [c for c in changes if c in chosen or c in more]
+
+
+def _chain_key(change: Change, step: Step) -> tuple[str, str | None]:
+    """Steps that must run together: one workspace's steps on a cluster; Kubernetes steps on a cluster in any workspace."""
+    if step.op.kubernetes or change.workspace is None:
+        return ("", step.cluster)
+    return (change.workspace.key, step.cluster)
 
 
 def _by_workspace(changes: list[Change]) -> dict[str, list[Change]]:
     grouped: dict[str, list[Change]] = defaultdict(list)
     for change in changes:
-        grouped[change.workspace.key].append(change)
+        grouped[change.workspace.key if change.workspace else ""].append(change)
     return grouped
 
 

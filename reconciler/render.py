@@ -29,6 +29,7 @@ SYMBOLS = {
     Action.CREATE: ("+", "green"), Action.ATTACH: ("+", "green"),
     Action.UPDATE: ("~", "yellow"), Action.SCALE: ("~", "yellow"),
     Action.DETACH: ("-", "red"), Action.REATTACH: ("-/+", "magenta"), Action.REPLACE: ("-/+", "magenta"),
+    Action.INSTALL: ("+", "green"), Action.UPGRADE: ("~", "yellow"), Action.UNINSTALL: ("-", "red"),
     Action.PENDING: ("…", "cyan"), Action.NOOP: (" ", "dim"),
 }
 
@@ -73,7 +74,7 @@ def summary_line(plan: Plan) -> str:
         f"Plan: {s['create']} to create, {s['attach']} to attach, {s['update']} to update, "
         f"{s['reattach']} to re-attach, {s['detach']} to detach"
     )
-    extra = [f"{s[k]} to {k}" for k in ("scale", "replace") if s[k]]
+    extra = [f"{s[k]} to {k}" for k in ("scale", "replace", "install", "upgrade", "uninstall") if s[k]]
     return line + (", " + ", ".join(extra) if extra else "") + "."
 
 
@@ -124,12 +125,14 @@ def _to_text(plan: Plan, *, color: bool) -> str:
             lines.append(paint(f"      {downtime_mark(change)}", "bold red"))
         if change.cluster_id:
             lines.append(plain(f"      cluster: {change.cluster_id}"))
+        if change.disruptive:
+            lines.append(paint(f"      ! disruptive: {', '.join(change.disruptive)} (running endpoints are interrupted)", "red"))
         for reason in change.reasons:
             lines.append(plain(f"      # {reason}"))
         for d in change.diff:
             if d.path in HIDDEN_FIELDS:
                 continue
-            if change.action in (Action.CREATE, Action.ATTACH) and d.before is None:
+            if change.action in (Action.CREATE, Action.ATTACH, Action.INSTALL) and d.before is None:
                 lines.append(plain(f"      + {d.path} = {_value(d.after)}"))
             else:
                 lines.append(plain(f"      ~ {d.path}: {_value(d.before)} -> {_value(d.after)}"))
@@ -150,15 +153,19 @@ def _change_json(change: Change) -> dict[str, Any]:
     if change.observed is not None:
         observed = {"etag": change.observed.version, "modifiedOn": change.observed.modified_on,
                     "provisioningState": change.observed.provisioning_state}
+    elif change.observed_extension is not None:
+        ext = change.observed_extension
+        observed = {"etag": ext.version, "modifiedOn": ext.modified_on, "provisioningState": ext.provisioning_state}
     return {
         "address": change.address,
         "action": change.action.value,
-        "workspace": change.workspace.as_json(),
+        "workspace": change.workspace.as_json() if change.workspace is not None else None,
         "computeName": change.compute_name,
         "clusterId": change.cluster_id,
         "reasons": change.reasons,
         "endpointDowntimeSeconds": change.downtime_seconds,
         "diff": [{"path": d.path, "before": d.before, "after": d.after} for d in change.diff],
+        "disruptive": list(change.disruptive),
         "observed": observed,
         "steps": [{"id": s.id, "op": s.op, "dependsOn": list(s.depends_on)} for s in change.steps],
     }
@@ -218,7 +225,10 @@ def to_markdown(plan: Plan, *, limit: int = MARKDOWN_LIMIT, ci: CiRun | None = N
     head += ["", f"**{summary_line(plan)}**", "", "| | address | action | reasons |", "|---|---|---|---|"]
     for c in plan.actionable:
         mark = f"**{downtime_mark(c)}**; " if c.downtime_seconds else ""
-        head.append(f"| `{SYMBOLS[c.action][0]}` | {_code(c.address)} | {c.action.value} | {mark}{_md('; '.join(c.reasons))} |")
+        disruptive = f" **disruptive: {_md(', '.join(c.disruptive))}**" if c.disruptive else ""
+        head.append(
+            f"| `{SYMBOLS[c.action][0]}` | {_code(c.address)} | {c.action.value}{disruptive} | {mark}{_md('; '.join(c.reasons))} |"
+        )
     details: list[str] = []
     for c in plan.actionable:
         mark = f" ({downtime_mark(c)})" if c.downtime_seconds else ""

@@ -18,7 +18,7 @@ __all__ = ["OWNER_TAG"]
 class ComputeRow:
     workspace: str  # the workspace's alias in the manifests
     compute: str
-    kind: str  # attached | created
+    kind: str  # attached | created | kubernetes (namespace NS)
     cluster: str | None  # AKS cluster name
     clusterId: str | None
     state: str  # the compute's provisioningState
@@ -30,18 +30,19 @@ class ComputeRow:
 
 
 def rows(aliases: dict[str, str], declared: set[tuple[str, str]], observed: ObservedState) -> list[ComputeRow]:
-    """One row per AKS compute of each workspace (`aliases`: workspace key → alias; `declared`: (key, name lower))."""
+    """One row per AKS or Kubernetes compute of each workspace (`aliases`: workspace key → alias; `declared`: (key, name lower))."""
     out: list[ComputeRow] = []
     for key, alias in sorted(aliases.items(), key=lambda kv: kv[1]):
         ows = observed.workspaces.get(key)
         if ows is None or not ows.exists:
             continue
-        for name, c in sorted(ows.computes.items()):
+        for name, c in sorted({**ows.computes, **ows.kubernetes}.items()):
             cluster = observed.cluster(c.cluster_id)
             pool = cluster.primary_pool if cluster else None
             owner = c.owner or "-"
+            kind = f"kubernetes (namespace {c.namespace or 'default'})" if c.is_kubernetes else "created" if c.created else "attached"
             out.append(ComputeRow(
-                alias, name, "created" if c.created else "attached",
+                alias, name, kind,
                 c.cluster_id.rstrip("/").rsplit("/", 1)[-1] if c.cluster_id else None, c.cluster_id,
                 c.provisioning_state, owner, (key, name.lower()) in declared,
                 cluster.kubernetes_version if cluster else None,
@@ -65,6 +66,6 @@ def to_text(found: list[ComputeRow], missing: list[str]) -> str:
     widths = [max(len(str(row[i])) for row in table) for i in range(len(head))]
     lines = ["  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() for row in table]
     if not found:
-        lines.append("(no AKS computes)")
+        lines.append("(no AKS or Kubernetes computes)")
     lines += [f"workspace {alias!r} not found" for alias in missing]
     return "\n".join(lines) + "\n"

@@ -75,6 +75,16 @@ class Compute:
     tags: Mapping[str, str] = field(default_factory=dict)
     modified_on: str | None = None
     etag: str | None = None
+    # Kubernetes computes (compute_type "Kubernetes") only:
+    namespace: str | None = None
+    default_instance_type: str | None = None
+    instance_types: Mapping[str, object] | None = None
+    identity_type: str | None = None
+    identity_ids: tuple[str, ...] = ()
+
+    @property
+    def is_kubernetes(self) -> bool:
+        return self.compute_type.lower() == "kubernetes"
 
     @property
     def managed(self) -> bool:
@@ -170,6 +180,61 @@ class KubernetesVersion:
     preview: bool = False
 
 
+AZUREML_EXTENSION_TYPE = "Microsoft.AzureML.Kubernetes"
+
+
+@dataclass(frozen=True)
+class Extension:
+    """The Azure ML cluster extension as Azure reports it (protected settings are never returned)."""
+
+    id: str
+    name: str
+    extension_type: str
+    cluster_id: str
+    settings: Mapping[str, str] = field(default_factory=dict)  # configurationSettings
+    protected_keys: tuple[str, ...] = ()  # never sent back by Azure: usually empty
+    auto_upgrade: bool = True
+    release_train: str | None = None
+    version: str | None = None  # the pinned version, or the one installed
+    provisioning_state: str = "Succeeded"
+    error: str | None = None
+    modified_on: str | None = None
+
+    @property
+    def is_azureml(self) -> bool:
+        return self.extension_type.lower() == AZUREML_EXTENSION_TYPE.lower()
+
+    @property
+    def cluster_key(self) -> str:
+        return cluster_key(self.cluster_id)
+
+    @property
+    def failed(self) -> bool:
+        return self.provisioning_state.lower() == "failed"
+
+    @property
+    def in_flight(self) -> bool:
+        return self.provisioning_state.lower() in ("creating", "updating", "deleting", "accepted", "running")
+
+    @property
+    def etag(self) -> str | None:
+        return None
+
+
+@dataclass(frozen=True)
+class ExtensionVersion:
+    version: str
+    release_train: str = "stable"
+    unsupported_kubernetes: tuple[str, ...] = ()  # minor versions, e.g. "1.26"
+
+
+@dataclass(frozen=True)
+class ClusterInside:
+    """What a Run Command saw inside a cluster: the legacy azureml-fe objects left in `default`."""
+
+    legacy_objects: tuple[str, ...] = ()
+
+
 @dataclass
 class ObservedWorkspace:
     ref: WorkspaceRef
@@ -177,6 +242,10 @@ class ObservedWorkspace:
     location: str | None = None
     computes: dict[str, Compute] = field(default_factory=dict)
     other_computes: frozenset[str] = frozenset()  # names taken by non-AKS computes
+    kubernetes: dict[str, Compute] = field(default_factory=dict)  # Kubernetes computes, by name
+
+    def kubernetes_on(self, key: str) -> list[Compute]:
+        return [c for c in self.kubernetes.values() if c.cluster_key == key]
 
     def by_cluster(self, key: str) -> list[Compute]:
         return [c for c in self.computes.values() if c.cluster_key == key]
@@ -187,6 +256,16 @@ class ObservedState:
     workspaces: dict[str, ObservedWorkspace] = field(default_factory=dict)  # by WorkspaceRef.key
     clusters: dict[str, AksCluster] = field(default_factory=dict)  # by cluster key; absent = not found
     versions: dict[str, tuple[KubernetesVersion, ...]] = field(default_factory=dict)  # by region, lower case
+    # Kubernetes compute side, by cluster key: the cluster's extensions (absent key = not observed),
+    # the extension type's versions for it, and what a Run Command saw inside it.
+    extensions: dict[str, tuple[Extension, ...]] = field(default_factory=dict)
+    extension_versions: dict[str, tuple[ExtensionVersion, ...]] = field(default_factory=dict)
+    insides: dict[str, ClusterInside] = field(default_factory=dict)
+
+    def azureml_extension(self, cluster_id: str | None) -> Extension | None:
+        if not cluster_id:
+            return None
+        return next((e for e in self.extensions.get(cluster_key(cluster_id), ()) if e.is_azureml), None)
 
     def workspace(self, ref: WorkspaceRef) -> ObservedWorkspace:
         return self.workspaces.get(ref.key) or ObservedWorkspace(ref, exists=False)

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, ContextManager, Iterator, NoReturn, Protocol
 
 from reconciler import logs, planfile, planner, render
-from reconciler.clients import AksApi, ComputesApi
+from reconciler.clients import AksApi, ComputesApi, KubernetesApi
 from reconciler.desired import Desired
 from reconciler.plan import Plan, PlanOptions
 from reconciler.state import ObservedState, WorkspaceRef
@@ -93,16 +93,25 @@ class Cloud:
     aks: AksApi
     read: Callable[[list[WorkspaceRef], list[str], list[str]], ObservedState]
     time_scale: float = 1.0
+    kube: KubernetesApi | None = None
+    # Adds extensions, versions and what is inside clusters: (observed, cluster ids, pinned ids, wanted ids).
+    read_kubernetes: Callable[[ObservedState, list[str], list[str], list[str]], None] | None = None
     # The default shared lock: the workspace's storage account (None: --cloud local, file lock).
     default_lock: "Callable[[WorkspaceRef], Backend | None] | None" = None
     loopback: bool = False  # an emulator: a workspace without a storage account falls back to the file lock
 
     def observe(self, desired: Desired) -> ObservedState:
-        """The workspaces, attach targets and regions the manifests name."""
+        """The workspaces, attach targets and regions the manifests name, and the Kubernetes side."""
         refs = [ws.ref for ws in desired.workspaces.values()]
         attach_ids = [c.cluster_id for c in desired.clusters if c.cluster_id]
+        kube_ids = desired.kubernetes_cluster_ids
         regions = sorted({c.spec.spec.create.location for c in desired.clusters if c.spec.spec.create})
-        return self.read(refs, attach_ids, regions)
+        observed = self.read(refs, attach_ids + kube_ids, regions)
+        if kube_ids and self.read_kubernetes is not None:
+            pinned = [e.cluster_id for e in desired.extensions if e.spec.spec.version.version]
+            wanted = [e.cluster_id for e in desired.extensions if e.present]
+            self.read_kubernetes(observed, kube_ids, pinned, wanted)
+        return observed
 
 
 def now() -> str:
@@ -131,12 +140,14 @@ def connect(endpoint: str | None = None, *, local: bool = False, stats: "Observe
     from reconciler.cloud.aks import AksClient
     from reconciler.cloud.arm import ComputesClient
     from reconciler.cloud.auth import connect as connect_arm
+    from reconciler.cloud.kubernetes import KubernetesClient, observe_kubernetes
     from reconciler.cloud.observe import observe, observe_with
     from reconciler.cloud.storage import WorkspaceStorage
 
     with _endpoint(endpoint, local) as (url, scale), cloud_errors():
         conn = connect_arm(url)
         computes, aks = ComputesClient(conn), AksClient(conn)
+        kube = KubernetesClient(conn, aks)
         try:
             if stats is None:  # the same clients observe, execute and verify
                 def read(refs: list[WorkspaceRef], attach_ids: list[str], regions: list[str]) -> ObservedState:
@@ -144,8 +155,14 @@ def connect(endpoint: str | None = None, *, local: bool = False, stats: "Observe
             else:  # counting clients for this connection's observations
                 def read(refs: list[WorkspaceRef], attach_ids: list[str], regions: list[str]) -> ObservedState:
                     return observe(conn, refs, attach_ids, regions, stats=stats)
-            yield Cloud(computes, aks, read, scale, None if local else WorkspaceStorage(conn).backend, conn.is_local)
+
+            def read_kubernetes(observed: ObservedState, ids: list[str], pinned: list[str], wanted: list[str]) -> None:
+                observe_kubernetes(kube, observed, ids, pinned, wanted, workers=conn.max_workers)
+
+            yield Cloud(computes, aks, read, scale, kube, read_kubernetes,
+                        None if local else WorkspaceStorage(conn).backend, conn.is_local)
         finally:
+            kube.close()
             computes.close()
             aks.close()
             conn.close()
@@ -365,8 +382,10 @@ def settle(desired: Desired, cloud: Cloud, timeout: float, waiting: Waiting | No
     try:
         while True:
             observed = cloud.observe(desired)
-            busy = sorted(f"{c.name} ({c.provisioning_state})" for ws in observed.workspaces.values()
-                          for c in ws.computes.values() if c.in_flight)
+            busy = sorted([f"{c.name} ({c.provisioning_state})" for ws in observed.workspaces.values()
+                           for c in [*ws.computes.values(), *ws.kubernetes.values()] if c.in_flight]
+                          + [f"{e.name} ({e.provisioning_state})" for exts in observed.extensions.values()
+                             for e in exts if e.is_azureml and e.in_flight])
             if not busy:
                 return observed
             if time.monotonic() >= deadline:
@@ -482,7 +501,8 @@ def _execute(plan: Plan, observed: ObservedState, cloud: Cloud, options: ApplyOp
     timeouts = {op: options.operation_timeout for op in DEFAULT_TIMEOUTS} if options.operation_timeout else None
     reporter = ui.progress(cloud.time_scale)
     try:
-        executor = Executor(cloud.computes, cloud.aks, observed, reporter, parallelism=options.parallelism, timeouts=timeouts)
+        executor = Executor(cloud.computes, cloud.aks, observed, reporter, parallelism=options.parallelism, timeouts=timeouts,
+                            kube=cloud.kube)
         with _ctrl_c(executor, ui) as interrupted:
             result = executor.run(plan)
         result.interrupted = interrupted[0]
@@ -586,7 +606,7 @@ def import_manifests(workspace: str, out: Path, alias: str | None, force: bool,
     import os
     import re
 
-    from reconciler.importer import import_workspace
+    from reconciler.importer import import_kubernetes, import_workspace
 
     parts = workspace.strip("/").split("/")
     if len(parts) != 3 or not all(parts):
@@ -600,12 +620,17 @@ def import_manifests(workspace: str, out: Path, alias: str | None, force: bool,
         fail(problem, EXIT_USAGE)
     with connection() as cloud:
         observed = cloud.read([ref], [], [])
+        kube_ids = sorted({c.cluster_id for c in observed.workspace(ref).kubernetes.values() if c.cluster_id})
+        if kube_ids and cloud.read_kubernetes is not None:
+            observed = cloud.read([ref], kube_ids, [])
+            cloud.read_kubernetes(observed, kube_ids, [], [])
     ows = observed.workspace(ref)
     if not ows.exists:
         fail(f"workspace {ref.workspace_name!r} not found in resource group {ref.resource_group!r}")
     schema_dir = schema_dir if schema_dir is not None else out.absolute().parent / "schemas"
     schema_ref = Path(os.path.relpath(schema_dir.absolute() / SCHEMA_FILE, out.absolute())).as_posix()
     imported = import_workspace(name, ows, observed.clusters, schema_ref)
+    import_kubernetes(name, ows, observed.extensions, imported, schema_ref)
     existing = [f for f in imported.files if (out / f).exists()]
     if existing and not force:
         fail(f"{', '.join(existing)} already exist in {out}; use --force to overwrite or --out another folder")

@@ -191,3 +191,18 @@ def tls_pair(cname: str = "api.example.com", *, days: int = 365) -> tuple[str, s
     now = _dt.datetime.now(_dt.timezone.utc)
     leaf = trustme.CA().issue_cert(cname, not_before=now - _dt.timedelta(days=1), not_after=now + _dt.timedelta(days=days))
     return leaf.cert_chain_pems[0].bytes().decode(), leaf.private_key_pem.bytes().decode()
+
+
+def extension(name: str = "serving-aks", cluster: str = "serving-aks", *, inference: str = "allowInsecureConnections: true",
+              extra: str = "", sub: str = SUB) -> str:
+    """A ClusterExtension document; `inference` is the body of spec.inference (YAML flow items, one per line)."""
+    body = "".join(f"    {line}\n" for line in inference.splitlines())
+    return (f"apiVersion: reconciler.aml/v1\nkind: ClusterExtension\nmetadata:\n  name: {name}\nspec:\n"
+            f"  clusterId: {aks_id(cluster, sub)}\n  inference:\n{body}{extra}")
+
+
+def kubernetes(name: str = "k8s-team-a", cluster: str = "serving-aks", namespace: str = "team-a", *, ws: str = "prod",
+               extra: str = "", sub: str = SUB) -> str:
+    """A KubernetesCompute document."""
+    return (f"apiVersion: reconciler.aml/v1\nkind: KubernetesCompute\nmetadata:\n  name: {name}\nspec:\n"
+            f"  workspace: {ws}\n  clusterId: {aks_id(cluster, sub)}\n  namespace: {namespace}\n{extra}")

@@ -117,7 +117,21 @@ def compute_from_rest(body: Mapping[str, Any]) -> Compute:
         tags=dict(body.get("tags") or {}),
         modified_on=props.get("modifiedOn"),
         etag=body.get("etag"),
+        **(_kubernetes_fields(body) if str(props.get("computeType", "")).lower() == "kubernetes" else {}),
     )
+
+
+def _kubernetes_fields(body: Mapping[str, Any]) -> dict[str, Any]:
+    """namespace, instance types and identity of a Kubernetes compute."""
+    inner = (body.get("properties") or {}).get("properties") or {}
+    identity = body.get("identity") or {}
+    return {
+        "namespace": inner.get("namespace") or "default",
+        "default_instance_type": inner.get("defaultInstanceType"),
+        "instance_types": inner.get("instanceTypes") or {},
+        "identity_type": identity.get("type"),
+        "identity_ids": tuple((identity.get("userAssignedIdentities") or {}).keys()),
+    }
 
 
 def _clip(text: str, limit: int = 1000) -> str:

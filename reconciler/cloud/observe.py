@@ -191,6 +191,8 @@ class _Observation:
         others: set[str] = set()
         referenced: list[str] = []
         for compute in listed or []:
+            if compute.is_kubernetes:
+                ows.kubernetes[compute.name] = compute
             if compute.compute_type.upper() != "AKS":
                 others.add(compute.name)
                 continue
