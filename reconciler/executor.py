@@ -14,7 +14,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Callable, Literal
 
-from reconciler import bodies, secrets
+from reconciler import bodies, clusterside, secrets
 from reconciler import extension_body
 from reconciler.clients import AksApi, ComputesApi, KubernetesApi, Poller
 from reconciler.desired import DesiredCluster, DesiredExtension
@@ -127,7 +127,7 @@ class Executor:
             Op.CREATE: self._write, Op.ATTACH: self._write, Op.UPDATE: self._write,
             Op.INSTALL: self._install, Op.UPGRADE: self._upgrade, Op.UNINSTALL: self._uninstall,
             Op.CREATE_NAMESPACE: self._create_namespace, Op.K8S_ATTACH: self._put_kubernetes,
-            Op.K8S_DETACH: self._detach_kubernetes,
+            Op.K8S_DETACH: self._detach_kubernetes, Op.REMOVE_LEGACY_FE: self._remove_legacy_fe,
         }
 
     def run(self, plan: Plan) -> ApplyResult:
@@ -304,6 +304,20 @@ class Executor:
         code, logs = self._kube().run_command(change.kubernetes.cluster_id, f"kubectl create namespace {namespace}", timeout=timeout)
         if code != 0 and "alreadyexists" not in logs.replace(" ", "").lower():
             raise StepError(f"creating namespace {namespace!r} failed (exit code {code}): {logs.strip()[:300]}")
+
+    def _remove_legacy_fe(self, step: Step, change: Change) -> None:
+        """Delete the azureml-fe objects in `default` by AKS Run Command; refused while any visible workspace
+        still has a legacy compute attached to the cluster (it would stop serving). Idempotent."""
+        de = self._extension_of(step, change)
+        users = [f"{ref.workspace_name}/{c.name}" for ref in self._visible_workspaces()
+                 for c in self.fresh_listing(ref) if not c.is_kubernetes and c.cluster_key == de.cluster_key]
+        if users:
+            raise StepError(f"refusing to remove the azureml-fe objects of {de.cluster_id.rsplit('/', 1)[-1]!r}: legacy "
+                            f"compute(s) {', '.join(sorted(users))} are still attached to it")
+        timeout = self.timeouts.get(step.op, 300.0)
+        code, logs = self._kube().run_command(de.cluster_id, clusterside.REMOVE_LEGACY_FE, timeout=timeout)
+        if code != 0:
+            raise StepError(f"removing the azureml-fe objects failed (exit code {code}): {clusterside.redact(logs)}")
 
     def _put_kubernetes(self, step: Step, change: Change) -> None:
         dk = change.kubernetes
