@@ -118,6 +118,7 @@ class PlanFormat(str, Enum):
 
 
 TargetOpt = Annotated[Optional[list[str]], typer.Option("--target", help="Limit to this compute name or address (WORKSPACE/NAME), plus what it depends on; repeatable")]
+TlsBackupsOpt = Annotated[Path, typer.Option("--tls-backups", envvar="RECONCILER_TLS_BACKUPS", help="Folder of `backup-tls` backups: a detach or re-attach of a leaf-label TLS compute needs one there")]
 ReplaceOpt = Annotated[Optional[list[str]], typer.Option("--replace", help="Allow or force replacing this compute (delete + re-create a created cluster); repeatable")]
 
 
@@ -129,6 +130,7 @@ def plan(
     detailed_exitcode: Annotated[bool, typer.Option("--detailed-exitcode", help="Exit 2 when there are changes, 0 when there are none")] = False,
     target: TargetOpt = None,
     replace: ReplaceOpt = None,
+    tls_backups: TlsBackupsOpt = Path("tls-backups"),
 ) -> None:
     """Observe the workspaces and AKS clusters and show what `apply` would change.
 
@@ -141,7 +143,7 @@ def plan(
 
     desired = _load_desired(paths)
     with user_errors(), _connection() as cloud:
-        result = workflow.plan(desired, cloud, PlanOptions(frozenset(target or []), frozenset(replace or [])))
+        result = workflow.plan(desired, cloud, PlanOptions(frozenset(target or []), frozenset(replace or [])), tls_backups=tls_backups)
     if format is PlanFormat.json:
         typer.echo(render.to_json(result), nl=False)
     elif format is PlanFormat.markdown:
@@ -179,6 +181,8 @@ def apply(
     settle_timeout: Annotated[float, typer.Option(min=0, help="Seconds to wait for operations already in flight before planning")] = 900.0,
     target: TargetOpt = None,
     replace: ReplaceOpt = None,
+    tls_backups: TlsBackupsOpt = Path("tls-backups"),
+    accept_new_domain: Annotated[bool, typer.Option("--accept-new-domain", help="Detach or re-attach a leaf-label TLS compute without a certificate backup: its scoring FQDN changes")] = False,
 ) -> None:
     """Plan, confirm, execute and verify: make the workspaces match the manifests.
 
@@ -191,7 +195,7 @@ def apply(
     desired = _load_desired(paths)
     options = workflow.ApplyOptions(
         frozenset(target or []), frozenset(replace or []), plan_file, auto_approve, parallelism, lock_timeout,
-        operation_timeout, settle_timeout,
+        operation_timeout, settle_timeout, tls_backups, accept_new_domain,
     )
     from reconciler.terminal import TerminalUi
 
@@ -237,6 +241,29 @@ def import_(
     for note in notes:
         typer.echo(f"note: {note}", err=True)
     typer.echo(f"wrote {count(written, 'manifest')} to {out}")
+
+
+@app.command("backup-tls")
+def backup_tls(
+    compute: Annotated[str, typer.Argument(help="Name of a legacy AKS compute with TLS enabled")],
+    workspace: Annotated[Optional[str], typer.Option("--workspace", help="Workspace alias from the manifests, or SUBSCRIPTION/RESOURCE_GROUP/WORKSPACE (default: the manifests' only workspace)")] = None,
+    out: Annotated[Path, typer.Option("--out", help="Backup folder (files land in OUT/WORKSPACE/COMPUTE/)")] = Path("tls-backups"),
+    paths: Annotated[Optional[list[Path]], typer.Option("--manifests", help="Manifests that declare the workspace (default: manifests/)")] = None,
+    timeout: Annotated[float, typer.Option(min=1, help="Seconds the Run Command may take")] = 300.0,
+) -> None:
+    """Save the TLS certificate and key of a legacy AKS compute (secret azuremlfessl) as PEM files.
+
+    Read through AKS Run Command (no kubeconfig needed); files are created with mode 0600 and
+    never overwritten; their content is never printed. A re-attach (or the Kubernetes compute's
+    extension) can then use them as a custom certificate with the same cname, keeping the FQDN.
+    """
+    from reconciler import workflow
+
+    with user_errors():
+        where, names = workflow.backup_tls(compute, workspace, paths, out, timeout, _connection, lambda line: typer.echo(line, err=True))
+    typer.echo(f"saved {where}/cert.pem and {where}/key.pem (mode 0600)")
+    if names:
+        typer.echo(f"certificate for: {', '.join(names)} (use it as tls.cname to keep this name)")
 
 
 @app.command()

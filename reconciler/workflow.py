@@ -61,6 +61,8 @@ class ApplyOptions:
     lock_timeout: float = 0.0
     operation_timeout: float | None = None
     settle_timeout: float = 900.0
+    tls_backups: Path = Path("tls-backups")  # where `backup-tls` saved leaf-label certificates
+    accept_new_domain: bool = False  # detach/re-attach a leaf-label TLS compute without a backup
 
 
 class Ui(Protocol):
@@ -185,8 +187,12 @@ def cloud_errors() -> Iterator[None]:
 
 
 # -- plan -------------------------------------------------------------------------------------
-def plan(desired: Desired, cloud: Cloud, options: PlanOptions = PlanOptions()) -> Plan:
-    return planner.plan(desired, cloud.observe(desired), options, created_at=now())
+def plan(desired: Desired, cloud: Cloud, options: PlanOptions = PlanOptions(), *, tls_backups: Path | None = None) -> Plan:
+    from reconciler import tlsbackup
+
+    result = planner.plan(desired, cloud.observe(desired), options, created_at=now())
+    result.warnings.extend(tlsbackup.findings(result, desired, tls_backups or tlsbackup.DEFAULT_FOLDER))
+    return result
 
 
 # -- apply ------------------------------------------------------------------------------------
@@ -214,9 +220,16 @@ def apply(desired: Desired, connection: Callable[[], ContextManager[Cloud]], opt
         result = planner.plan(desired, observed, plan_options, created_at=now())
         if saved is not None:
             _refuse_stale(saved, result)
+        from reconciler import tlsbackup
+
+        if not options.accept_new_domain:
+            result.warnings.extend(tlsbackup.findings(result, desired, options.tls_backups))
         ui.show_plan(result)
         if result.errors:
             return ApplyOutcome(EXIT_ERROR, result)
+        refusal = None if options.accept_new_domain else tlsbackup.refusal(result, options.tls_backups)
+        if refusal:
+            fail(refusal)
         if not result.has_changes:
             return ApplyOutcome(EXIT_OK, result)
         if not (options.auto_approve or saved is not None):
@@ -374,3 +387,53 @@ def import_manifests(workspace: str, out: Path, alias: str | None, force: bool,
     for file_name, text in imported.files.items():
         (out / file_name).write_text(text)
     return len(imported.files), list(imported.notes)
+
+
+# -- backup-tls -------------------------------------------------------------------------------
+def backup_tls(compute: str, workspace: str | None, paths: list[Path] | None, out: Path, timeout: float,
+               connection: Callable[[], ContextManager[Cloud]], report: Callable[[str], None]) -> tuple[Path, list[str]]:
+    """Save the certificate and key of a legacy TLS compute from `azuremlfessl` (AKS Run Command) as PEM files.
+
+    Returns the folder written and the certificate's DNS names. The secret's content never reaches output or logs.
+    """
+    from reconciler import clusterside, tlsbackup
+
+    ref = _workspace_ref(workspace, paths)
+    if tlsbackup.has_backup(out, ref, compute) or (tlsbackup.backup_dir(out, ref, compute) / tlsbackup.CERT).exists():
+        fail(f"{tlsbackup.backup_dir(out, ref, compute)} already holds a backup; backups are never overwritten")
+    with connection() as cloud:
+        current = cloud.computes.get(ref, compute)
+        if current is None or current.is_kubernetes:
+            fail(f"no legacy AKS compute {compute!r} in workspace {ref.workspace_name!r}")
+        if not current.tls.enabled:
+            fail(f"compute {compute!r} has TLS disabled: there is no certificate to save")
+        if not current.cluster_id or cloud.kube is None:
+            fail(f"compute {compute!r} has no AKS cluster to read the secret from")
+        report(f"reading secret {clusterside.TLS_SECRET} of {compute!r} by AKS Run Command (timeout {timeout:.0f} s)")
+        code, logs = cloud.kube.run_command(current.cluster_id, clusterside.READ_TLS_SECRET, timeout=timeout)
+    if code != 0:
+        fail(f"reading secret {clusterside.TLS_SECRET} failed (exit code {code}): {clusterside.redact(logs)}")
+    try:
+        pair = clusterside.parse_tls_secret(logs)
+    except clusterside.SecretFormatError as exc:
+        fail(str(exc))
+    try:
+        where = tlsbackup.write_backup(out, ref, compute, pair.certificate, pair.key)
+    except tlsbackup.BackupExistsError as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"cannot write the backup in {out}: {exc.strerror or type(exc).__name__}")
+    return where, clusterside.certificate_names(pair.certificate)
+
+
+def _workspace_ref(name: str | None, paths: list[Path] | None) -> WorkspaceRef:
+    """A workspace by alias from the manifests, SUBSCRIPTION/RESOURCE_GROUP/WORKSPACE, or the manifests' only one."""
+    if name is not None:
+        return _workspace_for_unlock(name, paths)[0]
+    from reconciler import loader
+
+    result = loader.load(paths)
+    found = [WorkspaceRef(ws.spec.subscriptionId, ws.spec.resourceGroup, ws.spec.workspaceName) for _, ws in result.workspaces]
+    if len(found) != 1:
+        fail("name the workspace with --workspace ALIAS (or SUBSCRIPTION/RESOURCE_GROUP/WORKSPACE)", EXIT_USAGE)
+    return found[0]
