@@ -266,6 +266,37 @@ def backup_tls(
         typer.echo(f"certificate for: {', '.join(names)} (use it as tls.cname to keep this name)")
 
 
+class MigrationStrategy(str, Enum):
+    new_cluster = "new-cluster"
+    same_cluster = "same-cluster"
+
+
+@app.command()
+def migrate(
+    paths: PathsArg = None,
+    strategy: Annotated[MigrationStrategy, typer.Option("--strategy", help="new-cluster: blue/green on another cluster, no downtime; same-cluster: detach, clean up, install, attach (downtime)")] = MigrationStrategy.new_cluster,
+    target_cluster: Annotated[Optional[str], typer.Option("--target-cluster", help="ARM id of the AKS cluster that gets the extension (new-cluster)")] = None,
+    out: Annotated[Path, typer.Option("--out", help="Empty folder for the new manifests and MIGRATION.md")] = Path("migrated"),
+    tls_backups: TlsBackupsOpt = Path("tls-backups"),
+) -> None:
+    """Write Kubernetes-compute manifests replacing the legacy InferenceClusters, and OUT/MIGRATION.md.
+
+    Reads the manifests and what Azure holds; writes a ClusterExtension per cluster and a
+    KubernetesCompute per legacy compute (namespace named after it, `replaces` naming it), the
+    other documents carried over, and MIGRATION.md: what changes per compute (scoring URL, keys,
+    TLS, cluster-wide settings and their conflicts), the phases, the downtime and the commands.
+    Then `plan OUT` / `apply OUT` do the migration. Nothing is overwritten.
+    """
+    from reconciler import workflow
+
+    with user_errors():
+        written, notes = workflow.migrate(paths, strategy.value, target_cluster, out, tls_backups, _connection)
+    for note in notes:
+        typer.echo(f"note: {note}", err=True)
+    typer.echo(f"wrote {count(len(written), 'file')} to {out}: {', '.join(written)}")
+    typer.echo(f"next: read {out}/MIGRATION.md, then `reconciler plan {out}`")
+
+
 @app.command()
 def schema() -> None:
     """Print the JSON Schema of the manifests (also committed as schemas/manifest.schema.json)."""

@@ -437,3 +437,59 @@ def _workspace_ref(name: str | None, paths: list[Path] | None) -> WorkspaceRef:
     if len(found) != 1:
         fail("name the workspace with --workspace ALIAS (or SUBSCRIPTION/RESOURCE_GROUP/WORKSPACE)", EXIT_USAGE)
     return found[0]
+
+
+# -- migrate ----------------------------------------------------------------------------------
+def migrate(paths: list[Path] | None, strategy: str, target: str | None, out: Path, tls_backups: Path,
+            connection: Callable[[], ContextManager[Cloud]]) -> tuple[list[str], list[str]]:
+    """Write the v2 manifests and MIGRATION.md for the legacy InferenceClusters; returns the files written and notes."""
+    from reconciler import loader, rules, tlsbackup
+    from reconciler.clusterside import certificate_names
+    from reconciler.ids import parse_cluster_id
+    from reconciler.migration import Backup, MigrationError, Strategy, plan_migration
+
+    chosen = Strategy(strategy)
+    if chosen is Strategy.NEW_CLUSTER and not target:
+        fail("--strategy new-cluster needs --target-cluster ID (the AKS cluster that gets the extension)", EXIT_USAGE)
+    if target and parse_cluster_id(target) is None:
+        fail(f"--target-cluster {target!r} is not an AKS managed cluster id", EXIT_USAGE)
+    result = loader.load(paths)
+    findings = result.findings + rules.check(result)
+    errors = [f for f in findings if f.is_error]
+    if errors:
+        fail("\n".join(f.format() for f in errors) + f"\n{len(errors)} error(s) in the manifests; nothing was migrated")
+    if not result.clusters:
+        fail("no InferenceCluster in the manifests: nothing to migrate")
+    refs = [WorkspaceRef(ws.spec.subscriptionId, ws.spec.resourceGroup, ws.spec.workspaceName) for _, ws in result.workspaces]
+    ids = sorted({ic.spec.attach.clusterId for _, ic in result.clusters if ic.spec.attach} | ({target} if target else set()))
+    with connection() as cloud:
+        observed = cloud.read(refs, ids, [])
+    if target and observed.cluster(target) is None:
+        fail(f"--target-cluster {target} does not exist (or is not visible to you)")
+    backups: dict[tuple[str, str], Backup] = {}
+    by_alias = {ws.metadata.name: ref for (_, ws), ref in zip(result.workspaces, refs)}
+    for _, ic in result.clusters:
+        ref = by_alias[ic.spec.workspace]
+        if ic.spec.tls.enabled and ic.spec.tls.leafDomainLabel and tlsbackup.has_backup(tls_backups, ref, ic.metadata.name):
+            where = tlsbackup.backup_dir(tls_backups, ref, ic.metadata.name)
+            cert = where / tlsbackup.CERT
+            if cert.stat().st_size > 1 << 20:
+                fail(f"{cert} is larger than 1 MiB: not a certificate backup")
+            backups[(ref.key, ic.metadata.name)] = Backup(cert, where / tlsbackup.KEY,
+                                                          tuple(certificate_names(cert.read_text(encoding="ascii", errors="replace"))))
+    try:
+        output = plan_migration(result, observed, chosen, target, out, backups)
+    except MigrationError as exc:
+        fail(str(exc))
+    files = {**output.files, "MIGRATION.md": output.markdown}
+    existing = sorted(name for name in files if (out / name).exists())
+    if existing:
+        fail(f"{', '.join(existing)} already exist in {out}; migrate into an empty folder (nothing is overwritten)")
+    out.mkdir(parents=True, exist_ok=True)
+    import os
+
+    for name, text in files.items():
+        fd = os.open(out / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+    return sorted(files), output.notes
