@@ -157,6 +157,11 @@ def plan_migration(result: LoadResult, observed: ObservedState, strategy: Strate
         groups[key].computes.append(lg)
     for group in groups.values():
         _merge(group, out)
+        cluster = observed.cluster(group.cluster_id)
+        nodes = sum(p.count for p in cluster.agent_pools) if cluster is not None else None
+        if group.declared is None and group.settings.get("highAvailability") and nodes is not None and nodes < 3:
+            group.todos.append(f"highAvailability: {group.name} has {nodes} node(s) and the HA router needs 3: scale the "
+                               "cluster or set highAvailability: false (plan refuses it as KUBE020 until then)")
 
     files: dict[str, str] = {}
     for doc in result.documents:
@@ -169,7 +174,8 @@ def plan_migration(result: LoadResult, observed: ObservedState, strategy: Strate
             lg = next(x for x in legacies if x.doc is doc)
             header = (f"# Legacy compute kept while it still serves traffic (new-cluster migration). Once clients use\n"
                       f"# {lg.new_name!r}, delete this file: the next apply detaches it (never deletes its cluster).\n")
-        files[_unique(files, f"{_stem(doc)}.yaml")] = header + _dump_model(doc, out)
+        stem = f"legacy-{doc.model.metadata.name}" if id(doc) in migrated else _stem(doc)
+        files[_unique(files, f"{stem}.yaml")] = header + _dump_model(doc, out)
     for group in groups.values():
         if group.declared is None:
             files[_unique(files, f"{group.name}-extension.yaml")] = _extension_text(group, strategy)
@@ -263,7 +269,7 @@ def _extension_text(group: ClusterPlan, strategy: Strategy) -> str:
     s = group.settings
     for key in ("enabled", "internalLoadBalancer", "highAvailability", "allowInsecureConnections"):
         if key in s:
-            comment = f"   # {TODO}: see MIGRATION.md" if key == "internalLoadBalancer" and any("internalLoadBalancer" in t for t in group.todos) else ""
+            comment = f"   # {TODO}: see MIGRATION.md" if any(t.startswith(key) for t in group.todos) else ""
             lines.append(f"    {key}: {_q(s[key])}{comment}")
     if "tls" in s:
         tls = s["tls"]
@@ -290,7 +296,7 @@ def _kubernetes_text(lg: Legacy) -> str:
 def _dump_model(doc: Document, out: Path) -> str:
     """A carried-over document, re-written with its secret file references made relative to the output folder."""
     assert doc.model is not None
-    data = doc.model.model_dump(mode="json", exclude_defaults=True)
+    data = doc.model.model_dump(mode="json", exclude_unset=True)
     _rewrite_files(data, doc, out)
     buf = io.StringIO()
     yaml = YAML(typ="safe", pure=True)
@@ -314,7 +320,7 @@ def _rewrite_files(node: Any, doc: Document, out: Path) -> None:
 
 def _stem(doc: Document) -> str:
     model = doc.model
-    kind = {Workspace: "workspace", InferenceCluster: "legacy", ClusterExtension: "extension",
+    kind = {Workspace: "workspace", InferenceCluster: "inference", ClusterExtension: "extension",
             KubernetesCompute: "kubernetes"}.get(type(model), "manifest")
     return f"{kind}-{model.metadata.name}" if model is not None else kind
 
