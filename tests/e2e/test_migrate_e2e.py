@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.builders import aks_id, seed_attached_compute, seed_cluster
 from tests.e2e.conftest import attach_doc, seed
+from tests.e2e.test_crash_e2e import kill_at_boundary
 
 SERVING = {"serving-aks": seed_cluster("westeurope", "1.30.5")}
 
@@ -98,3 +101,21 @@ def test_new_cluster_needs_a_target_cluster_usage_error(make_cloud):
     cloud = legacy_cloud(make_cloud)
     run = cloud.cli("migrate", "manifests", "--strategy", "new-cluster", "--out", "migrated")
     assert run.code == 64 and "--target-cluster" in run.stderr and "Traceback" not in run.stderr
+
+
+@pytest.mark.parametrize("boundary", [1, 3, 5])
+def test_same_cluster_migration_killed_mid_way_continues_on_the_next_apply(make_cloud, boundary):
+    cloud = legacy_cloud(make_cloud)
+    assert cloud.cli("migrate", "manifests", "--strategy", "same-cluster", "--out", "migrated").code == 0
+    for old in cloud.manifests.glob("*.yaml"):
+        old.unlink()
+    for new in (cloud.dir / "migrated").glob("*.yaml"):
+        (cloud.manifests / new.name).write_text(new.read_text())
+    assert kill_at_boundary(cloud, boundary), "apply ended before the boundary was reached"
+    run = cloud.cli("apply", "--auto-approve")
+    assert run.code == 0, run.stdout + run.stderr
+    assert cloud.cli("plan", "--detailed-exitcode").code == 0
+    assert set(cloud.computes()) == {"scoring-prod-k8s"}
+    audit = cloud.audit()
+    assert audit["clusterDeletions"] == [] and audit["violations"] == []
+    assert not [o for o in audit["operations"] if o["kind"] == "install" and o["status"] != "Succeeded"]
