@@ -175,14 +175,20 @@ class Executor:
         """One table from op to handler: adding an op means adding a row here and in `plan.Op`."""
         self._handlers[step.op](step, change)
 
+    @staticmethod
+    def _ws(change: Change) -> WorkspaceRef:
+        if change.workspace is None:
+            raise StepError(f"{change.address}: not a workspace compute")
+        return change.workspace
+
     def _remove(self, step: Step, change: Change) -> None:
         """Detach (keep the AKS cluster) or delete (the workspace created it)."""
-        current = self._current(change.workspace, step.compute)
+        current = self._current(self._ws(change), step.compute)
         if current is None:
             return  # already gone: a re-run after a crash
         self._refuse_if_in_flight(current)
         action: Literal["Detach", "Delete"] = "Delete" if step.op is Op.DELETE else "Detach"
-        self._wait(step, self.computes.begin_delete(change.workspace, step.compute, action))
+        self._wait(step, self.computes.begin_delete(self._ws(change), step.compute, action))
 
     def _declared(self, step: Step, change: Change) -> DesiredCluster:
         if change.desired is None:
@@ -205,14 +211,14 @@ class Executor:
         else:
             created = was_created or (change.observed is None and dc.spec.spec.create is not None)
             body = bodies.update_body(dc, cluster_id, location, tls, created=created)
-        self._wait(step, self.computes.begin_create_or_update(change.workspace, step.compute, body))
+        self._wait(step, self.computes.begin_create_or_update(self._ws(change), step.compute, body))
 
     def _target_cluster(self, step: Step, change: Change) -> str | None:
         if step.op is Op.CREATE:
             return None
         if step.op is Op.ATTACH and change.desired is not None and change.desired.cluster_id and not (change.observed and change.observed.created):
             return change.desired.cluster_id
-        current = self._current(change.workspace, step.compute)
+        current = self._current(self._ws(change), step.compute)
         if current is not None and current.cluster_id:
             return current.cluster_id
         if change.desired is not None and change.desired.cluster_id:
@@ -227,7 +233,7 @@ class Executor:
 
     def _scale(self, step: Step, change: Change) -> None:
         dc = self._declared(step, change)
-        current = self._current(change.workspace, step.compute)
+        current = self._current(self._ws(change), step.compute)
         if current is None or not current.cluster_id:
             raise StepError(f"{step.id}: compute {step.compute!r} or its cluster no longer exists")
         cluster = self.aks.get_cluster(current.cluster_id)
@@ -346,6 +352,8 @@ class Executor:
 
     def _refuse_second_attachment(self, step: Step, cluster_id: str | None) -> None:
         """Re-read the workspace: never start an attachment next to another one of the same cluster."""
+        if step.workspace is None:
+            raise StepError(f"{step.id}: not a workspace compute")
         computes = self.fresh_listing(step.workspace)
         for compute in computes:
             if compute.name.lower() == step.compute.lower():

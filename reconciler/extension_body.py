@@ -16,7 +16,8 @@ Pure functions: secret values enter only through `pem` at apply time and go stra
 from __future__ import annotations
 
 import base64
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from reconciler.desired import DesiredExtension
 from reconciler.manifest import RouterServiceType
@@ -24,19 +25,48 @@ from reconciler.state import AZUREML_EXTENSION_TYPE, AksCluster, Extension
 
 RELEASE_NAMESPACE = "azureml"
 DIGEST_KEY = "reconciler.protectedSettingsDigest"
-ROUTER_TYPES = {RouterServiceType.LOAD_BALANCER: "loadBalancer", RouterServiceType.NODE_PORT: "nodePort",
-                RouterServiceType.CLUSTER_IP: "clusterIP"}
-DERIVED_KEYS = ("cluster_name", "clusterId", "prometheus.prometheusSpec.externalLabels.cluster_name",
-                "cluster_name_friendly", "location", "jobSchedulerLocation", "domain", "servicebus.enabled",
-                "relayserver.enabled", "nginxIngress.enabled")
-USER_KEYS = ("enableTraining", "enableInference", "inferenceRouterServiceType", "internalLoadBalancerProvider",
-             "inferenceRouterHA", "allowInsecureConnections", "sslCname", "sslSecret", "scoringFe.sslSecret",
-             "scoringFe.serviceType.nodePort", "scoringFe.serviceType.internalLoadBalancer")
+ROUTER_TYPES = {
+    RouterServiceType.LOAD_BALANCER: "loadBalancer",
+    RouterServiceType.NODE_PORT: "nodePort",
+    RouterServiceType.CLUSTER_IP: "clusterIP",
+}
+DERIVED_KEYS = (
+    "cluster_name",
+    "clusterId",
+    "prometheus.prometheusSpec.externalLabels.cluster_name",
+    "cluster_name_friendly",
+    "location",
+    "jobSchedulerLocation",
+    "domain",
+    "servicebus.enabled",
+    "relayserver.enabled",
+    "nginxIngress.enabled",
+)
+USER_KEYS = (
+    "enableTraining",
+    "enableInference",
+    "inferenceRouterServiceType",
+    "internalLoadBalancerProvider",
+    "inferenceRouterHA",
+    "allowInsecureConnections",
+    "sslCname",
+    "sslSecret",
+    "scoringFe.sslSecret",
+    "scoringFe.serviceType.nodePort",
+    "scoringFe.serviceType.internalLoadBalancer",
+)
 NODE_SELECTOR = "nodeSelector."
 # Changing these interrupts running endpoints (the CLI asks for confirmation for the same keys).
-DISRUPTIVE = ("enableTraining", "enableInference", "inferenceRouterServiceType", "internalLoadBalancerProvider",
-              "scoringFe.serviceType.nodePort", "scoringFe.serviceType.internalLoadBalancer", "sslCname",
-              "allowInsecureConnections")
+DISRUPTIVE = (
+    "enableTraining",
+    "enableInference",
+    "inferenceRouterServiceType",
+    "internalLoadBalancerProvider",
+    "scoringFe.serviceType.nodePort",
+    "scoringFe.serviceType.internalLoadBalancer",
+    "sslCname",
+    "allowInsecureConnections",
+)
 
 
 def _flag(value: bool) -> str:
@@ -97,8 +127,10 @@ def protected_settings(pem: Mapping[str, str] | None) -> dict[str, str]:
     """The PEM pair, base64 (as the CLI sends sslCertPemFile/sslKeyPemFile). Never logged."""
     if not pem:
         return {}
-    return {"scoringFe.sslCert": base64.b64encode(pem["certificate"].encode()).decode(),
-            "scoringFe.sslKey": base64.b64encode(pem["key"].encode()).decode()}
+    return {
+        "scoringFe.sslCert": base64.b64encode(pem["certificate"].encode()).decode(),
+        "scoringFe.sslKey": base64.b64encode(pem["key"].encode()).decode(),
+    }
 
 
 def version_policy(de: DesiredExtension) -> dict[str, Any]:
@@ -122,8 +154,14 @@ def install_body(de: DesiredExtension, cluster: AksCluster, pem: Mapping[str, st
     return {"identity": {"type": "SystemAssigned"}, "properties": props}
 
 
-def upgrade_body(de: DesiredExtension, cluster: AksCluster, observed: Extension, pem: Mapping[str, str] | None,
-                 *, send_protected: bool) -> dict[str, Any]:
+def upgrade_body(
+    de: DesiredExtension,
+    cluster: AksCluster,
+    observed: Extension,
+    pem: Mapping[str, str] | None,
+    *,
+    send_protected: bool,
+) -> dict[str, Any]:
     """The extension PATCH: the version policy, changed settings, removed ones as null, in place.
 
     Protected settings go only when their digest changed, and then all of them (a PATCH that
@@ -158,8 +196,12 @@ def managed_view(settings: Mapping[str, str]) -> dict[str, str]:
 def desired_view(de: DesiredExtension, cluster: AksCluster) -> dict[str, Any]:
     """What is compared: settings (normalised) and the version policy."""
     view: dict[str, Any] = {k: _norm(v) for k, v in configuration_settings(de, cluster).items()}
-    view.update({f"version.{k}": (v.lower() if isinstance(v, str) and k == "releaseTrain" else v)
-                 for k, v in version_policy(de).items()})
+    view.update(
+        {
+            f"version.{k}": (v.lower() if isinstance(v, str) and k == "releaseTrain" else v)
+            for k, v in version_policy(de).items()
+        }
+    )
     return view
 
 

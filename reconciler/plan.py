@@ -116,10 +116,11 @@ class Change:
     cluster_id: str | None
     reasons: list[str] = field(default_factory=list)
     diff: list[FieldDiff] = field(default_factory=list)
-    observed: Compute | Extension | None = None
+    observed: Compute | None = None
     steps: list[Step] = field(default_factory=list)
     desired: DesiredCluster | None = None
     extension: DesiredExtension | None = None  # an extension change
+    observed_extension: Extension | None = None  # the extension as observed (extension changes)
     kubernetes: DesiredKubernetes | None = None  # a Kubernetes compute change
     disruptive: list[str] = field(default_factory=list)  # settings whose change interrupts running endpoints
 

@@ -320,7 +320,7 @@ def _chain_key(change: Change, step: Step) -> tuple[str, str | None]:
 def _by_workspace(changes: list[Change]) -> dict[str, list[Change]]:
     grouped: dict[str, list[Change]] = defaultdict(list)
     for change in changes:
-        grouped[change.workspace.key].append(change)
+        grouped[change.workspace.key if change.workspace else ""].append(change)
     return grouped
 
 

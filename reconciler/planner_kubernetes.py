@@ -9,17 +9,33 @@ then install or upgrade, then the namespace, then the attach (`order`).
 from __future__ import annotations
 
 from collections import defaultdict
+from itertools import pairwise
 from typing import Any
 
 from reconciler import extension_body as eb
-from reconciler.catalogue import (AKS020, AKS030, AKS035, KUBE009, KUBE020, KUBE021, KUBE022, KUBE023, KUBE024,
-                                  KUBE025, KUBE026, KUBE027, KUBE028, KUBE029, Rule)
+from reconciler.catalogue import (
+    AKS020,
+    AKS035,
+    KUBE009,
+    KUBE011,
+    KUBE020,
+    KUBE021,
+    KUBE022,
+    KUBE023,
+    KUBE024,
+    KUBE025,
+    KUBE026,
+    KUBE027,
+    KUBE028,
+    KUBE029,
+    Rule,
+)
 from reconciler.desired import Desired, DesiredExtension, DesiredKubernetes
 from reconciler.diff import diff as diff_views
 from reconciler.findings import Finding, Position
 from reconciler.plan import Action, Change, FieldDiff, Op, Step
 from reconciler.secrets import SENSITIVE
-from reconciler.state import AksCluster, Compute, Extension, ObservedState, WorkspaceRef
+from reconciler.state import AksCluster, Compute, Extension, ObservedState
 
 TLS_SECRETS = "inference.tls.certificate+key"
 REATTACH_FIELDS = ("clusterId", "namespace", "defaultInstanceType", "instanceTypes")
@@ -52,22 +68,40 @@ class KubernetesPlanner:
             return  # the workspace's own error (AKS030) is reported by the main planner
         name = dk.name.lower()
         if any(n.lower() == name for n in ows.computes) or any(
-                n.lower() == name for n in ows.other_computes if n.lower() not in {k.lower() for k in ows.kubernetes}):
-            self._error(KUBE028, f"compute {dk.name!r} exists in the workspace with another compute type", dk.position, dk.address)
+            n.lower() == name for n in ows.other_computes if n.lower() not in {k.lower() for k in ows.kubernetes}
+        ):
+            self._error(
+                KUBE028,
+                f"compute {dk.name!r} exists in the workspace with another compute type",
+                dk.position,
+                dk.address,
+            )
             return
         current = next((c for n, c in ows.kubernetes.items() if n.lower() == name), None)
         if current is not None and current.in_flight:
-            self._error(KUBE029, f"Kubernetes compute {dk.name!r} is {current.provisioning_state}", dk.position, dk.address)
+            self._error(
+                KUBE029, f"Kubernetes compute {dk.name!r} is {current.provisioning_state}", dk.position, dk.address
+            )
             return
         cluster = self.observed.cluster(dk.cluster_id)
         if cluster is None:
-            self._error(AKS020, f"AKS cluster {dk.cluster_id} does not exist (or is not visible to you)", dk.position, dk.address)
+            self._error(
+                AKS020,
+                f"AKS cluster {dk.cluster_id} does not exist (or is not visible to you)",
+                dk.position,
+                dk.address,
+            )
             return
         declared = any(e.cluster_key == dk.cluster_key and e.present for e in self.desired.extensions)
         if not declared and self.observed.azureml_extension(dk.cluster_id) is None:
-            self._error(KUBE009, f"cluster {cluster.name!r} has no Azure ML extension and no ClusterExtension declares one",
-                        dk.position, dk.address)
+            self._error(
+                KUBE009,
+                f"cluster {cluster.name!r} has no Azure ML extension and no ClusterExtension declares one",
+                dk.position,
+                dk.address,
+            )
             return
+        self._shared_namespace(dk)
         after = kubernetes_view(dk)
         if current is None:
             self._add_compute(dk, Action.ATTACH, None, ["not in the workspace"], diff_views({}, after))
@@ -79,26 +113,59 @@ class KubernetesPlanner:
             why = current.provisioning_errors[0] if current.provisioning_errors else "provisioningState is Failed"
             self._add_compute(dk, Action.REATTACH, current, [f"provisioningState is Failed: {why}"], diff)
         elif changed & set(REATTACH_FIELDS):
-            self._add_compute(dk, Action.REATTACH, current, [f"{d.path} changed (only by detach + attach)" for d in diff
-                                                               if d.path.split(".")[0] in REATTACH_FIELDS], diff)
+            self._add_compute(
+                dk,
+                Action.REATTACH,
+                current,
+                [
+                    f"{d.path} changed (only by detach + attach)"
+                    for d in diff
+                    if d.path.split(".")[0] in REATTACH_FIELDS
+                ],
+                diff,
+            )
         elif diff:
             self._add_compute(dk, Action.UPDATE, current, [f"{d.path} changed" for d in diff], diff)
         else:
             self._add_compute(dk, Action.NOOP, current, [], [])
 
-    def _add_compute(self, dk: DesiredKubernetes, action: Action, current: Compute | None, reasons: list[str],
-                     diff: list[FieldDiff]) -> None:
+    def _shared_namespace(self, dk: DesiredKubernetes) -> None:
+        """Another compute, in any workspace, already uses this namespace of the cluster (pairs of declared ones
+        are reported offline)."""
+        declared = {(k.workspace.key, k.name.lower()) for k in self.desired.kubernetes}
+        for ows in self.observed.workspaces.values():
+            for other in ows.kubernetes_on(dk.cluster_key):
+                key = (ows.ref.key, other.name.lower())
+                if key not in declared and (other.namespace or "default") == dk.namespace:
+                    self.warnings.append(
+                        KUBE011.finding(
+                            f"namespace {dk.namespace!r} of the cluster is already used by "
+                            f"{ows.ref.workspace_name}/{other.name}",
+                            dk.position,
+                            dk.address,
+                        )
+                    )
+
+    def _add_compute(
+        self, dk: DesiredKubernetes, action: Action, current: Compute | None, reasons: list[str], diff: list[FieldDiff]
+    ) -> None:
         key = dk.cluster_key
-        ops: list[tuple[Op, str | None]] = {
+        plans: dict[Action, list[tuple[Op, str | None]]] = {
             Action.ATTACH: [(Op.CREATE_NAMESPACE, key), (Op.K8S_ATTACH, key)],
-            Action.REATTACH: [(Op.K8S_DETACH, current.cluster_key if current else key), (Op.CREATE_NAMESPACE, key),
-                              (Op.K8S_ATTACH, key)],
+            Action.REATTACH: [
+                (Op.K8S_DETACH, current.cluster_key if current else key),
+                (Op.CREATE_NAMESPACE, key),
+                (Op.K8S_ATTACH, key),
+            ],
             Action.UPDATE: [(Op.K8S_ATTACH, key)],
             Action.NOOP: [],
-        }[action]
+        }
+        ops = plans[action]
         name = current.name if current else dk.name
         change = Change(dk.address, action, dk.workspace, name, dk.cluster_id, reasons, diff, current, kubernetes=dk)
-        change.steps = [Step(f"{dk.address}#{i}", op, name, dk.workspace, cluster) for i, (op, cluster) in enumerate(ops, 1)]
+        change.steps = [
+            Step(f"{dk.address}#{i}", op, name, dk.workspace, cluster) for i, (op, cluster) in enumerate(ops, 1)
+        ]
         self.changes.append(change)
 
     def _undeclared_computes(self) -> None:
@@ -110,13 +177,25 @@ class KubernetesPlanner:
                     continue
                 address = f"{alias}/{name}"
                 if not dws.prune:
-                    self.warnings.append(AKS035.finding(f"managed Kubernetes compute {name!r} is no longer declared (prune is off)",
-                                                        dws.position, address))
+                    self.warnings.append(
+                        AKS035.finding(
+                            f"managed Kubernetes compute {name!r} is no longer declared (prune is off)",
+                            dws.position,
+                            address,
+                        )
+                    )
                     continue
                 self.detaching.add((dws.ref.key, name.lower()))
-                change = Change(address, Action.DETACH, dws.ref, name, compute.cluster_id,
-                                ["no longer declared and the workspace has prune: true"],
-                                [FieldDiff("computeName", name, None)], compute)
+                change = Change(
+                    address,
+                    Action.DETACH,
+                    dws.ref,
+                    name,
+                    compute.cluster_id,
+                    ["no longer declared and the workspace has prune: true"],
+                    [FieldDiff("computeName", name, None)],
+                    compute,
+                )
                 change.steps = [Step(f"{address}#1", Op.K8S_DETACH, name, dws.ref, compute.cluster_key)]
                 self.changes.append(change)
 
@@ -124,32 +203,55 @@ class KubernetesPlanner:
     def _extension(self, de: DesiredExtension) -> None:
         cluster = self.observed.cluster(de.cluster_id)
         if cluster is None:
-            self._error(AKS020, f"AKS cluster {de.cluster_id} does not exist (or is not visible to you)", de.position, de.address)
+            self._error(
+                AKS020,
+                f"AKS cluster {de.cluster_id} does not exist (or is not visible to you)",
+                de.position,
+                de.address,
+            )
             return
         ext = self.observed.azureml_extension(de.cluster_id)
         if ext is not None and ext.in_flight:
-            self._error(KUBE025, f"extension {ext.name!r} on cluster {cluster.name!r} is {ext.provisioning_state}", de.position, de.address)
+            self._error(
+                KUBE025,
+                f"extension {ext.name!r} on cluster {cluster.name!r} is {ext.provisioning_state}",
+                de.position,
+                de.address,
+            )
             return
         if not de.present:
             self._uninstall(de, cluster, ext)
             return
         self._check_cluster(de, cluster)
         if de.pem_tls and not de.secrets_known:
-            self.warnings.append(KUBE026.finding(f"TLS certificate or key of {de.address!r} could not be read here", de.position, de.address))
+            self.warnings.append(
+                KUBE026.finding(
+                    f"TLS certificate or key of {de.address!r} could not be read here", de.position, de.address
+                )
+            )
         after = eb.desired_view(de, cluster)
         if ext is None or ext.failed:
             if not self._can_take_extension(de, cluster):
                 return
-            reasons = ["the cluster has no Azure ML extension"] if ext is None else [
-                f"the extension's last operation failed{': ' + ext.error if ext.error else ''}"]
+            reasons = (
+                ["the cluster has no Azure ML extension"]
+                if ext is None
+                else [f"the extension's last operation failed{': ' + ext.error if ext.error else ''}"]
+            )
             before = eb.observed_view(ext, de) if ext is not None else {}
             self._add_extension(de, cluster, Action.INSTALL, ext, reasons, _redact(diff_views(before, after)))
             return
         before = eb.observed_view(ext, de)
-        removed = sorted(k[len(eb.NODE_SELECTOR):] for k in before if k.startswith(eb.NODE_SELECTOR) and k not in after)
+        removed = sorted(
+            k[len(eb.NODE_SELECTOR) :] for k in before if k.startswith(eb.NODE_SELECTOR) and k not in after
+        )
         if removed:
-            self._error(KUBE021, f"nodeSelector key(s) {', '.join(removed)} would be removed from the extension on {cluster.name!r}",
-                        de.position, de.address)
+            self._error(
+                KUBE021,
+                f"nodeSelector key(s) {', '.join(removed)} would be removed from the extension on {cluster.name!r}",
+                de.position,
+                de.address,
+            )
             return
         diff = _redact(diff_views(before, after))
         if not diff:
@@ -162,7 +264,12 @@ class KubernetesPlanner:
         inf = de.spec.spec.inference
         nodes = sum(p.count for p in cluster.agent_pools)
         if inf.enabled and inf.highAvailability and nodes < 3:
-            self._error(KUBE020, f"cluster {cluster.name!r} has {nodes} node(s); the HA inference router needs 3", de.position, de.address)
+            self._error(
+                KUBE020,
+                f"cluster {cluster.name!r} has {nodes} node(s); the HA inference router needs 3",
+                de.position,
+                de.address,
+            )
         pinned = de.spec.spec.version.version
         versions = self.observed.extension_versions.get(de.cluster_key)
         if pinned and versions is not None:
@@ -170,18 +277,34 @@ class KubernetesPlanner:
             minor = ".".join(cluster.kubernetes_version.split(".")[:2])
             if entry is None:
                 offered = ", ".join(v.version for v in versions) or "none"
-                self._error(KUBE024, f"extension version {pinned} is not offered for cluster {cluster.name!r} (offered: {offered})",
-                            de.position, de.address)
+                self._error(
+                    KUBE024,
+                    f"extension version {pinned} is not offered for cluster {cluster.name!r} (offered: {offered})",
+                    de.position,
+                    de.address,
+                )
             elif minor in entry.unsupported_kubernetes:
-                self._error(KUBE024, f"extension version {pinned} does not support Kubernetes {cluster.kubernetes_version} "
-                                     f"of cluster {cluster.name!r}", de.position, de.address)
+                self._error(
+                    KUBE024,
+                    f"extension version {pinned} does not support Kubernetes {cluster.kubernetes_version} "
+                    f"of cluster {cluster.name!r}",
+                    de.position,
+                    de.address,
+                )
 
     def _can_take_extension(self, de: DesiredExtension, cluster: AksCluster) -> bool:
         """A legacy AKS attachment, or the azureml-fe objects one leaves, make the install fail (E45004/E45005)."""
-        legacy = sorted(f"{ows.ref.workspace_name}/{c.name}" for ows in self.observed.workspaces.values()
-                        for c in ows.by_cluster(de.cluster_key) if (ows.ref.key, c.name.lower()) not in self.legacy_detaching)
-        detached = any((ows.ref.key, c.name.lower()) in self.legacy_detaching for ows in self.observed.workspaces.values()
-                       for c in ows.by_cluster(de.cluster_key))
+        legacy = sorted(
+            f"{ows.ref.workspace_name}/{c.name}"
+            for ows in self.observed.workspaces.values()
+            for c in ows.by_cluster(de.cluster_key)
+            if (ows.ref.key, c.name.lower()) not in self.legacy_detaching
+        )
+        detached = any(
+            (ows.ref.key, c.name.lower()) in self.legacy_detaching
+            for ows in self.observed.workspaces.values()
+            for c in ows.by_cluster(de.cluster_key)
+        )
         inside = self.observed.insides.get(de.cluster_key)
         if not legacy and de.spec.spec.removeLegacyFrontEnd and (detached or (inside is not None and inside.legacy_objects)):
             self.cleanup.add(de.cluster_key)  # migration: detach → clean-up → install, on the cluster's chain
@@ -192,15 +315,25 @@ class KubernetesPlanner:
                                  "removeLegacyFrontEnd: true on the ClusterExtension to remove them first", de.position, de.address)
             return False
         if legacy:
-            self._error(KUBE023, f"cluster {cluster.name!r} is attached as legacy AKS compute(s) {', '.join(legacy)}; the "
-                                 "Azure ML extension cannot be installed next to them (E45004). Run `reconciler migrate` "
-                                 "to plan the move to a Kubernetes compute", de.position, de.address)
+            self._error(
+                KUBE023,
+                f"cluster {cluster.name!r} is attached as legacy AKS compute(s) {', '.join(legacy)}; the "
+                "Azure ML extension cannot be installed next to them (E45004). Run `reconciler migrate` "
+                "to plan the move to a Kubernetes compute",
+                de.position,
+                de.address,
+            )
             return False
         if inside is not None and inside.legacy_objects:
-            self._error(KUBE023, f"cluster {cluster.name!r} still holds the legacy azureml-fe objects "
-                                 f"({', '.join(inside.legacy_objects)}) in namespace default, left by a detached legacy "
-                                 "AKS compute; the install would fail (E45005). Run `reconciler migrate` to plan their "
-                                 "clean-up (or set removeLegacyFrontEnd: true on the ClusterExtension)", de.position, de.address)
+            self._error(
+                KUBE023,
+                f"cluster {cluster.name!r} still holds the legacy azureml-fe objects "
+                f"({', '.join(inside.legacy_objects)}) in namespace default, left by a detached legacy "
+                "AKS compute; the install would fail (E45005). Run `reconciler migrate` to plan their "
+                "clean-up (or set removeLegacyFrontEnd: true on the ClusterExtension)",
+                de.position,
+                de.address,
+            )
             return False
         return True
 
@@ -208,24 +341,49 @@ class KubernetesPlanner:
         if ext is None:
             self._add_extension(de, cluster, Action.NOOP, None, [], [])
             return
-        users = sorted(f"{ows.ref.workspace_name}/{c.name}" for ows in self.observed.workspaces.values()
-                       for c in ows.kubernetes_on(de.cluster_key) if (ows.ref.key, c.name.lower()) not in self.detaching)
+        users = sorted(
+            f"{ows.ref.workspace_name}/{c.name}"
+            for ows in self.observed.workspaces.values()
+            for c in ows.kubernetes_on(de.cluster_key)
+            if (ows.ref.key, c.name.lower()) not in self.detaching
+        )
         if users:
-            self._error(KUBE022, f"uninstalling the extension of {cluster.name!r} would break the Kubernetes compute(s) "
-                                 f"{', '.join(users)}", de.position, de.address)
+            self._error(
+                KUBE022,
+                f"uninstalling the extension of {cluster.name!r} would break the Kubernetes compute(s) "
+                f"{', '.join(users)}",
+                de.position,
+                de.address,
+            )
             return
-        self._add_extension(de, cluster, Action.UNINSTALL, ext, ["ensure: absent"], [FieldDiff("extension", ext.name, None)])
+        self._add_extension(
+            de, cluster, Action.UNINSTALL, ext, ["ensure: absent"], [FieldDiff("extension", ext.name, None)]
+        )
 
-    def _add_extension(self, de: DesiredExtension, cluster: AksCluster, action: Action, ext: Extension | None,
-                       reasons: list[str], diff: list[FieldDiff]) -> None:
+    def _add_extension(
+        self,
+        de: DesiredExtension,
+        cluster: AksCluster,
+        action: Action,
+        ext: Extension | None,
+        reasons: list[str],
+        diff: list[FieldDiff],
+    ) -> None:
         name = ext.name if ext is not None else de.name
         op = {Action.INSTALL: Op.INSTALL, Action.UPGRADE: Op.UPGRADE, Action.UNINSTALL: Op.UNINSTALL}.get(action)
-        change = Change(de.address, action, None, name, cluster.id, reasons, diff, ext, extension=de)
+        change = Change(
+            de.address, action, None, name, cluster.id, reasons, diff, None, extension=de, observed_extension=ext
+        )
         if action is Action.UPGRADE:
             change.disruptive = sorted({d.path for d in diff if eb.is_disruptive(d.path)})
             if change.disruptive:
-                self.warnings.append(KUBE027.finding(
-                    f"changing {', '.join(change.disruptive)} on {cluster.name!r} interrupts running endpoints", de.position, de.address))
+                self.warnings.append(
+                    KUBE027.finding(
+                        f"changing {', '.join(change.disruptive)} on {cluster.name!r} interrupts running endpoints",
+                        de.position,
+                        de.address,
+                    )
+                )
         ops = ([Op.REMOVE_LEGACY_FE] if action is Action.INSTALL and de.cluster_key in self.cleanup else []) + ([op] if op else [])
         change.steps = [Step(f"{de.address}#{i}", o, name, None, de.cluster_key) for i, o in enumerate(ops, 1)]
         if Op.REMOVE_LEGACY_FE in ops:
@@ -238,8 +396,14 @@ class KubernetesPlanner:
 
 def _redact(diff: list[FieldDiff]) -> list[FieldDiff]:
     """The protected settings' digest never reaches output: only that it changed."""
-    return [FieldDiff(TLS_SECRETS, SENSITIVE if d.before else None, f"{SENSITIVE[:-1]}, changed)" if d.before else SENSITIVE)
-            if d.path == eb.DIGEST_KEY else d for d in diff]
+    return [
+        FieldDiff(
+            TLS_SECRETS, SENSITIVE if d.before else None, f"{SENSITIVE[:-1]}, changed)" if d.before else SENSITIVE
+        )
+        if d.path == eb.DIGEST_KEY
+        else d
+        for d in diff
+    ]
 
 
 def _extension_reason(d: FieldDiff) -> str:
@@ -264,7 +428,9 @@ def kubernetes_view(dk: DesiredKubernetes) -> dict[str, Any]:
         "clusterId": dk.cluster_key,
         "namespace": spec.namespace,
         "instanceTypes": _leaves({k: v.model_dump(mode="json") for k, v in spec.instanceTypes.items()}),
-        "identity": _identity(spec.identity.type if spec.identity else None, spec.identity.ids if spec.identity else ()),
+        "identity": _identity(
+            spec.identity.type if spec.identity else None, spec.identity.ids if spec.identity else ()
+        ),
         "description": spec.description,
     }
     if spec.defaultInstanceType:
@@ -304,21 +470,14 @@ def order(changes: list[Change]) -> None:
     k8s_clusters = {s.cluster for c in changes for s in c.steps if s.op.kubernetes and s.cluster}
     phases: dict[str, dict[int, list[Step]]] = defaultdict(lambda: defaultdict(list))
     for change in changes:
-        for prev, step in zip(change.steps, change.steps[1:]):
+        for prev, step in pairwise(change.steps):
             if prev.id not in step.depends_on:
                 step.depends_on.append(prev.id)
         for step in change.steps:
             if step.cluster in k8s_clusters:
-                phases[step.cluster][step.op.phase].append(step)  # type: ignore[index]
+                phases[step.cluster][step.op.phase].append(step)
     for by_phase in phases.values():
         ordered = sorted(by_phase)
-        for before, after in zip(ordered, ordered[1:]):
+        for before, after in pairwise(ordered):
             for step in by_phase[after]:
                 step.depends_on.extend(s.id for s in by_phase[before] if s.id not in step.depends_on)
-
-
-def workspace_key(ref: WorkspaceRef | None) -> str:
-    return ref.key if ref is not None else ""
-
-
-__all__ = ["KubernetesPlanner", "kubernetes_view", "observed_kubernetes_view", "order", "AKS030"]

@@ -98,6 +98,9 @@ def _change_json(change: Change) -> dict[str, Any]:
     if change.observed is not None:
         observed = {"etag": change.observed.version, "modifiedOn": change.observed.modified_on,
                     "provisioningState": change.observed.provisioning_state}
+    elif change.observed_extension is not None:
+        ext = change.observed_extension
+        observed = {"etag": ext.version, "modifiedOn": ext.modified_on, "provisioningState": ext.provisioning_state}
     return {
         "address": change.address,
         "action": change.action.value,

@@ -313,7 +313,10 @@ def _kubernetes_computes(result: LoadResult) -> Iterator[Finding]:
             yield KUBE012.at(doc, ("spec", "defaultInstanceType"), f"{spec.defaultInstanceType!r} is not one of {', '.join(sorted(spec.instanceTypes))}", address=addr)
 
 
-def _instance_type(doc: Document, kc: KubernetesCompute, name: str, requests: dict, limits: dict) -> Iterator[Finding]:
+Quantities = dict[str, str | int | float]
+
+
+def _instance_type(doc: Document, kc: KubernetesCompute, name: str, requests: Quantities, limits: Quantities) -> Iterator[Finding]:
     loc, addr = ("spec", "instanceTypes", name, "resources"), kubernetes_address(kc)
     for gpu in GPU_RESOURCES:
         if gpu in requests:

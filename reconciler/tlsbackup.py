@@ -70,9 +70,9 @@ def at_risk(plan: Plan) -> list[AtRisk]:
     out = []
     for change in plan.actionable:
         observed = change.observed
-        if change.workspace is None or observed is None or getattr(observed, "is_kubernetes", True):
+        if change.workspace is None or observed is None or observed.is_kubernetes:
             continue
-        tls = observed.tls  # type: ignore[union-attr]
+        tls = observed.tls
         if not (tls.enabled and tls.leaf_domain_label):
             continue
         if not any(s.op in (Op.DETACH, Op.DELETE) for s in change.steps):

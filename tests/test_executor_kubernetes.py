@@ -43,9 +43,13 @@ def installed(tmp_path, **settings) -> Extension:
     from reconciler import extension_body
 
     de = desired(tmp_path, workspace(), extension()).extensions[0]
-    return Extension(SERVING + "/providers/Microsoft.KubernetesConfiguration/extensions/azureml", "azureml",
-                     "Microsoft.AzureML.Kubernetes", SERVING,
-                     {**extension_body.configuration_settings(de, cluster("serving-aks")), **settings})
+    return Extension(
+        SERVING + "/providers/Microsoft.KubernetesConfiguration/extensions/azureml",
+        "azureml",
+        "Microsoft.AzureML.Kubernetes",
+        SERVING,
+        {**extension_body.configuration_settings(de, cluster("serving-aks")), **settings},
+    )
 
 
 def run(tmp_path, docs, kube: FakeKube, computes: FakeComputes, obs=None):
@@ -60,7 +64,7 @@ def run(tmp_path, docs, kube: FakeKube, computes: FakeComputes, obs=None):
 
 def test_an_upgrade_is_one_patch_and_never_an_install_or_uninstall(tmp_path):
     kube = FakeKube(installed(tmp_path, inferenceRouterHA="false"))
-    p, result = run(tmp_path, (extension(),), kube, FakeComputes())
+    _, result = run(tmp_path, (extension(),), kube, FakeComputes())
     assert result.ok and [c[0] for c in kube.calls] == ["upgrade"]
     patch = kube.calls[0][2]["properties"]
     assert patch["configurationSettings"] == {"inferenceRouterHA": "true"}
@@ -70,15 +74,18 @@ def test_an_upgrade_is_one_patch_and_never_an_install_or_uninstall(tmp_path):
 def test_an_existing_namespace_is_success_so_namespace_creation_is_idempotent(tmp_path):
     kube = FakeKube(installed(tmp_path), namespace_exists=True)
     computes = FakeComputes()
-    p, result = run(tmp_path, (extension(), kubernetes()), kube, computes)
+    _, result = run(tmp_path, (extension(), kubernetes()), kube, computes)
     assert result.ok, result.failed
     assert ("run", "kubectl create namespace team-a") in kube.calls
     assert computes.calls == [("put", "k8s-team-a")]  # the attach PUT followed
 
 
 def test_a_pruned_kubernetes_compute_is_always_detached_never_deleted(tmp_path):
-    body = {"name": "old", "properties": {"computeType": "Kubernetes", "resourceId": SERVING,
-                                          "properties": {"namespace": "old"}}, "tags": {"reconciler-managed": "true"}}
+    body = {
+        "name": "old",
+        "properties": {"computeType": "Kubernetes", "resourceId": SERVING, "properties": {"namespace": "old"}},
+        "tags": {"reconciler-managed": "true"},
+    }
     from reconciler.cloud.arm import compute_from_rest
 
     obs = observed(clusters=[cluster("serving-aks")])

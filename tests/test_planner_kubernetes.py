@@ -13,8 +13,15 @@ SERVING = aks_id("serving-aks")
 
 def k8s_compute(name: str, namespace: str, cluster_name: str = "serving-aks", *, managed: bool = True, **kw) -> Compute:
     tags = {"reconciler-managed": "true"} if managed else {}
-    return Compute(name, compute_type="Kubernetes", cluster_id=aks_id(cluster_name), namespace=namespace, tags=tags,
-                   identity_type=None, **kw)
+    return Compute(
+        name,
+        compute_type="Kubernetes",
+        cluster_id=aks_id(cluster_name),
+        namespace=namespace,
+        tags=tags,
+        identity_type=None,
+        **kw,
+    )
 
 
 def azureml(tmp_path, *docs, **settings) -> Extension:
@@ -22,8 +29,14 @@ def azureml(tmp_path, *docs, **settings) -> Extension:
     de = desired(tmp_path, workspace(), *docs).extensions[0]
     cfg = extension_body.configuration_settings(de, cluster("serving-aks"))
     cfg.update(settings)
-    return Extension(SERVING + "/providers/Microsoft.KubernetesConfiguration/extensions/azureml", "azureml",
-                     "Microsoft.AzureML.Kubernetes", SERVING, cfg, release_train="Stable")
+    return Extension(
+        SERVING + "/providers/Microsoft.KubernetesConfiguration/extensions/azureml",
+        "azureml",
+        "Microsoft.AzureML.Kubernetes",
+        SERVING,
+        cfg,
+        release_train="Stable",
+    )
 
 
 def world(*computes: Compute, ext: Extension | None = None, nodes: int = 3, versions=None):
@@ -40,8 +53,16 @@ def by_address(p):
 
 
 def test_install_then_namespace_then_attach_and_two_computes_on_one_cluster_run_side_by_side(tmp_path):
-    p = plan(desired(tmp_path, workspace(), extension(), kubernetes("k8s-team-a", namespace="team-a"),
-                     kubernetes("k8s-team-b", namespace="team-b")), world())
+    p = plan(
+        desired(
+            tmp_path,
+            workspace(),
+            extension(),
+            kubernetes("k8s-team-a", namespace="team-a"),
+            kubernetes("k8s-team-b", namespace="team-b"),
+        ),
+        world(),
+    )
     assert not p.errors
     changes = by_address(p)
     install = changes["extension/serving-aks"].steps[0]
@@ -55,7 +76,9 @@ def test_install_then_namespace_then_attach_and_two_computes_on_one_cluster_run_
 
 def test_a_matching_extension_and_computes_plan_no_changes(tmp_path):
     docs = (extension(), kubernetes("k8s-team-a", namespace="team-a"))
-    p = plan(desired(tmp_path, workspace(), *docs), world(k8s_compute("k8s-team-a", "team-a"), ext=azureml(tmp_path, *docs)))
+    p = plan(
+        desired(tmp_path, workspace(), *docs), world(k8s_compute("k8s-team-a", "team-a"), ext=azureml(tmp_path, *docs))
+    )
     assert not p.errors and not p.has_changes
 
 
@@ -69,21 +92,27 @@ def test_changed_settings_are_an_upgrade_never_an_uninstall(tmp_path):
 
 def test_a_namespace_change_reattaches_detach_then_namespace_then_attach(tmp_path):
     docs = (extension(), kubernetes("k8s-team-a", namespace="team-new"))
-    p = plan(desired(tmp_path, workspace(), *docs), world(k8s_compute("k8s-team-a", "team-a"), ext=azureml(tmp_path, *docs)))
+    p = plan(
+        desired(tmp_path, workspace(), *docs), world(k8s_compute("k8s-team-a", "team-a"), ext=azureml(tmp_path, *docs))
+    )
     change = by_address(p)["prod/k8s-team-a"]
     assert change.action is Action.REATTACH
     assert [s.op for s in change.steps] == [Op.K8S_DETACH, Op.CREATE_NAMESPACE, Op.K8S_ATTACH]
 
 
 def test_uninstall_is_refused_naming_the_computes_that_use_the_cluster(tmp_path):
-    p = plan(desired(tmp_path, workspace(), extension(extra="  ensure: absent\n")),
-             world(k8s_compute("k8s-team-a", "team-a", managed=False), ext=azureml(tmp_path, extension())))
+    p = plan(
+        desired(tmp_path, workspace(), extension(extra="  ensure: absent\n")),
+        world(k8s_compute("k8s-team-a", "team-a", managed=False), ext=azureml(tmp_path, extension())),
+    )
     assert [e.rule for e in p.errors] == ["KUBE022"] and "k8s-team-a" in p.errors[0].message
 
 
 def test_uninstall_waits_for_the_detaches_of_pruned_computes(tmp_path):
-    p = plan(desired(tmp_path, workspace(prune=True), extension(extra="  ensure: absent\n")),
-             world(k8s_compute("k8s-team-a", "team-a"), ext=azureml(tmp_path, extension())))
+    p = plan(
+        desired(tmp_path, workspace(prune=True), extension(extra="  ensure: absent\n")),
+        world(k8s_compute("k8s-team-a", "team-a"), ext=azureml(tmp_path, extension())),
+    )
     assert not p.errors
     detach = by_address(p)["prod/k8s-team-a"].steps[0]
     uninstall = by_address(p)["extension/serving-aks"].steps[0]
@@ -115,3 +144,10 @@ def test_a_compute_whose_cluster_has_no_extension_declared_or_installed_is_kube0
     assert [e.rule for e in p.errors] == ["KUBE009"]
     p = plan(desired(tmp_path, workspace(), kubernetes()), world(ext=azureml(tmp_path, extension())))
     assert not p.errors and by_address(p)["prod/k8s-team-a"].action is Action.ATTACH
+
+
+def test_a_namespace_already_used_by_an_undeclared_compute_is_a_warning(tmp_path):
+    docs = (extension(), kubernetes("k8s-team-a", namespace="team-a"))
+    other = k8s_compute("someone-else", "team-a", managed=False)
+    p = plan(desired(tmp_path, workspace(), *docs), world(other, ext=azureml(tmp_path, *docs)))
+    assert not p.errors and [w.rule for w in p.warnings] == ["KUBE011"] and "someone-else" in p.warnings[0].message

@@ -35,7 +35,8 @@ def test_text_has_symbols_reasons_and_summary(tmp_path, monkeypatch):
 def test_json_follows_the_plan_file_format(tmp_path, monkeypatch):
     doc = json.loads(render.to_json(mixed_plan(tmp_path, monkeypatch)))
     assert doc["formatVersion"] == 1 and doc["manifestsDigest"].startswith("sha256:")
-    assert set(doc["summary"]) == {"create", "attach", "update", "scale", "reattach", "detach", "replace", "noop"}
+    assert set(doc["summary"]) == {"create", "attach", "update", "scale", "reattach", "detach", "replace", "install", "upgrade",
+                                   "uninstall", "noop"}
     change = next(c for c in doc["changes"] if c["address"] == "prod/scoring-prod")
     assert change["action"] == "reattach"
     assert change["workspace"] == {"subscriptionId": "00000000-0000-0000-0000-000000000001", "resourceGroup": "ml-prod-rg", "workspaceName": "ml-prod"}

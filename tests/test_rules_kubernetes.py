@@ -13,34 +13,48 @@ def rules_of(tmp_path, *docs):
 
 
 def test_extension_and_two_computes_in_two_namespaces_are_clean(tmp_path):
-    assert findings_for(tmp_path, workspace(), extension(), kubernetes(), kubernetes("k8s-team-b", namespace="team-b")) == []
+    assert (
+        findings_for(tmp_path, workspace(), extension(), kubernetes(), kubernetes("k8s-team-b", namespace="team-b"))
+        == []
+    )
 
 
-@pytest.mark.parametrize("inference", [
-    "tls: {cname: s.contoso.com, certificate: {env: C}, key: {env: K}}",
-    "tls: {cname: s.contoso.com, secretName: scoring-tls}",
-    "allowInsecureConnections: true",
-])
+@pytest.mark.parametrize(
+    "inference",
+    [
+        "tls: {cname: s.contoso.com, certificate: {env: C}, key: {env: K}}",
+        "tls: {cname: s.contoso.com, secretName: scoring-tls}",
+        "allowInsecureConnections: true",
+    ],
+)
 def test_each_single_way_of_tls_passes(tmp_path, inference):
     assert "KUBE001" not in rules_of(tmp_path, extension(inference=inference))
 
 
-@pytest.mark.parametrize("inference", [
-    "allowInsecureConnections: true\ntls: {cname: s.contoso.com, secretName: scoring-tls}",
-    "tls: {cname: s.contoso.com, secretName: x, certificate: {env: C}, key: {env: K}}",
-    "tls: {cname: s.contoso.com}",
-    "tls: {secretName: scoring-tls}",
-    "tls: {cname: s.contoso.com, certificate: {env: C}}",
-    "enabled: true",
-])
+@pytest.mark.parametrize(
+    "inference",
+    [
+        "allowInsecureConnections: true\ntls: {cname: s.contoso.com, secretName: scoring-tls}",
+        "tls: {cname: s.contoso.com, secretName: x, certificate: {env: C}, key: {env: K}}",
+        "tls: {cname: s.contoso.com}",
+        "tls: {secretName: scoring-tls}",
+        "tls: {cname: s.contoso.com, certificate: {env: C}}",
+        "enabled: true",
+    ],
+)
 def test_tls_in_two_ways_or_incomplete_is_kube001(tmp_path, inference):
     hit = only(findings_for(tmp_path, workspace(), extension(inference=inference)), "KUBE001")[0]
     assert hit.is_error and hit.address == "extension/serving-aks"
 
 
 def test_internal_load_balancer_with_node_port_is_kube002(tmp_path):
-    assert "KUBE002" in rules_of(tmp_path, extension(inference="allowInsecureConnections: true\nrouterServiceType: NodePort\ninternalLoadBalancer: true"))
-    assert "KUBE002" not in rules_of(tmp_path, extension(inference="allowInsecureConnections: true\ninternalLoadBalancer: true"))
+    assert "KUBE002" in rules_of(
+        tmp_path,
+        extension(inference="allowInsecureConnections: true\nrouterServiceType: NodePort\ninternalLoadBalancer: true"),
+    )
+    assert "KUBE002" not in rules_of(
+        tmp_path, extension(inference="allowInsecureConnections: true\ninternalLoadBalancer: true")
+    )
 
 
 def test_neither_training_nor_inference_is_kube003(tmp_path):
@@ -59,16 +73,23 @@ def test_namespace_not_a_dns_label_is_kube005(tmp_path, namespace):
 
 
 def test_instance_types_need_non_zero_requests_and_limits_and_gpus_only_in_limits(tmp_path):
-    good = ("  instanceTypes:\n    gpu:\n      resources:\n        requests: {cpu: 1, memory: 4Gi}\n"
-            "        limits: {cpu: 2, memory: 8Gi, nvidia.com/gpu: 1}\n")
+    good = (
+        "  instanceTypes:\n    gpu:\n      resources:\n        requests: {cpu: 1, memory: 4Gi}\n"
+        "        limits: {cpu: 2, memory: 8Gi, nvidia.com/gpu: 1}\n"
+    )
     assert "KUBE006" not in rules_of(tmp_path, extension(), kubernetes(extra=good))
-    for bad in (good.replace("cpu: 1,", "cpu: 0,"), good.replace("requests: {cpu: 1,", "requests: {nvidia.com/gpu: 1, cpu: 1,"),
-                good.replace("        limits: {cpu: 2, memory: 8Gi, nvidia.com/gpu: 1}\n", "        limits: {cpu: 2}\n")):
+    for bad in (
+        good.replace("cpu: 1,", "cpu: 0,"),
+        good.replace("requests: {cpu: 1,", "requests: {nvidia.com/gpu: 1, cpu: 1,"),
+        good.replace("        limits: {cpu: 2, memory: 8Gi, nvidia.com/gpu: 1}\n", "        limits: {cpu: 2}\n"),
+    ):
         assert "KUBE006" in rules_of(tmp_path, extension(), kubernetes(extra=bad)), bad
 
 
-@pytest.mark.parametrize("identity", ["{type: 'SystemAssigned,UserAssigned', ids: [x]}", "{type: SystemAssigned, ids: [x]}",
-                                      "{type: UserAssigned}"])
+@pytest.mark.parametrize(
+    "identity",
+    ["{type: 'SystemAssigned,UserAssigned', ids: [x]}", "{type: SystemAssigned, ids: [x]}", "{type: UserAssigned}"],
+)
 def test_identity_is_system_xor_user_kube007(tmp_path, identity):
     assert "KUBE007" in rules_of(tmp_path, extension(), kubernetes(extra=f"  identity: {identity}\n"))
 
@@ -87,8 +108,10 @@ def test_two_computes_in_one_namespace_warn_kube011(tmp_path):
 
 
 def test_default_instance_type_must_be_declared_kube012(tmp_path):
-    extra = ("  defaultInstanceType: big\n  instanceTypes:\n    small:\n      resources:\n"
-             "        requests: {cpu: 1, memory: 1Gi}\n        limits: {cpu: 1, memory: 1Gi}\n")
+    extra = (
+        "  defaultInstanceType: big\n  instanceTypes:\n    small:\n      resources:\n"
+        "        requests: {cpu: 1, memory: 1Gi}\n        limits: {cpu: 1, memory: 1Gi}\n"
+    )
     assert "KUBE012" in rules_of(tmp_path, extension(), kubernetes(extra=extra))
 
 

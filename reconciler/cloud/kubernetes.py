@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import threading
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from reconciler.clients import Poller
 from reconciler.cloud.aks import AksClient
@@ -45,13 +46,17 @@ def extension_from_rest(body: Mapping[str, Any], cluster_id: str) -> Extension:
 def legacy_objects(logs: str) -> tuple[str, ...]:
     """The azureml-fe objects (and the azuremlfessl secret) in `kubectl get ... -o name` output."""
     names = [line.strip() for line in logs.splitlines() if line.strip()]
-    return tuple(sorted(n for n in names if "azureml-fe" in n.rsplit("/", 1)[-1] or n.rsplit("/", 1)[-1] == "azuremlfessl"))
+    return tuple(
+        sorted(n for n in names if "azureml-fe" in n.rsplit("/", 1)[-1] or n.rsplit("/", 1)[-1] == "azuremlfessl")
+    )
 
 
 class KubernetesClient:
     """Per-subscription SDK clients, created on first use (thread-safe)."""
 
-    def __init__(self, conn: Connection, aks: AksClient | None = None, *, on_request: Callable[[Any], None] | None = None) -> None:
+    def __init__(
+        self, conn: Connection, aks: AksClient | None = None, *, on_request: Callable[[Any], None] | None = None
+    ) -> None:
         self.conn, self.on_request = conn, on_request
         self.aks = aks or AksClient(conn, on_request=on_request)
         self._owns_aks = aks is None
@@ -63,20 +68,30 @@ class KubernetesClient:
         with self._lock:
             client = self._clients.get(key)
             if client is None:
-                if kind == "extensions":
-                    from azure.mgmt.kubernetesconfiguration.extensions import \
-                        KubernetesConfigurationExtensionsMgmtClient as Client
-                else:
-                    from azure.mgmt.kubernetesconfiguration.extensiontypes import \
-                        KubernetesConfigurationExtensionTypesMgmtClient as Client  # type: ignore[assignment]
+                from azure.mgmt.kubernetesconfiguration.extensions import KubernetesConfigurationExtensionsMgmtClient
+                from azure.mgmt.kubernetesconfiguration.extensiontypes import (
+                    KubernetesConfigurationExtensionTypesMgmtClient,
+                )
+
+                Client: Any = (
+                    KubernetesConfigurationExtensionsMgmtClient
+                    if kind == "extensions"
+                    else KubernetesConfigurationExtensionTypesMgmtClient
+                )
                 kwargs: dict[str, Any] = dict(self.conn.retry_kwargs())
                 if self.on_request is not None:
                     kwargs["raw_request_hook"] = self.on_request
                 if self.conn.auth_policy is not None:
                     kwargs["authentication_policy"] = self.conn.auth_policy
-                client = Client(self.conn.credential, subscription_id, base_url=self.conn.endpoint,
-                                credential_scopes=[self.conn.scope], polling_interval=self.conn.polling_interval,
-                                transport=self.conn.transport(), **kwargs)
+                client = Client(
+                    self.conn.credential,
+                    subscription_id,
+                    base_url=self.conn.endpoint,
+                    credential_scopes=[self.conn.scope],
+                    polling_interval=self.conn.polling_interval,
+                    transport=self.conn.transport(),
+                    **kwargs,
+                )
                 self._clients[key] = client
             return client
 
@@ -132,7 +147,7 @@ class KubernetesClient:
     def begin_uninstall(self, cluster_id: str, name: str) -> Poller:
         return self._begin("begin_delete", "uninstall", cluster_id, name, None)
 
-    def _begin(self, method: str, verb: str, cluster_id: str, name: str, body: dict | None) -> Poller:
+    def _begin(self, method: str, verb: str, cluster_id: str, name: str, body: dict[str, Any] | None) -> Poller:
         from azure.core.exceptions import AzureError
 
         sub, rg, cluster = self._parts(cluster_id)
@@ -140,7 +155,10 @@ class KubernetesClient:
         ops = self._client("extensions", sub).extensions
         args: list[Any] = [rg, CLUSTER_RP, CLUSTER_TYPE, cluster, name] + ([body] if body is not None else [])
         try:
-            return getattr(ops, method)(*args, polling=error_mapping_polling(self.conn.polling_interval, what))
+            poller: Poller = getattr(ops, method)(
+                *args, polling=error_mapping_polling(self.conn.polling_interval, what)
+            )
+            return poller
         except AzureError as exc:
             raise CloudError.from_azure(exc, what) from None
 
@@ -151,10 +169,15 @@ class KubernetesClient:
 
         sub, rg, cluster = self._parts(cluster_id)
         try:
-            items = list(self._client("types", sub).extension_types.cluster_list_versions(
-                rg, CLUSTER_RP, CLUSTER_TYPE, cluster, AZUREML_EXTENSION_TYPE))
+            items = list(
+                self._client("types", sub).extension_types.cluster_list_versions(
+                    rg, CLUSTER_RP, CLUSTER_TYPE, cluster, AZUREML_EXTENSION_TYPE
+                )
+            )
         except AzureError as exc:
-            raise CloudError.from_azure(exc, f"list versions of {AZUREML_EXTENSION_TYPE} for cluster {cluster}") from None
+            raise CloudError.from_azure(
+                exc, f"list versions of {AZUREML_EXTENSION_TYPE} for cluster {cluster}"
+            ) from None
         out = []
         for item in items:
             data = dict(item)
@@ -162,8 +185,13 @@ class KubernetesClient:
             unsupported = props.get("unsupportedKubernetesVersions") or []
             if isinstance(unsupported, Mapping):  # the spec nests them by cluster type
                 unsupported = [v for vs in unsupported.values() for v in (vs or [])]
-            out.append(ExtensionVersion(str(props.get("version") or ""), str(props.get("releaseTrain") or "stable"),
-                                        tuple(str(v) for v in unsupported)))
+            out.append(
+                ExtensionVersion(
+                    str(props.get("version") or ""),
+                    str(props.get("releaseTrain") or "stable"),
+                    tuple(str(v) for v in unsupported),
+                )
+            )
         return tuple(out)
 
     # -- AKS Run Command ----------------------------------------------------------------------------
@@ -176,7 +204,8 @@ class KubernetesClient:
         client = self.aks._client(sub)
         try:
             poller = client.managed_clusters.begin_run_command(
-                rg, cluster, {"command": command}, polling=error_mapping_polling(self.conn.polling_interval, what))
+                rg, cluster, {"command": command}, polling=error_mapping_polling(self.conn.polling_interval, what)
+            )
             result = poller.result(timeout=timeout)
         except AzureError as exc:
             raise CloudError.from_azure(exc, what) from None
@@ -187,8 +216,16 @@ class KubernetesClient:
         return int(props.get("exit_code", props.get("exitCode", 1)) or 0), str(props.get("logs") or "")
 
 
-def observe_kubernetes(client: KubernetesClient, observed: ObservedState, cluster_ids: list[str], pinned: list[str],
-                       wanted: list[str], *, workers: int = 8, run_timeout: float = 300.0) -> None:
+def observe_kubernetes(
+    client: KubernetesClient,
+    observed: ObservedState,
+    cluster_ids: list[str],
+    pinned: list[str],
+    wanted: list[str],
+    *,
+    workers: int = 8,
+    run_timeout: float = 300.0,
+) -> None:
     """Add the Kubernetes side to `observed`: a fixed number of calls per cluster, never per compute.
 
     One extensions LIST per cluster of interest; one versions LIST per cluster whose manifest pins a
@@ -199,17 +236,28 @@ def observe_kubernetes(client: KubernetesClient, observed: ObservedState, cluste
     with cf.ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="observe-k8s") as pool:
         lists = {cluster_key(i): pool.submit(client.list_extensions, i) for i in known}
         versions = {cluster_key(i): pool.submit(client.extension_versions, i) for i in pinned if observed.cluster(i)}
-        for key, future in lists.items():
-            observed.extensions[key] = future.result()
-        for key, future in versions.items():
-            observed.extension_versions[key] = future.result()
+        for key, listed in lists.items():
+            observed.extensions[key] = listed.result()
+        for key, offered in versions.items():
+            observed.extension_versions[key] = offered.result()
         legacy_attached = {c.cluster_key for ows in observed.workspaces.values() for c in ows.computes.values()}
-        inspect = {cluster_key(i): i for i in wanted if observed.cluster(i) is not None and cluster_key(i) not in legacy_attached
-                   and not any(e.is_azureml and not e.failed for e in observed.extensions.get(cluster_key(i), ()))}
-        runs = {key: pool.submit(client.run_command, i, LEGACY_OBJECTS_COMMAND, timeout=run_timeout) for key, i in inspect.items()}
-        for key, future in runs.items():
-            code, logs = future.result()
+        inspect = {
+            cluster_key(i): i
+            for i in wanted
+            if observed.cluster(i) is not None
+            and cluster_key(i) not in legacy_attached
+            and not any(e.is_azureml and not e.failed for e in observed.extensions.get(cluster_key(i), ()))
+        }
+        runs = {
+            key: pool.submit(client.run_command, i, LEGACY_OBJECTS_COMMAND, timeout=run_timeout)
+            for key, i in inspect.items()
+        }
+        for key, ran in runs.items():
+            code, logs = ran.result()
             if code != 0:
-                raise CloudError(f"listing objects in namespace default of cluster {key.rsplit('/', 1)[-1]} failed "
-                                 f"(exit code {code}): {logs.strip()[:300]}", what="run command")
+                raise CloudError(
+                    f"listing objects in namespace default of cluster {key.rsplit('/', 1)[-1]} failed "
+                    f"(exit code {code}): {logs.strip()[:300]}",
+                    what="run command",
+                )
             observed.insides[key] = ClusterInside(legacy_objects(logs))

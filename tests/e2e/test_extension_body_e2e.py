@@ -25,11 +25,14 @@ def product_body(tmp_path, inference: str = "allowInsecureConnections: true", pe
     return extension_body.install_body(de, cluster("serving-aks"), pem)
 
 
-@pytest.mark.parametrize("inference, pem", [
-    ("allowInsecureConnections: true", None),
-    (PEM, {"certificate": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", "key": "k"}),
-    ("tls: {cname: scoring.contoso.com, secretName: scoring-tls}\nrouterServiceType: NodePort", None),
-])
+@pytest.mark.parametrize(
+    "inference, pem",
+    [
+        ("allowInsecureConnections: true", None),
+        (PEM, {"certificate": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", "key": "k"}),
+        ("tls: {cname: scoring.contoso.com, secretName: scoring-tls}\nrouterServiceType: NodePort", None),
+    ],
+)
 def test_the_products_install_body_passes_the_emulators_health_check(make_cloud, tmp_path, monkeypatch, inference, pem):
     monkeypatch.setenv("CERT", "c")
     monkeypatch.setenv("KEY", "k")
@@ -54,21 +57,31 @@ def test_without_the_derived_settings_the_install_fails_its_health_check(make_cl
         settings_ = body["properties"]["configurationSettings"]
         for key in extension_body.DERIVED_KEYS:
             settings_.pop(key)
-        with pytest.raises(Exception, match="[Hh]ealth check"):
+        with pytest.raises(Exception, match=r"[Hh]ealth check"):
             client.begin_install(aks_id("serving-aks"), "azureml", body).result(timeout=60)
     finally:
         client.close()
 
 
 @settings(max_examples=60, deadline=None)
-@given(training=st.booleans(), router=st.sampled_from(["LoadBalancer", "NodePort", "ClusterIP"]),
-       ilb=st.booleans(), ha=st.booleans(), tls=st.sampled_from(["insecure", "secret", "pem"]),
-       selector=st.dictionaries(st.sampled_from(["pool", "zone", "gpu"]), st.sampled_from(["a", "b"]), max_size=2))
-def test_no_manifest_yields_a_body_missing_a_derived_setting(tmp_path_factory, training, router, ilb, ha, tls, selector):
+@given(
+    training=st.booleans(),
+    router=st.sampled_from(["LoadBalancer", "NodePort", "ClusterIP"]),
+    ilb=st.booleans(),
+    ha=st.booleans(),
+    tls=st.sampled_from(["insecure", "secret", "pem"]),
+    selector=st.dictionaries(st.sampled_from(["pool", "zone", "gpu"]), st.sampled_from(["a", "b"]), max_size=2),
+)
+def test_no_manifest_yields_a_body_missing_a_derived_setting(
+    tmp_path_factory, training, router, ilb, ha, tls, selector
+):
     if ilb and router == "NodePort":
         ilb = False  # KUBE002 refuses it offline
-    ways = {"insecure": "allowInsecureConnections: true", "secret": "tls: {cname: s.contoso.com, secretName: s}",
-            "pem": "tls: {cname: s.contoso.com, certificate: {env: C}, key: {env: K}}"}
+    ways = {
+        "insecure": "allowInsecureConnections: true",
+        "secret": "tls: {cname: s.contoso.com, secretName: s}",
+        "pem": "tls: {cname: s.contoso.com, certificate: {env: C}, key: {env: K}}",
+    }
     inference = f"{ways[tls]}\nrouterServiceType: {router}\ninternalLoadBalancer: {str(ilb).lower()}\nhighAvailability: {str(ha).lower()}"
     extra = f"  training: {str(training).lower()}\n" + (f"  nodeSelector: {selector}\n" if selector else "")
     folder = tmp_path_factory.mktemp("m")
@@ -76,4 +89,7 @@ def test_no_manifest_yields_a_body_missing_a_derived_setting(tmp_path_factory, t
     pem = {"certificate": "c", "key": "k"} if tls == "pem" else None
     body = extension_body.install_body(de, cluster("serving-aks"), pem)["properties"]
     assert missing_derived(body["configurationSettings"]) == []
-    assert settings_error(body["configurationSettings"], list(body.get("configurationProtectedSettings", {})), nodes=3) is None
+    assert (
+        settings_error(body["configurationSettings"], list(body.get("configurationProtectedSettings", {})), nodes=3)
+        is None
+    )

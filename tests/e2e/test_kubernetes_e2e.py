@@ -9,7 +9,9 @@ from tests.e2e.conftest import seed
 from tests.e2e.test_crash_e2e import kill_at_boundary
 
 SERVING = {"serving-aks": seed_cluster("westeurope", "1.30.5")}
-TWO_COMPUTES = dict(ext=extension(), a=kubernetes("k8s-team-a", namespace="team-a"), b=kubernetes("k8s-team-b", namespace="team-b"))
+TWO_COMPUTES = dict(
+    ext=extension(), a=kubernetes("k8s-team-a", namespace="team-a"), b=kubernetes("k8s-team-b", namespace="team-b")
+)
 
 
 def installed(make_cloud, **kw):
@@ -28,7 +30,9 @@ def test_install_then_attach_two_computes_in_two_namespaces_then_no_changes(make
     cloud = installed(make_cloud)
     computes = cloud.computes()
     assert {name: c["properties"]["properties"]["namespace"] for name, c in computes.items()} == {
-        "k8s-team-a": "team-a", "k8s-team-b": "team-b"}
+        "k8s-team-a": "team-a",
+        "k8s-team-b": "team-b",
+    }
     assert all(c["properties"]["computeType"] == "Kubernetes" for c in computes.values())
     run = cloud.cli("plan", "--detailed-exitcode")
     assert run.code == 0, run.stdout + run.stderr
@@ -56,8 +60,11 @@ def test_plan_orders_install_then_namespaces_then_attaches(make_cloud):
 def test_upgrade_is_a_patch_in_place_with_no_detach(make_cloud):
     cloud = installed(make_cloud)
     before = requests_of(cloud)
-    cloud.write(ext=extension(extra="  nodeSelector: {pool: serving}\n  version: {releaseTrain: stable, autoUpgrade: true}\n"),
-                a=TWO_COMPUTES["a"], b=TWO_COMPUTES["b"])
+    cloud.write(
+        ext=extension(extra="  nodeSelector: {pool: serving}\n  version: {releaseTrain: stable, autoUpgrade: true}\n"),
+        a=TWO_COMPUTES["a"],
+        b=TWO_COMPUTES["b"],
+    )
     plan = cloud.cli("plan")
     assert plan.code == 0 and "upgrade" in plan.stdout and "disruptive: nodeSelector.pool" in plan.stdout, plan.stdout
     run = cloud.cli("apply", "--auto-approve")
@@ -71,8 +78,11 @@ def test_upgrade_is_a_patch_in_place_with_no_detach(make_cloud):
 
 def test_disruptive_change_is_marked_in_text_json_and_markdown(make_cloud):
     cloud = installed(make_cloud)
-    cloud.write(ext=extension(inference="allowInsecureConnections: true\nrouterServiceType: ClusterIP"), a=TWO_COMPUTES["a"],
-                b=TWO_COMPUTES["b"])
+    cloud.write(
+        ext=extension(inference="allowInsecureConnections: true\nrouterServiceType: ClusterIP"),
+        a=TWO_COMPUTES["a"],
+        b=TWO_COMPUTES["b"],
+    )
     text = cloud.cli("plan")
     assert "! disruptive: inferenceRouterServiceType" in text.stdout and "KUBE027" in text.stdout
     data = json.loads(cloud.cli("plan", "--format", "json").stdout)
@@ -112,9 +122,13 @@ def test_uninstall_runs_after_the_detaches_of_its_computes(make_cloud):
 
 
 def test_install_on_a_cluster_with_legacy_azureml_fe_leftovers_is_refused_at_plan(make_cloud):
-    leftovers = {**seed_cluster("westeurope", "1.30.5"),
-                 "objects": [{"kind": "Deployment", "namespace": "default", "name": "azureml-fe"},
-                             {"kind": "Service", "namespace": "default", "name": "azureml-fe"}]}
+    leftovers = {
+        **seed_cluster("westeurope", "1.30.5"),
+        "objects": [
+            {"kind": "Deployment", "namespace": "default", "name": "azureml-fe"},
+            {"kind": "Service", "namespace": "default", "name": "azureml-fe"},
+        ],
+    }
     cloud = make_cloud(seed(clusters={"serving-aks": leftovers}))
     cloud.write(**TWO_COMPUTES)
     run = cloud.cli("plan")
@@ -155,7 +169,9 @@ def test_killed_install_converges_on_rerun(make_cloud):
 
 def test_import_writes_extension_and_kubernetes_manifests_and_plan_shows_no_changes(make_cloud):
     cloud = installed(make_cloud)
-    run = cloud.cli("import", "--workspace", "00000000-0000-0000-0000-000000000001/ml-prod-rg/ml-prod", "--out", "imported")
+    run = cloud.cli(
+        "import", "--workspace", "00000000-0000-0000-0000-000000000001/ml-prod-rg/ml-prod", "--out", "imported"
+    )
     assert run.code == 0, run.stderr
     files = {p.name: p.read_text() for p in (cloud.dir / "imported").glob("*.yaml")}
     assert "kind: ClusterExtension" in files["serving-aks-extension.yaml"]
@@ -169,7 +185,9 @@ def test_import_turns_the_write_only_pem_pair_into_env_references(make_cloud):
     cloud = make_cloud(seed(clusters=SERVING))
     cloud.write(ext=extension(inference=PEM_TLS), a=TWO_COMPUTES["a"])
     assert cloud.cli("apply", "--auto-approve", env=cloud.env(**SECRETS)).code == 0
-    run = cloud.cli("import", "--workspace", "00000000-0000-0000-0000-000000000001/ml-prod-rg/ml-prod", "--out", "imported")
+    run = cloud.cli(
+        "import", "--workspace", "00000000-0000-0000-0000-000000000001/ml-prod-rg/ml-prod", "--out", "imported"
+    )
     assert run.code == 0, run.stderr
     text = (cloud.dir / "imported" / "serving-aks-extension.yaml").read_text()
     assert "certificate: {env: SERVING_AKS_TLS_CERT}" in text and "SERVING_AKS_TLS_KEY" in run.stderr
@@ -177,7 +195,10 @@ def test_import_turns_the_write_only_pem_pair_into_env_references(make_cloud):
 
 
 PEM_TLS = "tls: {cname: scoring.contoso.com, certificate: {env: SCORING_CERT}, key: {env: SCORING_KEY}}"
-SECRETS = {"SCORING_CERT": "-----BEGIN CERTIFICATE-----\nMIIBfirst\n-----END CERTIFICATE-----\n", "SCORING_KEY": "key-one"}
+SECRETS = {
+    "SCORING_CERT": "-----BEGIN CERTIFICATE-----\nMIIBfirst\n-----END CERTIFICATE-----\n",
+    "SCORING_KEY": "key-one",
+}
 
 
 def test_a_rotated_certificate_is_an_upgrade_shown_only_as_sensitive(make_cloud):
@@ -185,11 +206,14 @@ def test_a_rotated_certificate_is_an_upgrade_shown_only_as_sensitive(make_cloud)
     cloud.write(ext=extension(inference=PEM_TLS))
     assert cloud.cli("apply", "--auto-approve", env=cloud.env(**SECRETS)).code == 0
     assert cloud.cli("plan", "--detailed-exitcode", env=cloud.env(**SECRETS)).code == 0
-    rotated = cloud.env(SCORING_CERT="-----BEGIN CERTIFICATE-----\nMIIBsecond\n-----END CERTIFICATE-----\n", SCORING_KEY="key-two")
+    rotated = cloud.env(
+        SCORING_CERT="-----BEGIN CERTIFICATE-----\nMIIBsecond\n-----END CERTIFICATE-----\n", SCORING_KEY="key-two"
+    )
     plan = cloud.cli("plan", "--format", "json", env=rotated)
     change = next(c for c in json.loads(plan.stdout)["changes"] if c["address"] == "extension/serving-aks")
     assert change["action"] == "upgrade" and change["diff"] == [
-        {"path": "inference.tls.certificate+key", "before": "(sensitive)", "after": "(sensitive, changed)"}]
+        {"path": "inference.tls.certificate+key", "before": "(sensitive)", "after": "(sensitive, changed)"}
+    ]
     assert "sha256" not in json.dumps(change) and "MIIB" not in plan.stdout and "key-two" not in plan.stdout
     assert cloud.cli("apply", "--auto-approve", env=rotated).code == 0
     assert cloud.cli("plan", "--detailed-exitcode", env=rotated).code == 0
@@ -204,3 +228,37 @@ def test_observe_lists_extensions_once_per_cluster_not_per_compute(make_cloud):
     assert after.get("Extensions_List", 0) - before.get("Extensions_List", 0) == 1
     assert after.get("Extensions_Get", 0) == before.get("Extensions_Get", 0)
     assert after.get("ManagedClusters_RunCommand", 0) == before.get("ManagedClusters_RunCommand", 0)
+
+
+def test_a_saved_plan_installs_and_attaches_and_goes_stale_once_applied(make_cloud):
+    cloud = make_cloud(seed(clusters=SERVING))
+    cloud.write(**TWO_COMPUTES)
+    assert cloud.cli("plan", "--out", "k8s.plan.json").code == 0
+    saved = json.loads((cloud.dir / "k8s.plan.json").read_text())
+    assert {c["action"] for c in saved["changes"]} == {"install", "attach"}
+    run = cloud.cli("apply", "--plan", "k8s.plan.json", "--auto-approve")
+    assert run.code == 0, run.stdout + run.stderr
+    assert cloud.cli("plan", "--detailed-exitcode").code == 0
+    stale = cloud.cli("apply", "--plan", "k8s.plan.json", "--auto-approve")
+    assert stale.code == 1 and "stale" in stale.stderr
+
+
+def test_description_and_tags_change_in_place_and_instance_types_by_reattach(make_cloud):
+    cloud = installed(make_cloud)
+    a = kubernetes("k8s-team-a", namespace="team-a", extra="  description: Team A scoring\n  tags: {team: a}\n")
+    cloud.write(ext=TWO_COMPUTES["ext"], a=a, b=TWO_COMPUTES["b"])
+    run = cloud.cli("apply", "--auto-approve")
+    assert run.code == 0 and "update" in run.stdout, run.stdout + run.stderr
+    assert cloud.computes()["k8s-team-a"]["tags"]["team"] == "a"
+    assert cloud.cli("plan", "--detailed-exitcode").code == 0
+    resized = a + (
+        "  instanceTypes:\n    small:\n      resources:\n        requests: {cpu: 1, memory: 1Gi}\n"
+        "        limits: {cpu: 2, memory: 2Gi}\n"
+    )
+    cloud.write(ext=TWO_COMPUTES["ext"], a=resized, b=TWO_COMPUTES["b"])
+    plan = cloud.cli("plan")
+    assert "prod/k8s-team-a  reattach" in plan.stdout, plan.stdout
+    assert cloud.cli("apply", "--auto-approve").code == 0
+    assert cloud.cli("plan", "--detailed-exitcode").code == 0
+    assert requests_of(cloud).get("Compute_Delete") == 1  # the one detach of the re-attach
+    assert cloud.audit()["clusterDeletions"] == []
