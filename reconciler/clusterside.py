@@ -16,11 +16,13 @@ from dataclasses import dataclass
 TLS_SECRET = "azuremlfessl"
 LEGACY_FE_LABEL = "app=azureml-fe"
 # The legacy front end a detach leaves in `default` (all labelled app=azureml-fe), then its TLS secret.
-REMOVE_LEGACY_FE = (f"kubectl delete deployments,services,configmaps,serviceaccounts,roles,rolebindings -n default "
-                    f"-l {LEGACY_FE_LABEL} --ignore-not-found && "
-                    f"kubectl delete deployment,service,serviceaccount azureml-fe -n default --ignore-not-found && "
-                    f"kubectl delete configmap azureml-fe-config -n default --ignore-not-found && "
-                    f"kubectl delete secret {TLS_SECRET} -n default --ignore-not-found")
+REMOVE_LEGACY_FE = (
+    f"kubectl delete deployments,services,configmaps,serviceaccounts,roles,rolebindings -n default "
+    f"-l {LEGACY_FE_LABEL} --ignore-not-found && "
+    f"kubectl delete deployment,service,serviceaccount azureml-fe -n default --ignore-not-found && "
+    f"kubectl delete configmap azureml-fe-config -n default --ignore-not-found && "
+    f"kubectl delete secret {TLS_SECRET} -n default --ignore-not-found"
+)
 READ_TLS_SECRET = f"kubectl get secret {TLS_SECRET} -n default -o json"
 READ_TLS_CERTIFICATE = f"kubectl get secret {TLS_SECRET} -n default -o jsonpath={{.data.cert\\.pem}}"
 

@@ -21,13 +21,20 @@ DOWNTIME = "downtime: endpoints on this compute stop serving until the Kubernete
 
 def replaced(desired: Desired, alias: str) -> dict[str, DesiredKubernetes]:
     """Legacy compute name (lower case) → the KubernetesCompute of workspace `alias` that replaces it."""
-    return {dk.spec.spec.replaces.lower(): dk for dk in desired.kubernetes if dk.alias == alias and dk.spec.spec.replaces}
+    return {
+        dk.spec.spec.replaces.lower(): dk for dk in desired.kubernetes if dk.alias == alias and dk.spec.spec.replaces
+    }
 
 
 def legacy_detaches(changes: list[Change]) -> set[tuple[str, str]]:
     """(workspace key, compute name lower) of every legacy detach the plan holds."""
-    return {(c.workspace.key, c.compute_name.lower()) for c in changes if c.workspace is not None
-            for s in c.steps if s.op is Op.DETACH}
+    return {
+        (c.workspace.key, c.compute_name.lower())
+        for c in changes
+        if c.workspace is not None
+        for s in c.steps
+        if s.op is Op.DETACH
+    }
 
 
 def check(desired: Desired, observed: ObservedState, changes: list[Change]) -> tuple[list[Finding], list[Finding]]:
@@ -45,8 +52,13 @@ def check(desired: Desired, observed: ObservedState, changes: list[Change]) -> t
             continue  # already detached: the migration of this compute is done
         declared = any(dc.alias == dk.alias and dc.name.lower() == old.lower() for dc in desired.clusters)
         if declared:
-            warnings.append(MIG001.finding(f"legacy compute {legacy.name!r} still serves traffic; {dk.name!r} replaces it",
-                                           dk.position, dk.address))
+            warnings.append(
+                MIG001.finding(
+                    f"legacy compute {legacy.name!r} still serves traffic; {dk.name!r} replaces it",
+                    dk.position,
+                    dk.address,
+                )
+            )
             continue
         if (dk.workspace.key, legacy.name.lower()) not in detaching:
             continue
@@ -55,12 +67,28 @@ def check(desired: Desired, observed: ObservedState, changes: list[Change]) -> t
         ext = next((e for e in desired.extensions if e.cluster_key == dk.cluster_key and e.present), None)
         if ext is None or not ext.spec.spec.removeLegacyFrontEnd:
             if observed.azureml_extension(dk.cluster_id) is None:
-                errors.append(MIG004.finding(f"{dk.name!r} replaces {legacy.name!r} on the same cluster, but no ClusterExtension "
-                                             "of that cluster sets removeLegacyFrontEnd: true", dk.position, dk.address))
+                errors.append(
+                    MIG004.finding(
+                        f"{dk.name!r} replaces {legacy.name!r} on the same cluster, but no ClusterExtension "
+                        "of that cluster sets removeLegacyFrontEnd: true",
+                        dk.position,
+                        dk.address,
+                    )
+                )
             continue
-        warnings.append(MIG002.finding(f"same-cluster migration: {legacy.name!r} is detached before {dk.name!r} is attached; "
-                                       "its endpoints are down in between", dk.position, dk.address))
+        warnings.append(
+            MIG002.finding(
+                f"same-cluster migration: {legacy.name!r} is detached before {dk.name!r} is attached; "
+                "its endpoints are down in between",
+                dk.position,
+                dk.address,
+            )
+        )
         for change in changes:
-            if change.workspace == dk.workspace and change.compute_name.lower() == legacy.name.lower() and DOWNTIME not in change.disruptive:
+            if (
+                change.workspace == dk.workspace
+                and change.compute_name.lower() == legacy.name.lower()
+                and DOWNTIME not in change.disruptive
+            ):
                 change.disruptive.append(DOWNTIME)
     return warnings, errors

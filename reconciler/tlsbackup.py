@@ -42,7 +42,9 @@ def write_backup(folder: Path, ws: WorkspaceRef, compute: str, certificate: str,
     where = backup_dir(folder, ws, compute)
     for name in (CERT, KEY):
         if (where / name).exists() or (where / name).is_symlink():
-            raise BackupExistsError(f"{where / name} already exists; backups are never overwritten (choose another --out)")
+            raise BackupExistsError(
+                f"{where / name} already exists; backups are never overwritten (choose another --out)"
+            )
     where.mkdir(parents=True, exist_ok=True, mode=0o700)
     for name, text in ((CERT, certificate), (KEY, key)):
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
@@ -90,9 +92,14 @@ def findings(plan: Plan, desired: Desired, folder: Path) -> list[Finding]:
     for risk in at_risk(plan):
         if has_backup(folder, risk.workspace, risk.compute):
             continue
-        out.append(MIG003.finding(
-            f"{risk.change.action.value} of {risk.compute!r} loses its leaf-label TLS certificate ({risk.label}…cloudapp.azure.net) "
-            f"and no backup is in {backup_dir(folder, risk.workspace, risk.compute)}", _position(risk, desired), risk.change.address))
+        out.append(
+            MIG003.finding(
+                f"{risk.change.action.value} of {risk.compute!r} loses its leaf-label TLS certificate ({risk.label}…cloudapp.azure.net) "
+                f"and no backup is in {backup_dir(folder, risk.workspace, risk.compute)}",
+                _position(risk, desired),
+                risk.change.address,
+            )
+        )
     return out
 
 
@@ -103,9 +110,11 @@ def refusal(plan: Plan, folder: Path) -> str | None:
         return None
     names = ", ".join(r.change.address for r in missing)
     first = missing[0]
-    return (f"refusing to apply: {names} would lose a leaf-label TLS certificate (its FQDN cannot be kept by a new attach) "
-            f"and no backup is in {folder}. Save it first: `reconciler backup-tls {first.compute} --workspace "
-            f"{first.change.address.split('/')[0]} --out {folder}`, or pass --accept-new-domain to accept a new scoring domain")
+    return (
+        f"refusing to apply: {names} would lose a leaf-label TLS certificate (its FQDN cannot be kept by a new attach) "
+        f"and no backup is in {folder}. Save it first: `reconciler backup-tls {first.compute} --workspace "
+        f"{first.change.address.split('/')[0]} --out {folder}`, or pass --accept-new-domain to accept a new scoring domain"
+    )
 
 
 def _position(risk: AtRisk, desired: Desired) -> Position:

@@ -64,8 +64,12 @@ def test_detaching_a_leaf_label_compute_without_a_backup_is_refused_then_allowed
 
 
 def secret_material_from_files(folder) -> list[str]:
-    return [line for name in ("cert.pem", "key.pem") for line in (folder / name).read_text().splitlines()
-            if not line.startswith("-----") and len(line) > 20]
+    return [
+        line
+        for name in ("cert.pem", "key.pem")
+        for line in (folder / name).read_text().splitlines()
+        if not line.startswith("-----") and len(line) > 20
+    ]
 
 
 def test_accept_new_domain_detaches_without_a_backup(make_cloud):
@@ -79,13 +83,20 @@ def test_accept_new_domain_detaches_without_a_backup(make_cloud):
 def test_reattach_with_the_backup_as_custom_certificate_keeps_the_fqdn(make_cloud):
     cloud = make_cloud(seed({"scoring-prod": leaf_tls_compute()}))
     material = secret_material(cloud)
-    saved = cloud.cli("backup-tls", "scoring-prod", "--workspace", "prod", "--out", "tls-backups", "--manifests", "manifests") \
-        if (cloud.write() or True) else None
+    saved = (
+        cloud.cli(
+            "backup-tls", "scoring-prod", "--workspace", "prod", "--out", "tls-backups", "--manifests", "manifests"
+        )
+        if (cloud.write() or True)
+        else None
+    )
     assert saved.code == 0, saved.stderr
     fqdn = saved.stdout.split("certificate for: ")[1].split()[0].rstrip(",")
-    tls = (f"  tls:\n    enabled: true\n    cname: {fqdn}\n"
-           f"    certificate: {{file: ../tls-backups/ml-prod/scoring-prod/cert.pem}}\n"
-           f"    key: {{file: ../tls-backups/ml-prod/scoring-prod/key.pem}}\n")
+    tls = (
+        f"  tls:\n    enabled: true\n    cname: {fqdn}\n"
+        f"    certificate: {{file: ../tls-backups/ml-prod/scoring-prod/cert.pem}}\n"
+        f"    key: {{file: ../tls-backups/ml-prod/scoring-prod/key.pem}}\n"
+    )
     cloud.write(scoring=attach_doc("scoring-prod", "scoring-aks", extra=tls))
     run = cloud.cli("apply", "--auto-approve")
     assert run.code == 0, run.stdout + run.stderr

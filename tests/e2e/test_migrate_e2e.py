@@ -40,7 +40,11 @@ def test_same_cluster_migrate_plan_apply_plan_orders_detach_cleanup_install_atta
     assert plan.code == 0, plan.stdout + plan.stderr
     data = json.loads(plan.stdout)
     steps = [s for c in data["changes"] for s in c["steps"]]
-    assert [s["op"] for s in steps if s["op"] in ("detach", "remove-legacy-fe", "install", "create-namespace", "attach-kubernetes")]
+    assert [
+        s["op"]
+        for s in steps
+        if s["op"] in ("detach", "remove-legacy-fe", "install", "create-namespace", "attach-kubernetes")
+    ]
     assert "delete" not in {s["op"] for s in steps}
     text = cloud.cli("plan", "migrated")
     assert "MIG002" in text.stdout and "downtime" in text.stdout
@@ -49,7 +53,10 @@ def test_same_cluster_migrate_plan_apply_plan_orders_detach_cleanup_install_atta
     assert applied.code == 0, applied.stdout + applied.stderr
     assert cloud.cli("plan", "migrated", "--detailed-exitcode").code == 0
     computes = cloud.computes()
-    assert set(computes) == {"scoring-prod-k8s"} and computes["scoring-prod-k8s"]["properties"]["computeType"] == "Kubernetes"
+    assert (
+        set(computes) == {"scoring-prod-k8s"}
+        and computes["scoring-prod-k8s"]["properties"]["computeType"] == "Kubernetes"
+    )
     audit = cloud.audit()
     assert audit["clusterDeletions"] == [] and audit["violations"] == [] and audit["extensionViolations"] == []
     timeline = ops(cloud)
@@ -57,10 +64,14 @@ def test_same_cluster_migrate_plan_apply_plan_orders_detach_cleanup_install_atta
     detach = next(o for o in timeline if o["kind"] == "detach")
     cleanup = next(o for o in timeline if o["kind"] == "runCommand" and o["startedAt"] >= detach["endedAt"])
     install = next(o for o in timeline if o["kind"] == "install")
-    attach = next(o for o in timeline if o["kind"] in ("attach", "create") and o["compute"].endswith("/scoring-prod-k8s"))
+    attach = next(
+        o for o in timeline if o["kind"] in ("attach", "create") and o["compute"].endswith("/scoring-prod-k8s")
+    )
     assert detach["endedAt"] <= cleanup["startedAt"] and cleanup["endedAt"] <= install["startedAt"]
     assert install["endedAt"] <= attach["startedAt"]
-    cluster = cloud.admin("state")["subscriptions"]["00000000-0000-0000-0000-000000000001"]["resourceGroups"]["aks-rg"]["managedClusters"]["serving-aks"]
+    cluster = cloud.admin("state")["subscriptions"]["00000000-0000-0000-0000-000000000001"]["resourceGroups"]["aks-rg"][
+        "managedClusters"
+    ]["serving-aks"]
     assert [o for o in cluster.get("objects", []) if o["namespace"] == "default" and "azureml" in o["name"]] == []
 
 
@@ -75,10 +86,18 @@ def test_same_cluster_migration_of_a_created_cluster_detaches_and_keeps_the_clus
 
 
 def test_new_cluster_keeps_the_legacy_compute_until_its_manifest_is_removed(make_cloud):
-    cloud = make_cloud(seed({"scoring-prod": seed_attached_compute("scoring-aks", managed=True)},
-                            clusters=SERVING))
+    cloud = make_cloud(seed({"scoring-prod": seed_attached_compute("scoring-aks", managed=True)}, clusters=SERVING))
     cloud.write(scoring=attach_doc("scoring-prod", "scoring-aks"))
-    run = cloud.cli("migrate", "manifests", "--strategy", "new-cluster", "--target-cluster", aks_id("serving-aks"), "--out", "migrated")
+    run = cloud.cli(
+        "migrate",
+        "manifests",
+        "--strategy",
+        "new-cluster",
+        "--target-cluster",
+        aks_id("serving-aks"),
+        "--out",
+        "migrated",
+    )
     assert run.code == 0, run.stdout + run.stderr
     plan = cloud.cli("plan", "migrated")
     assert plan.code == 0 and "MIG001" in plan.stdout and "still serves traffic" in plan.stdout, plan.stdout
