@@ -76,7 +76,7 @@ def test_console_script_runs_as_module_without_azure_imports():
     assert out.stdout.strip().splitlines()[-1] == "[]"
 
 
-RULE_ID = re.compile(r"\b(?:YAML|SCHEMA|IO|WS|AKS|KUBE)\d{3}\b")
+RULE_ID = re.compile(r"\b(?:YAML|SCHEMA|IO|WS|AKS|KUBE|MIG)\d{3}\b")
 
 
 def _readme_rule_ids() -> set[str]:
