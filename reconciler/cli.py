@@ -119,6 +119,7 @@ class PlanFormat(str, Enum):
 
 TargetOpt = Annotated[Optional[list[str]], typer.Option("--target", help="Limit to this compute name or address (WORKSPACE/NAME), plus what it depends on; repeatable")]
 TlsBackupsOpt = Annotated[Path, typer.Option("--tls-backups", envvar="RECONCILER_TLS_BACKUPS", help="Folder of `backup-tls` backups: a detach or re-attach of a leaf-label TLS compute needs one there")]
+BackupTlsOpt = Annotated[bool, typer.Option("--backup-tls", help="Save a leaf-label TLS certificate into --tls-backups (AKS Run Command) as the first step of its detach or re-attach")]
 ReplaceOpt = Annotated[Optional[list[str]], typer.Option("--replace", help="Allow or force replacing this compute (delete + re-create a created cluster); repeatable")]
 
 
@@ -131,6 +132,7 @@ def plan(
     target: TargetOpt = None,
     replace: ReplaceOpt = None,
     tls_backups: TlsBackupsOpt = Path("tls-backups"),
+    backup_tls: BackupTlsOpt = False,
 ) -> None:
     """Observe the workspaces and AKS clusters and show what `apply` would change.
 
@@ -143,7 +145,8 @@ def plan(
 
     desired = _load_desired(paths)
     with user_errors(), _connection() as cloud:
-        result = workflow.plan(desired, cloud, PlanOptions(frozenset(target or []), frozenset(replace or [])), tls_backups=tls_backups)
+        result = workflow.plan(desired, cloud, PlanOptions(frozenset(target or []), frozenset(replace or [])), tls_backups=tls_backups,
+                               backup_tls=backup_tls)
     if format is PlanFormat.json:
         typer.echo(render.to_json(result), nl=False)
     elif format is PlanFormat.markdown:
@@ -182,6 +185,7 @@ def apply(
     target: TargetOpt = None,
     replace: ReplaceOpt = None,
     tls_backups: TlsBackupsOpt = Path("tls-backups"),
+    backup_tls: BackupTlsOpt = False,
     accept_new_domain: Annotated[bool, typer.Option("--accept-new-domain", help="Detach or re-attach a leaf-label TLS compute without a certificate backup: its scoring FQDN changes")] = False,
 ) -> None:
     """Plan, confirm, execute and verify: make the workspaces match the manifests.
@@ -195,7 +199,7 @@ def apply(
     desired = _load_desired(paths)
     options = workflow.ApplyOptions(
         frozenset(target or []), frozenset(replace or []), plan_file, auto_approve, parallelism, lock_timeout,
-        operation_timeout, settle_timeout, tls_backups, accept_new_domain,
+        operation_timeout, settle_timeout, tls_backups, accept_new_domain, backup_tls,
     )
     from reconciler.terminal import TerminalUi
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import itertools
 import threading
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Callable, Literal
 
@@ -118,6 +119,7 @@ class Executor:
                  resolve_secrets: SecretResolver = resolve_tls_secrets, kube: KubernetesApi | None = None) -> None:
         self.computes, self.aks, self.observed, self.progress = computes, aks, observed, progress
         self.kube = kube
+        self.tls_backups: Path | None = None  # where save-tls steps write (set by the workflow)
         self.parallelism = max(1, parallelism)
         self.timeouts = {**DEFAULT_TIMEOUTS, **(timeouts or {})}
         self.resolve_secrets = resolve_secrets
@@ -128,6 +130,7 @@ class Executor:
             Op.INSTALL: self._install, Op.UPGRADE: self._upgrade, Op.UNINSTALL: self._uninstall,
             Op.CREATE_NAMESPACE: self._create_namespace, Op.K8S_ATTACH: self._put_kubernetes,
             Op.K8S_DETACH: self._detach_kubernetes, Op.REMOVE_LEGACY_FE: self._remove_legacy_fe,
+            Op.SAVE_TLS: self._save_tls,
         }
 
     def run(self, plan: Plan) -> ApplyResult:
@@ -310,6 +313,27 @@ class Executor:
         code, logs = self._kube().run_command(change.kubernetes.cluster_id, f"kubectl create namespace {namespace}", timeout=timeout)
         if code != 0 and "alreadyexists" not in logs.replace(" ", "").lower():
             raise StepError(f"creating namespace {namespace!r} failed (exit code {code}): {logs.strip()[:300]}")
+
+    def _save_tls(self, step: Step, change: Change) -> None:
+        """Read azuremlfessl by AKS Run Command into the backup folder (0600, never overwritten); content never shown."""
+        from reconciler import tlsbackup
+
+        if change.workspace is None or self.tls_backups is None:
+            raise StepError(f"{step.id}: no backup folder configured")
+        if tlsbackup.has_backup(self.tls_backups, change.workspace, step.compute):
+            return  # saved by an earlier run
+        current = self._current(change.workspace, step.compute)
+        if current is None or not current.cluster_id:
+            raise StepError(f"compute {step.compute!r} is gone: its certificate can no longer be read")
+        code, logs = self._kube().run_command(current.cluster_id, clusterside.READ_TLS_SECRET,
+                                              timeout=self.timeouts.get(step.op, 300.0))
+        if code != 0:
+            raise StepError(f"reading secret {clusterside.TLS_SECRET} failed (exit code {code}): {clusterside.redact(logs)}")
+        try:
+            pair = clusterside.parse_tls_secret(logs)
+            tlsbackup.write_backup(self.tls_backups, change.workspace, step.compute, pair.certificate, pair.key)
+        except (clusterside.SecretFormatError, tlsbackup.BackupExistsError) as exc:
+            raise StepError(str(exc)) from None
 
     def _remove_legacy_fe(self, step: Step, change: Change) -> None:
         """Delete the azureml-fe objects in `default` by AKS Run Command; refused while any visible workspace

@@ -17,7 +17,7 @@ from pathlib import Path
 from reconciler.catalogue import MIG003
 from reconciler.desired import Desired
 from reconciler.findings import Finding, Position
-from reconciler.plan import Change, Op, Plan
+from reconciler.plan import Change, Op, Plan, Step
 from reconciler.state import WorkspaceRef
 
 DEFAULT_FOLDER = Path("tls-backups")
@@ -86,11 +86,33 @@ def at_risk(plan: Plan) -> list[AtRisk]:
     return out
 
 
+def add_save_steps(plan: Plan, folder: Path) -> int:
+    """`--backup-tls`: a save-tls step (AKS Run Command) heads each at-risk change that has no backup yet."""
+    added = 0
+    for risk in at_risk(plan):
+        change = risk.change
+        if has_backup(folder, risk.workspace, risk.compute) or any(s.op is Op.SAVE_TLS for s in change.steps):
+            continue
+        first = change.steps[0]
+        save = Step(
+            f"{change.address}#0", Op.SAVE_TLS, first.compute, first.workspace, first.cluster, list(first.depends_on)
+        )
+        first.depends_on.append(save.id)
+        change.steps.insert(0, save)
+        change.reasons.append("its leaf-label TLS certificate is saved first (--backup-tls)")
+        added += 1
+    return added
+
+
+def _saving(risk: AtRisk) -> bool:
+    return any(s.op is Op.SAVE_TLS for s in risk.change.steps)
+
+
 def findings(plan: Plan, desired: Desired, folder: Path) -> list[Finding]:
     """MIG003 for every at-risk certificate without a backup in `folder`."""
     out = []
     for risk in at_risk(plan):
-        if has_backup(folder, risk.workspace, risk.compute):
+        if has_backup(folder, risk.workspace, risk.compute) or _saving(risk):
             continue
         out.append(
             MIG003.finding(
@@ -105,7 +127,7 @@ def findings(plan: Plan, desired: Desired, folder: Path) -> list[Finding]:
 
 def refusal(plan: Plan, folder: Path) -> str | None:
     """Why apply must not run (None when every at-risk certificate has a backup)."""
-    missing = [r for r in at_risk(plan) if not has_backup(folder, r.workspace, r.compute)]
+    missing = [r for r in at_risk(plan) if not has_backup(folder, r.workspace, r.compute) and not _saving(r)]
     if not missing:
         return None
     names = ", ".join(r.change.address for r in missing)
@@ -113,7 +135,8 @@ def refusal(plan: Plan, folder: Path) -> str | None:
     return (
         f"refusing to apply: {names} would lose a leaf-label TLS certificate (its FQDN cannot be kept by a new attach) "
         f"and no backup is in {folder}. Save it first: `reconciler backup-tls {first.compute} --workspace "
-        f"{first.change.address.split('/')[0]} --out {folder}`, or pass --accept-new-domain to accept a new scoring domain"
+        f"{first.change.address.split('/')[0]} --out {folder}` (or apply with --backup-tls to save it "
+        "as a first step), or pass --accept-new-domain to accept a new scoring domain"
     )
 
 

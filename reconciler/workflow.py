@@ -63,6 +63,7 @@ class ApplyOptions:
     settle_timeout: float = 900.0
     tls_backups: Path = Path("tls-backups")  # where `backup-tls` saved leaf-label certificates
     accept_new_domain: bool = False  # detach/re-attach a leaf-label TLS compute without a backup
+    backup_tls: bool = False  # plan a save-tls step (AKS Run Command) before losing a leaf-label certificate
 
 
 class Ui(Protocol):
@@ -187,10 +188,13 @@ def cloud_errors() -> Iterator[None]:
 
 
 # -- plan -------------------------------------------------------------------------------------
-def plan(desired: Desired, cloud: Cloud, options: PlanOptions = PlanOptions(), *, tls_backups: Path | None = None) -> Plan:
+def plan(desired: Desired, cloud: Cloud, options: PlanOptions = PlanOptions(), *, tls_backups: Path | None = None,
+         backup_tls: bool = False) -> Plan:
     from reconciler import tlsbackup
 
     result = planner.plan(desired, cloud.observe(desired), options, created_at=now())
+    if backup_tls:
+        tlsbackup.add_save_steps(result, tls_backups or tlsbackup.DEFAULT_FOLDER)
     result.warnings.extend(tlsbackup.findings(result, desired, tls_backups or tlsbackup.DEFAULT_FOLDER))
     return result
 
@@ -222,6 +226,8 @@ def apply(desired: Desired, connection: Callable[[], ContextManager[Cloud]], opt
             _refuse_stale(saved, result)
         from reconciler import tlsbackup
 
+        if options.backup_tls:
+            tlsbackup.add_save_steps(result, options.tls_backups)
         if not options.accept_new_domain:
             result.warnings.extend(tlsbackup.findings(result, desired, options.tls_backups))
         ui.show_plan(result)
@@ -304,6 +310,7 @@ def _execute(plan: Plan, observed: ObservedState, cloud: Cloud, options: ApplyOp
     try:
         executor = Executor(cloud.computes, cloud.aks, observed, reporter, parallelism=options.parallelism, timeouts=timeouts,
                             kube=cloud.kube)
+        executor.tls_backups = options.tls_backups
         return executor.run(plan)
     finally:
         reporter.close()

@@ -107,3 +107,23 @@ def test_reattach_with_the_backup_as_custom_certificate_keeps_the_fqdn(make_clou
     for out in (saved, run):
         for chunk in material:
             assert chunk not in out.stdout + out.stderr
+
+
+def test_apply_with_backup_tls_saves_the_certificate_as_a_step_before_the_detach(make_cloud):
+    cloud = make_cloud(seed({"scoring-prod": leaf_tls_compute()}))
+    material = secret_material(cloud)
+    cloud.write(prune=True)
+    plan = cloud.cli("plan", "--backup-tls", "--format", "json")
+    steps = [s for c in json.loads(plan.stdout)["changes"] for s in c["steps"]]
+    assert [s["op"] for s in steps] == ["save-tls", "detach"] and steps[0]["id"] in steps[1]["dependsOn"]
+    run = cloud.cli("apply", "--auto-approve", "--backup-tls")
+    assert run.code == 0, run.stdout + run.stderr
+    folder = cloud.dir / "tls-backups" / "ml-prod" / "scoring-prod"
+    assert stat.S_IMODE((folder / "key.pem").stat().st_mode) == 0o600
+    assert cloud.computes() == {}
+    timeline = sorted(cloud.audit()["operations"], key=lambda o: o["startedAt"])
+    read = next(o for o in timeline if o["kind"] == "runCommand")
+    detach = next(o for o in timeline if o["kind"] == "detach")
+    assert read["endedAt"] <= detach["startedAt"]
+    for chunk in material:
+        assert chunk not in plan.stdout + plan.stderr + run.stdout + run.stderr
