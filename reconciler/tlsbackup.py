@@ -104,6 +104,11 @@ def add_save_steps(plan: Plan, folder: Path) -> int:
     return added
 
 
+def saves_tls(plan_data: dict) -> bool:
+    """A saved plan (JSON) made with --backup-tls: applying it plans the same save-tls steps."""
+    return any(step.get("op") == Op.SAVE_TLS.value for c in plan_data.get("changes", []) for step in c.get("steps", []))
+
+
 def _saving(risk: AtRisk) -> bool:
     return any(s.op is Op.SAVE_TLS for s in risk.change.steps)
 

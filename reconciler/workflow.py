@@ -222,12 +222,12 @@ def apply(desired: Desired, connection: Callable[[], ContextManager[Cloud]], opt
         plan_options = saved.options if saved is not None else PlanOptions(options.targets, options.replace)
         observed = settle(desired, cloud, options.settle_timeout)
         result = planner.plan(desired, observed, plan_options, created_at=now())
-        if saved is not None:
-            _refuse_stale(saved, result)
         from reconciler import tlsbackup
 
-        if options.backup_tls:
+        if options.backup_tls or (saved is not None and tlsbackup.saves_tls(saved.data)):
             tlsbackup.add_save_steps(result, options.tls_backups)
+        if saved is not None:
+            _refuse_stale(saved, result)
         if not options.accept_new_domain:
             result.warnings.extend(tlsbackup.findings(result, desired, options.tls_backups))
         ui.show_plan(result)

@@ -127,3 +127,12 @@ def test_apply_with_backup_tls_saves_the_certificate_as_a_step_before_the_detach
     assert read["endedAt"] <= detach["startedAt"]
     for chunk in material:
         assert chunk not in plan.stdout + plan.stderr + run.stdout + run.stderr
+
+
+def test_a_saved_plan_with_backup_tls_applies_with_its_save_step(make_cloud):
+    cloud = make_cloud(seed({"scoring-prod": leaf_tls_compute()}))
+    cloud.write(prune=True)
+    assert cloud.cli("plan", "--backup-tls", "--out", "tfplan.json").code == 0
+    run = cloud.cli("apply", "--plan", "tfplan.json")
+    assert run.code == 0, run.stdout + run.stderr
+    assert (cloud.dir / "tls-backups" / "ml-prod" / "scoring-prod" / "cert.pem").is_file() and cloud.computes() == {}

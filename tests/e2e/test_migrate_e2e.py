@@ -15,8 +15,8 @@ SERVING = {"serving-aks": seed_cluster("westeurope", "1.30.5")}
 
 def legacy_cloud(make_cloud, *, created: bool = False):
     compute = seed_attached_compute("serving-aks", managed=True)
-    if created:
-        compute["tags"]["reconciler-created"] = "true"
+    if created:  # Azure ML created the cluster: a compute Delete would delete it
+        compute["properties"]["isAttachedCompute"] = False
     cloud = make_cloud(seed({"scoring-prod": compute}, clusters=SERVING))
     cloud.write(scoring=attach_doc("scoring-prod", "serving-aks"))
     return cloud
@@ -77,11 +77,13 @@ def test_same_cluster_migrate_plan_apply_plan_orders_detach_cleanup_install_atta
 
 def test_same_cluster_migration_of_a_created_cluster_detaches_and_keeps_the_cluster(make_cloud):
     cloud = legacy_cloud(make_cloud, created=True)
+    clusters = cloud.admin("state")["subscriptions"]["00000000-0000-0000-0000-000000000001"]["resourceGroups"]["aks-rg"]
+    assert clusters["managedClusters"]["serving-aks"].get("createdBy", "").endswith("/scoring-prod")
     assert cloud.cli("migrate", "manifests", "--strategy", "same-cluster", "--out", "migrated").code == 0
     applied = cloud.cli("apply", "migrated", "--auto-approve")
     assert applied.code == 0, applied.stdout + applied.stderr
     audit = cloud.audit()
-    assert audit["clusterDeletions"] == []
+    assert audit["clusterDeletions"] == [] and "serving-aks" in json.dumps(cloud.admin("state"))
     assert "Created cluster" in (cloud.dir / "migrated" / "MIGRATION.md").read_text()
 
 
