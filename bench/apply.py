@@ -119,7 +119,7 @@ def run_apply(n: int) -> tuple[float, float, int, float]:
     """(steps' wall time, critical path, steps, the whole apply's wall time)."""
     with tempfile.TemporaryDirectory() as tmp, emulator(seed(n)) as url:
         manifests(Path(tmp), n)
-        desired = workflow.load([Path(tmp)], lambda line: print(line, file=sys.stderr))
+        desired = workflow.load([Path(tmp)], lambda finding: print(finding.format(), file=sys.stderr))
         options = workflow.ApplyOptions(auto_approve=True, parallelism=100)
         start = time.perf_counter()
         outcome = workflow.apply(desired, lambda: workflow.connect(url), options, QuietUi())

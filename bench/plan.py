@@ -10,6 +10,9 @@ For each fleet it prints:
   emulator's audit) vs the lower bound W + S + L (workspaces + subscriptions +
   regions), the emulator's 50-item paging adding pages on top; wall time (first run,
   then best of --repeat); the target is 3 × latency + 1 s.
+- the whole `reconciler plan` command (process start to exit, manifests for the same
+  fleet): what a user waits for; "ok" needs the fewest calls AND the command within
+  the target (observe alone once passed for a command twice as slow);
 - a per-resource refresh baseline, as Terraform does it: one GET per compute and per
   cluster, --parallelism 10: its calls and wall time.
 
@@ -82,9 +85,9 @@ def make_fleet(n_computes: int, n_workspaces: int, n_subs: int) -> Fleet:
                 "location": REGIONS[k % len(REGIONS)], "kubernetesVersion": "1.30.5",
                 "agentPools": [{"name": "nodepool1", "vmSize": "Standard_D3_v2", "count": 3, "mode": "System"}]}
             cid = cluster_id(sub, name)
-            ws_computes[f"c-{k:04d}"] = {"tags": {"reconciler-managed": "true"}, "properties": {
+            ws_computes[f"score{k:04d}"] = {"tags": {"reconciler-managed": "true"}, "properties": {
                 "computeType": "AKS", "resourceId": cid, "properties": {"clusterPurpose": "FastProd"}}}
-            computes.append((ref, f"c-{k:04d}"))
+            computes.append((ref, f"score{k:04d}"))
             clusters.append(cid)
             per_sub[sub] = per_sub.get(sub, 0) + 1
         subs[sub]["resourceGroups"]["ml-rg"]["workspaces"][ref.workspace_name] = {"location": "westeurope",
@@ -137,6 +140,35 @@ def refresh_per_resource(url: str, fleet: Fleet, parallelism: int) -> tuple[int,
     return audit_total(url) - before, wall
 
 
+def write_manifests(fleet: Fleet, folder: Path) -> None:
+    """One file per workspace: its Workspace manifest and an attach manifest per compute."""
+    by_ws: dict[str, list[str]] = {}
+    for (ref, name), cid in zip(fleet.computes, fleet.clusters, strict=True):
+        by_ws.setdefault(ref.workspace_name, []).append(
+            f"apiVersion: reconciler.aml/v1\nkind: InferenceCluster\nmetadata: {{name: {name}}}\n"
+            f"spec: {{workspace: {ref.workspace_name}, attach: {{clusterId: {cid}}}}}\n")
+    for ref in fleet.workspaces:
+        head = (f"apiVersion: reconciler.aml/v1\nkind: Workspace\nmetadata: {{name: {ref.workspace_name}}}\n"
+                f"spec: {{subscriptionId: {ref.subscription_id}, resourceGroup: {ref.resource_group}, "
+                f"workspaceName: {ref.workspace_name}}}\n")
+        (folder / f"{ref.workspace_name}.yaml").write_text("---\n".join([head, *by_ws.get(ref.workspace_name, [])]))
+
+
+def plan_command(url: str, fleet: Fleet, repeat: int) -> float:
+    """Median wall time of the whole `reconciler plan` command over the fleet's manifests."""
+    exe = Path(sys.executable).parent / "reconciler"
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "reconciler"]
+    walls = []
+    with tempfile.TemporaryDirectory() as tmp:
+        write_manifests(fleet, Path(tmp))
+        for _ in range(max(1, repeat)):
+            start = time.perf_counter()
+            proc = subprocess.run([*cmd, "--endpoint", url, "plan", tmp], capture_output=True, text=True)
+            walls.append(time.perf_counter() - start)
+            assert proc.returncode == 0, proc.stdout[-1000:] + proc.stderr[-1000:]
+    return sorted(walls)[len(walls) // 2]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="10,100,1000", help="fleet sizes (computes) among 10,100,1000")
@@ -152,7 +184,7 @@ def main() -> None:
     print(f"emulator in a {where}, {os.cpu_count()} CPUs")
     print(f"latency {args.latency_ms} ms per response; observe target: calls = W + S + L, wall <= {target:.2f} s")
     header = (f"{'computes':>8} {'W':>4} {'S':>2} {'L':>2} {'W+S+L':>6} {'+pages':>6} {'calls':>6} {'first s':>8} "
-              f"{'best s':>7} {'ok':>3} | {'refresh calls':>13} {'refresh s':>9}")
+              f"{'best s':>7} {'command s':>9} {'ok':>3} | {'refresh calls':>13} {'refresh s':>9}")
     print(header)
     print("-" * len(header))
     for size in (int(s) for s in args.sizes.split(",")):
@@ -173,11 +205,12 @@ def main() -> None:
             # paging: the least any client can do with 50-item pages (computes lists and cluster lists)
             paged = (sum(math.ceil(max(1, size // n_ws) / PAGE) for _ in fleet.workspaces)
                      + sum(math.ceil(n / PAGE) for n in fleet.per_sub_clusters.values()) + stats.regions)
-            ok = "yes" if calls == paged and min(walls) <= target else "NO"
+            command = plan_command(url, fleet, args.repeat)
+            ok = "yes" if calls == paged and command <= target else "NO"
             refresh = ("-", "-") if args.no_baseline else refresh_per_resource(url, fleet, args.parallelism)
         r_calls, r_wall = refresh
         print(f"{size:>8} {stats.workspaces:>4} {stats.cluster_fetches:>2} {stats.regions:>2} {stats.lower_bound:>6} "
-              f"{paged:>6} {calls:>6} {walls[0]:>8.3f} {min(walls):>7.3f} {ok:>3} | {r_calls:>13} "
+              f"{paged:>6} {calls:>6} {walls[0]:>8.3f} {min(walls):>7.3f} {command:>9.3f} {ok:>3} | {r_calls:>13} "
               f"{r_wall if isinstance(r_wall, str) else f'{r_wall:.2f}':>9}")
     print("W+S+L: one call per workspace, per cluster fetch (list per subscription), per region; "
           "+pages: the same with the emulator's 50-item pages (the true minimum).")

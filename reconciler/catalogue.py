@@ -48,6 +48,8 @@ YAML002 = _rule("YAML002", E, "YAML anchors and aliases are not allowed", "write
 YAML003 = _rule("YAML003", E, "custom YAML tags are not allowed", "remove the tag; manifests hold plain data only")
 YAML004 = _rule("YAML004", E, "duplicate or non-string mapping keys", "keep one entry per key")
 YAML005 = _rule("YAML005", E, "file too large or nested too deeply", "split or flatten the manifests")
+YAML006 = _rule("YAML006", E, "a scalar its tag cannot hold, or an integer beyond 63 bits", "write a plain value of the right type, or quote the text")
+YAML007 = _rule("YAML007", E, "control character in a string", "remove it; manifests hold printable text only")
 SCHEMA001 = _rule("SCHEMA001", E, "document does not match the manifest schema", "see schemas/manifest.schema.json")
 WS001 = _rule("WS001", E, "workspace alias declared twice", "give each Workspace document its own metadata.name")
 WS002 = _rule("WS002", E, "one Azure workspace declared under two aliases", "declare each workspace once and refer to that alias")
@@ -99,7 +101,7 @@ AKS030 = _rule("AKS030", E, "workspace not found", "check subscriptionId, resour
 AKS031 = _rule("AKS031", E, "region has no default Kubernetes version", "check create.location: AKS must be offered in that region")
 AKS032 = _rule("AKS032", W, "TLS secret not available to plan", "the certificate change cannot be detected without it; provide the file or environment variable where you plan")
 AKS033 = _rule("AKS033", E, "compute name taken by a non-AKS compute", "pick another compute name")
-AKS034 = _rule("AKS034", E, "operation in progress", "wait for the running operation on this compute to finish, then plan again")
+AKS034 = _rule("AKS034", W, "operation in progress", "the compute is planned once its running operation ends; apply waits for it first")
 AKS035 = _rule("AKS035", W, "managed compute no longer declared", "set prune: true on the workspace to detach it, or declare it again")
 
 # -- Kubernetes compute (v2) and the Azure ML cluster extension: offline --
@@ -129,11 +131,11 @@ KUBE023 = _rule(
     "a legacy AKS compute's azureml-fe objects conflict with the extension (E45004/E45005): plan the move with `reconciler migrate`",
 )
 KUBE024 = _rule("KUBE024", E, "extension version not available for the cluster", "pick a version from the extension type's versions list that supports the cluster's Kubernetes version")
-KUBE025 = _rule("KUBE025", E, "extension operation in progress", "wait for the extension's running operation to finish, then plan again")
+KUBE025 = _rule("KUBE025", W, "extension operation in progress", "the extension is planned once its running operation ends: plan again then")
 KUBE026 = _rule("KUBE026", W, "TLS secret of the extension not available to plan", "the certificate change cannot be detected without it; provide the file or environment variable where you plan")
 KUBE027 = _rule("KUBE027", W, "disruptive extension change", "running endpoints on the cluster are interrupted while the extension is reconfigured: plan a window")
 KUBE028 = _rule("KUBE028", E, "compute name taken by a compute of another type", "pick another compute name")
-KUBE029 = _rule("KUBE029", E, "Kubernetes compute operation in progress", "wait for the running operation on this compute to finish, then plan again")
+KUBE029 = _rule("KUBE029", W, "Kubernetes compute operation in progress", "the compute is planned once its running operation ends: plan again then")
 
 # -- Migration from legacy AKS computes: with Azure --
 MIG001 = _rule("MIG001", W, "legacy compute still serves traffic", "once clients use the Kubernetes compute that replaces it, remove the legacy compute's InferenceCluster manifest: the next apply detaches it")
@@ -149,6 +151,8 @@ RULES: dict[str, Rule] = {rule.id: rule for rule in (
     YAML003,
     YAML004,
     YAML005,
+    YAML006,
+    YAML007,
     SCHEMA001,
     WS001,
     WS002,

@@ -23,6 +23,7 @@ from reconciler.ids import cluster_key
 from reconciler.plan import Change, Op, Plan, Step
 from reconciler.progress import Progress
 from reconciler.state import AksCluster, Compute, ObservedState, WorkspaceRef
+from reconciler.throttling import DEFAULT_PARALLELISM
 
 # Azure's typical durations with a wide margin.
 DEFAULT_TIMEOUTS: dict[str, float] = {op: max(300.0, op.expected_seconds * 3.0) for op in Op}
@@ -42,6 +43,7 @@ class StepResult:
 @dataclass
 class ApplyResult:
     results: dict[str, StepResult] = field(default_factory=dict)
+    interrupted: bool = False  # Ctrl-C: the steps not yet started were skipped
 
     @property
     def failed(self) -> list[StepResult]:
@@ -115,7 +117,7 @@ def resolve_extension_secrets(de: DesiredExtension) -> dict[str, str] | None:
 
 class Executor:
     def __init__(self, computes: ComputesApi, aks: AksApi, observed: ObservedState, progress: Progress, *,
-                 parallelism: int = 10, timeouts: dict[str, float] | None = None,
+                 parallelism: int = DEFAULT_PARALLELISM, timeouts: dict[str, float] | None = None,
                  resolve_secrets: SecretResolver = resolve_tls_secrets, kube: KubernetesApi | None = None) -> None:
         self.computes, self.aks, self.observed, self.progress = computes, aks, observed, progress
         self.kube = kube
@@ -124,6 +126,9 @@ class Executor:
         self.timeouts = {**DEFAULT_TIMEOUTS, **(timeouts or {})}
         self.resolve_secrets = resolve_secrets
         self.fresh_listing = FreshListing(computes.list)
+        self._interrupted = threading.Event()
+        self._running_guard = threading.RLock()  # re-entered by a Ctrl-C handler on the main thread
+        self._running: dict[cf.Future[None], Step] = {}
         self._handlers: dict[Op, Callable[[Step, Change], None]] = {
             Op.DETACH: self._remove, Op.DELETE: self._remove, Op.SCALE: self._scale,
             Op.CREATE: self._write, Op.ATTACH: self._write, Op.UPDATE: self._write,
@@ -133,23 +138,49 @@ class Executor:
             Op.SAVE_TLS: self._save_tls,
         }
 
+    def interrupt(self) -> list[Step]:
+        """Start no new step (Ctrl-C); returns the steps still running in Azure, which run() waits for."""
+        self._interrupted.set()
+        with self._running_guard:
+            for future in self._running:
+                future.cancel()  # queued behind --parallelism: never sent to Azure
+            return [step for future, step in self._running.items() if not future.cancelled()]
+
     def run(self, plan: Plan) -> ApplyResult:
+        """Run every step; after `interrupt()` only the running ones finish, the rest are not started.
+
+        An exception out of a wait (a second Ctrl-C) leaves without waiting for the worker threads:
+        their operations go on in Azure, and the next apply settles them.
+        """
         changes = {s.id: c for c in plan.changes for s in c.steps}
         steps = {s.id: s for s in plan.steps()}
         result = ApplyResult()
         pending = dict(steps)
-        running: dict[cf.Future, Step] = {}
-        with cf.ThreadPoolExecutor(max_workers=self.parallelism, thread_name_prefix="apply") as pool:
+        running = self._running
+        for step in steps.values():
+            self.progress.queued(step.id, step.op, step.compute)
+        pool = cf.ThreadPoolExecutor(max_workers=self.parallelism, thread_name_prefix="apply")
+        try:
             while pending or running:
+                if self._interrupted.is_set():
+                    for step_id in list(pending):
+                        del pending[step_id]
+                        result.results[step_id] = StepResult(step_id, "skipped", "not started: the apply was interrupted")
+                        self.progress.finished(step_id, "skipped")
                 for step in self._ready(pending, result):
                     del pending[step.id]
-                    self.progress.started(step.id, step.op, step.compute)
-                    running[pool.submit(self._run_step, step, changes[step.id])] = step
+                    with self._running_guard:
+                        running[pool.submit(self._start_step, step, changes[step.id])] = step
                 if not running:
                     break
                 done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
                 for future in done:
-                    step = running.pop(future)
+                    with self._running_guard:
+                        step = running.pop(future)
+                    if future.cancelled():
+                        result.results[step.id] = StepResult(step.id, "skipped", "not started: the apply was interrupted")
+                        self.progress.finished(step.id, "skipped")
+                        continue
                     try:
                         future.result()
                         result.results[step.id] = StepResult(step.id, "succeeded")
@@ -158,6 +189,8 @@ class Executor:
                         message = _safe_message(exc)
                         result.results[step.id] = StepResult(step.id, "failed", message)
                         self.progress.finished(step.id, "failed", message)
+        finally:
+            pool.shutdown(wait=not running, cancel_futures=True)
         return result
 
     def _ready(self, pending: dict[str, Step], result: ApplyResult) -> list[Step]:
@@ -174,6 +207,11 @@ class Executor:
         return ready
 
     # -- one step ---------------------------------------------------------------
+    def _start_step(self, step: Step, change: Change) -> None:
+        """On a worker: the step really starts now (it may have queued behind --parallelism)."""
+        self.progress.started(step.id, step.op, step.compute)
+        self._run_step(step, change)
+
     def _run_step(self, step: Step, change: Change) -> None:
         """One table from op to handler: adding an op means adding a row here and in `plan.Op`."""
         self._handlers[step.op](step, change)

@@ -9,10 +9,19 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from reconciler.safeio import UnsafeFileError, describe_error, write_private
 from reconciler.state import AksCluster, Compute, Extension, ObservedWorkspace
 
-MODELINE = "# yaml-language-server: $schema=../schemas/manifest.schema.json\n"
+ALIAS_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")
+SCHEMA_REF = "../schemas/manifest.schema.json"
+MODELINE = f"# yaml-language-server: $schema={SCHEMA_REF}\n"
+
+
+def modeline(schema_ref: str = SCHEMA_REF) -> str:
+    """The first line of a manifest: editors running yaml-language-server validate and complete with the schema."""
+    return f"# yaml-language-server: $schema={schema_ref}\n"
 
 
 @dataclass
@@ -34,17 +43,18 @@ def _env_name(compute: str, what: str) -> str:
     return re.sub(r"[^A-Z0-9]", "_", compute.upper()) + f"_TLS_{what}"
 
 
-def workspace_manifest(alias: str, ows: ObservedWorkspace) -> str:
+def workspace_manifest(alias: str, ows: ObservedWorkspace, schema_ref: str = SCHEMA_REF) -> str:
     ref = ows.ref
     return (
-        MODELINE
+        modeline(schema_ref)
         + "apiVersion: reconciler.aml/v1\nkind: Workspace\nmetadata:\n"
         + f"  name: {_q(alias)}\nspec:\n  subscriptionId: {_q(ref.subscription_id)}\n"
         + f"  resourceGroup: {_q(ref.resource_group)}\n  workspaceName: {_q(ref.workspace_name)}\n  prune: false\n"
     )
 
 
-def cluster_manifest(alias: str, compute: Compute, cluster: AksCluster | None, notes: list[str]) -> str:
+def cluster_manifest(alias: str, compute: Compute, cluster: AksCluster | None, notes: list[str],
+                     schema_ref: str = SCHEMA_REF) -> str:
     lines = [
         "apiVersion: reconciler.aml/v1", "kind: InferenceCluster", "metadata:", f"  name: {_q(compute.name)}", "spec:",
         f"  workspace: {_q(alias)}",
@@ -87,19 +97,55 @@ def cluster_manifest(alias: str, compute: Compute, cluster: AksCluster | None, n
     if user_tags:
         lines.append("  tags:")
         lines += [f"    {_q(k)}: {_q(v)}" for k, v in sorted(user_tags.items())]
-    return MODELINE + "\n".join(lines) + "\n"
+    return modeline(schema_ref) + "\n".join(lines) + "\n"
 
 
-def import_workspace(alias: str, ows: ObservedWorkspace, clusters: dict[str, AksCluster]) -> Imported:
-    result = Imported({f"{alias}-workspace.yaml": workspace_manifest(alias, ows)})
+def import_workspace(alias: str, ows: ObservedWorkspace, clusters: dict[str, AksCluster],
+                     schema_ref: str = SCHEMA_REF) -> Imported:
+    """Manifests whose modeline points at `schema_ref` (relative to the manifests folder)."""
+    result = Imported({f"{alias}-workspace.yaml": workspace_manifest(alias, ows, schema_ref)})
     for name, compute in sorted(ows.computes.items()):
         if compute.compute_type.upper() != "AKS":
             continue
         cluster = clusters.get(compute.cluster_key or "")
-        result.files[f"{name}.yaml"] = cluster_manifest(alias, compute, cluster, result.notes)
+        result.files[f"{name}.yaml"] = cluster_manifest(alias, compute, cluster, result.notes, schema_ref)
         if compute.failed:
             result.notes.append(f"{name}: provisioningState is Failed; plan will repair it")
     return result
+
+
+class ImportWriteError(Exception):
+    """A manifest could not be written; the message is for the user."""
+
+
+def out_problem(alias: str, out: Path) -> str | None:
+    """Why `--alias` / `--out` cannot be used, or None. An alias becomes a file name,
+    so it must be a plain name: `../../x` would write outside `--out`."""
+    if not ALIAS_PATTERN.match(alias):
+        return (f"--alias {alias!r} is not a name: use 1-63 letters, digits, '-' and '_', "
+                "starting with a letter or digit")
+    try:
+        if out.exists() and not out.is_dir():
+            return f"--out {out} is a file, not a folder; give the folder to write the manifests into"
+    except (OSError, ValueError) as exc:
+        return f"--out {out}: {describe_error(exc)}"
+    return None
+
+
+def write_files(imported: Imported, out: Path) -> None:
+    """Write every manifest into `out`, each atomically; a name that is not a plain file name is refused."""
+    for file_name in imported.files:
+        if Path(file_name).name != file_name or file_name.startswith(".") or "\0" in file_name:
+            raise ImportWriteError(f"refusing to write {file_name!r}: not a plain file name")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except (OSError, ValueError) as exc:
+        raise ImportWriteError(f"cannot create folder {out}: {describe_error(exc)}") from None
+    for file_name, text in imported.files.items():
+        try:
+            write_private(out / file_name, text, mode=0o644)
+        except UnsafeFileError as exc:
+            raise ImportWriteError(f"cannot write {out / file_name}: {exc}") from None
 
 
 # -- Kubernetes computes and the Azure ML extension ---------------------------------------------------
@@ -111,7 +157,7 @@ def _flow(value: object) -> str:
     return json.dumps(value, sort_keys=True)
 
 
-def kubernetes_manifest(alias: str, compute: Compute) -> str:
+def kubernetes_manifest(alias: str, compute: Compute, schema_ref: str = SCHEMA_REF) -> str:
     lines = [
         "apiVersion: reconciler.aml/v1", "kind: KubernetesCompute", "metadata:", f"  name: {_q(compute.name)}", "spec:",
         f"  workspace: {_q(alias)}", f"  clusterId: {_q(compute.cluster_id)}", f"  namespace: {_q(compute.namespace or 'default')}",
@@ -130,10 +176,10 @@ def kubernetes_manifest(alias: str, compute: Compute) -> str:
     user_tags = {k: v for k, v in compute.tags.items() if not k.startswith("reconciler-")}
     if user_tags:
         lines.append(f"  tags: {_flow(user_tags)}")
-    return MODELINE + "\n".join(lines) + "\n"
+    return modeline(schema_ref) + "\n".join(lines) + "\n"
 
 
-def extension_manifest(alias: str, ext: Extension, notes: list[str]) -> str:
+def extension_manifest(alias: str, ext: Extension, notes: list[str], schema_ref: str = SCHEMA_REF) -> str:
     """A ClusterExtension from the extension's settings; the write-only PEM pair becomes {env: ...} references."""
     s = {k: v for k, v in ext.settings.items()}
 
@@ -170,14 +216,15 @@ def extension_manifest(alias: str, ext: Extension, notes: list[str]) -> str:
     selector = {k[len("nodeSelector."):]: v for k, v in s.items() if k.startswith("nodeSelector.")}
     if selector:
         lines.append(f"  nodeSelector: {_flow(selector)}")
-    return MODELINE + "\n".join(lines) + "\n"
+    return modeline(schema_ref) + "\n".join(lines) + "\n"
 
 
-def import_kubernetes(alias: str, ows: ObservedWorkspace, extensions: dict[str, tuple[Extension, ...]], result: Imported) -> None:
+def import_kubernetes(alias: str, ows: ObservedWorkspace, extensions: dict[str, tuple[Extension, ...]], result: Imported,
+                      schema_ref: str = SCHEMA_REF) -> None:
     """Add a KubernetesCompute per Kubernetes compute and a ClusterExtension per cluster they use."""
     clusters: dict[str, str] = {}
     for name, compute in sorted(ows.kubernetes.items()):
-        result.files[f"{name}.yaml"] = kubernetes_manifest(alias, compute)
+        result.files[f"{name}.yaml"] = kubernetes_manifest(alias, compute, schema_ref)
         if compute.cluster_key and compute.cluster_id:
             clusters.setdefault(compute.cluster_key, compute.cluster_id)
         if compute.failed:
@@ -188,4 +235,4 @@ def import_kubernetes(alias: str, ows: ObservedWorkspace, extensions: dict[str, 
         if ext is None:
             result.notes.append(f"cluster {cluster_name}: no Azure ML extension found; declare a ClusterExtension for it")
             continue
-        result.files[f"{cluster_name}-extension.yaml"] = extension_manifest(cluster_name, ext, result.notes)
+        result.files[f"{cluster_name}-extension.yaml"] = extension_manifest(cluster_name, ext, result.notes, schema_ref)

@@ -1,30 +1,55 @@
-"""structlog set-up: human lines on a TTY, JSON lines otherwise, always on stderr."""
+"""structlog set-up: human lines on a TTY, JSON lines otherwise, always on stderr.
+
+structlog is imported on the first `get()`, not by `configure()`: `--help` and
+`validate` never log, so they never pay for it.
+"""
 
 from __future__ import annotations
 
 import logging
 import sys
+from typing import TYPE_CHECKING, Any
 
-import structlog
+if TYPE_CHECKING:
+    import structlog
+
+_settings: dict[str, Any] = {"fmt": None, "level": logging.INFO, "color": None}
+_configured = False
 
 
-def configure(fmt: str | None = None, level: int = logging.INFO) -> None:
-    fmt = fmt or ("console" if sys.stderr.isatty() else "json")
-    renderer = structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty()) if fmt == "console" else structlog.processors.JSONRenderer()
+def configure(fmt: str | None = None, level: int = logging.INFO, *, color: bool | None = None) -> None:
+    """Record the format, level and colour; structlog is set up when the first logger is asked for."""
+    global _configured
+    _settings.update(fmt=fmt, level=level, color=color)
+    _configured = False
+    # Azure SDK loggers are chatty and may print request bodies: keep them quiet; the
+    # errors that matter reach the user as one line through the CLI.
+    logging.getLogger("azure").setLevel(logging.ERROR)
+
+
+def _setup() -> None:
+    import structlog
+
+    fmt = _settings["fmt"] or ("console" if sys.stderr.isatty() else "json")
+    colors = sys.stderr.isatty() if _settings["color"] is None else _settings["color"]
+    renderer = structlog.dev.ConsoleRenderer(colors=colors) if fmt == "console" else structlog.processors.JSONRenderer()
     structlog.configure(
         processors=[
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             renderer,
         ],
-        wrapper_class=structlog.make_filtering_bound_logger(level),
+        wrapper_class=structlog.make_filtering_bound_logger(_settings["level"]),
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=False,
     )
-    # Azure SDK loggers are chatty and may print request bodies: keep them quiet; the
-    # errors that matter reach the user as one line through the CLI.
-    logging.getLogger("azure").setLevel(logging.ERROR)
 
 
 def get(name: str = "reconciler") -> structlog.stdlib.BoundLogger:
+    global _configured
+    import structlog
+
+    if not _configured:
+        _setup()
+        _configured = True
     return structlog.get_logger(name)

@@ -66,6 +66,22 @@ _EXPECTED_SECONDS = {Op.CREATE: 600, Op.ATTACH: 300, Op.DETACH: 60, Op.DELETE: 6
 _KUBERNETES = frozenset({Op.REMOVE_LEGACY_FE, Op.INSTALL, Op.UPGRADE, Op.UNINSTALL, Op.CREATE_NAMESPACE, Op.K8S_ATTACH, Op.K8S_DETACH})
 
 
+def downtime_seconds(ops: list[Op]) -> int:
+    """The endpoint's dark window in a chain of ops: from the first removal through the attach or create after it.
+
+    Zero when nothing is removed before being written again (a plain update keeps serving).
+    """
+    total, removing = 0, False
+    for op in ops:
+        if op.removes:
+            removing = True
+        if removing:
+            total += op.expected_seconds
+            if op in (Op.ATTACH, Op.CREATE, Op.K8S_ATTACH):
+                return total
+    return 0
+
+
 def expected_seconds(op: str) -> int | None:
     """Typical duration of an op given by name; None for a name that is not an op."""
     try:
@@ -85,6 +101,7 @@ class Action(str, Enum):
     INSTALL = "install"
     UPGRADE = "upgrade"
     UNINSTALL = "uninstall"
+    PENDING = "pending"  # an operation is in flight in Azure: planned again once it ends
     NOOP = "noop"
 
 
@@ -124,6 +141,11 @@ class Change:
     observed_extension: Extension | None = None  # the extension as observed (extension changes)
     kubernetes: DesiredKubernetes | None = None  # a Kubernetes compute change
     disruptive: list[str] = field(default_factory=list)  # settings whose change interrupts running endpoints
+    downtime_seconds: int = 0  # the scoring endpoint is unavailable this long (detach → attach window)
+
+    @property
+    def downtime_minutes(self) -> int:
+        return max(1, round(self.downtime_seconds / 60)) if self.downtime_seconds else 0
 
 
 @dataclass(frozen=True)
@@ -143,7 +165,12 @@ class Plan:
 
     @property
     def actionable(self) -> list[Change]:
-        return [c for c in self.changes if c.action is not Action.NOOP]
+        return [c for c in self.changes if c.action not in (Action.NOOP, Action.PENDING)]
+
+    @property
+    def pending(self) -> list[Change]:
+        """Computes with an operation in flight: reported, not planned (apply waits for them first)."""
+        return [c for c in self.changes if c.action is Action.PENDING]
 
     @property
     def has_changes(self) -> bool:

@@ -9,7 +9,6 @@ are written 0600.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,14 +42,15 @@ def write(path: Path, plan: Plan) -> None:
 
 
 def write_private(path: Path, text: str) -> None:
-    """Written 0600 and atomically (a reader never sees half a plan)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
+    """Written 0600 and atomically (a reader never sees half a plan); the temp file is created
+    O_EXCL|O_NOFOLLOW, so a symlink planted at its name is never written through."""
+    from reconciler.safeio import UnsafeFileError
+    from reconciler.safeio import write_private as write_safely
+
+    try:
+        write_safely(path, text)
+    except UnsafeFileError as exc:
+        raise PlanFileError(f"cannot write {path}: {exc}") from None
 
 
 def read(path: Path, manifests_digest: str) -> SavedPlan:
@@ -58,12 +58,12 @@ def read(path: Path, manifests_digest: str) -> SavedPlan:
 
     This is where a binding check (say, a digest over the plan and its inputs) belongs.
     """
+    from reconciler import savedplan
+
     try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        raise PlanFileError(f"cannot read plan file {path}: {exc}") from None
-    if not isinstance(data, dict) or data.get("formatVersion") != FORMAT_VERSION:
-        raise PlanFileError(f"{path} is not a reconciler plan (formatVersion {FORMAT_VERSION})")
+        data = savedplan.read(path)  # bounded, no FIFO or device, shape checked
+    except savedplan.SavedPlanError as exc:
+        raise PlanFileError(str(exc)) from None
     if data.get("manifestsDigest") != manifests_digest:
         raise PlanFileError(f"the manifests changed since {path} was made; run `reconciler plan --out {path}` again")
     if data.get("errors"):

@@ -20,7 +20,7 @@ from reconciler.catalogue import (AKS020, AKS021, AKS022, AKS023, AKS024, AKS025
                                   AKS031, AKS032, AKS033, AKS034, AKS035, Rule)
 from reconciler.findings import Finding, Position
 from reconciler.manifest import ClusterPurpose, LoadBalancerType
-from reconciler.plan import SUMMARY_ORDER, Action, Change, FieldDiff, Op, Plan, PlanOptions, Step
+from reconciler.plan import SUMMARY_ORDER, Action, Change, FieldDiff, Op, Plan, PlanOptions, Step, downtime_seconds
 from reconciler.planner_kubernetes import KubernetesPlanner
 from reconciler.planner_kubernetes import order as order_kubernetes
 from reconciler.state import Compute, ObservedState, ObservedWorkspace
@@ -87,6 +87,8 @@ class _WorkspacePlanner:
     def run(self) -> None:
         for dc in self.declared:
             self._declared(dc)
+        # Renames first: a compute a rename detaches is not "no longer declared (prune is off)".
+        self._check_conflicts()
         for name, compute in sorted(self.ows.computes.items()):
             if name.lower() in self.by_name or name in self.detaching:
                 continue
@@ -98,7 +100,6 @@ class _WorkspacePlanner:
                     self._detach(compute, ["no longer declared and the workspace has prune: true"])
                 else:
                     self._warn(AKS035, f"managed compute {name!r} is no longer declared (prune is off)", None, f"{self.alias}/{name}")
-        self._check_conflicts()
 
     # -- one declared cluster -------------------------------------------------
     def _declared(self, dc: DesiredCluster) -> None:
@@ -110,7 +111,7 @@ class _WorkspacePlanner:
         if dc.custom_tls and not dc.secrets_known:
             self._warn(AKS032, f"TLS certificate or key of {name!r} could not be read here", dc)
         if current is not None and current.in_flight:
-            self._error(AKS034, f"compute {name!r} is {current.provisioning_state}", dc)
+            self._pending(dc, current)
             return
         if current is None:
             if dc.spec.spec.create is not None:
@@ -230,9 +231,15 @@ class _WorkspacePlanner:
                 if other.name.lower() in self.by_name:
                     continue  # declared: its own change detaches it, and the cluster chain orders both
                 if other.in_flight:
-                    self._error(AKS034, f"compute {other.name!r} has an operation in flight on the same cluster", change.desired)
+                    self._warn(AKS034, f"compute {other.name!r} has an operation in flight on the same cluster "
+                               f"({other.provisioning_state}); {change.compute_name!r} is planned once it ends", change.desired)
+                    self.changes.remove(change)
+                    self._pending_change(change.desired, other)
+                    break
                 elif other.managed:
                     self._detach(other, [f"renamed to {change.compute_name!r} (same cluster, detached first)"])
+                    attach_ops = [s.op for s in change.steps]
+                    change.downtime_seconds = downtime_seconds([Op.DETACH, *attach_ops])
                 else:
                     self._error(
                         AKS028,
@@ -272,7 +279,19 @@ class _WorkspacePlanner:
         elif action is Action.REPLACE:
             ops = [(Op.DETACH if gone or not current.created else Op.DELETE, old), (Op.CREATE, None)]  # type: ignore[union-attr]
         change.steps = [Step(f"{dc.address}#{i}", op, change.compute_name, dc.workspace, cluster) for i, (op, cluster) in enumerate(ops, 1)]
+        change.downtime_seconds = downtime_seconds([op for op, _ in ops])
         self.changes.append(change)
+
+    def _pending(self, dc: DesiredCluster, current: Compute) -> None:
+        """An operation runs in Azure now (another apply, the portal): report it and plan it next time."""
+        self._warn(AKS034, f"compute {current.name!r} is {current.provisioning_state} (an operation is in flight); "
+                   "it is planned once that ends", dc)
+        self._pending_change(dc, current)
+
+    def _pending_change(self, dc: DesiredCluster, current: Compute) -> None:
+        reason = f"{current.name}: {current.provisioning_state} (operation in flight)"
+        self.changes.append(Change(dc.address, Action.PENDING, dc.workspace, dc.name, dc.cluster_id or current.cluster_id,
+                                   [reason], [], current, [], dc))
 
     def _detach(self, compute: Compute, reasons: list[str]) -> None:
         if compute.name in self.detaching:

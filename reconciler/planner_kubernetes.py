@@ -33,7 +33,7 @@ from reconciler.catalogue import (
 from reconciler.desired import Desired, DesiredExtension, DesiredKubernetes
 from reconciler.diff import diff as diff_views
 from reconciler.findings import Finding, Position
-from reconciler.plan import Action, Change, FieldDiff, Op, Step
+from reconciler.plan import Action, Change, FieldDiff, Op, Step, downtime_seconds
 from reconciler.secrets import SENSITIVE
 from reconciler.state import AksCluster, Compute, Extension, ObservedState
 
@@ -79,8 +79,27 @@ class KubernetesPlanner:
             return
         current = next((c for n, c in ows.kubernetes.items() if n.lower() == name), None)
         if current is not None and current.in_flight:
-            self._error(
-                KUBE029, f"Kubernetes compute {dk.name!r} is {current.provisioning_state}", dk.position, dk.address
+            self.warnings.append(
+                KUBE029.finding(
+                    f"Kubernetes compute {dk.name!r} is {current.provisioning_state} (an operation is in flight); "
+                    "it is planned once that ends",
+                    dk.position,
+                    dk.address,
+                )
+            )
+            reason = f"{current.name}: {current.provisioning_state} (operation in flight)"
+            self.changes.append(
+                Change(
+                    dk.address,
+                    Action.PENDING,
+                    dk.workspace,
+                    current.name,
+                    dk.cluster_id,
+                    [reason],
+                    [],
+                    current,
+                    kubernetes=dk,
+                )
             )
             return
         cluster = self.observed.cluster(dk.cluster_id)
@@ -163,6 +182,7 @@ class KubernetesPlanner:
         ops = plans[action]
         name = current.name if current else dk.name
         change = Change(dk.address, action, dk.workspace, name, dk.cluster_id, reasons, diff, current, kubernetes=dk)
+        change.downtime_seconds = downtime_seconds([op for op, _ in ops])
         change.steps = [
             Step(f"{dk.address}#{i}", op, name, dk.workspace, cluster) for i, (op, cluster) in enumerate(ops, 1)
         ]
@@ -212,11 +232,28 @@ class KubernetesPlanner:
             return
         ext = self.observed.azureml_extension(de.cluster_id)
         if ext is not None and ext.in_flight:
-            self._error(
-                KUBE025,
-                f"extension {ext.name!r} on cluster {cluster.name!r} is {ext.provisioning_state}",
-                de.position,
-                de.address,
+            self.warnings.append(
+                KUBE025.finding(
+                    f"extension {ext.name!r} on cluster {cluster.name!r} is {ext.provisioning_state} (an operation is in "
+                    "flight); it is planned once that ends",
+                    de.position,
+                    de.address,
+                )
+            )
+            reason = f"{ext.name}: {ext.provisioning_state} (operation in flight)"
+            self.changes.append(
+                Change(
+                    de.address,
+                    Action.PENDING,
+                    None,
+                    ext.name,
+                    cluster.id,
+                    [reason],
+                    [],
+                    None,
+                    extension=de,
+                    observed_extension=ext,
+                )
             )
             return
         if not de.present:

@@ -1,30 +1,42 @@
-"""Progress of running operations: a live rich table on a TTY, one log line per state change otherwise."""
+"""Progress of running operations: a live rich table on a TTY, one log line per state change otherwise.
+
+Every step of the plan is shown from the start (queued), so a long run tells what is still to come.
+A failure is printed once, when it happens, with Azure's ids in its message (see `cloud.arm.CloudError`).
+"""
 
 from __future__ import annotations
 
 import sys
 import threading
 import time
-from typing import Protocol
+from typing import Any, Protocol
 
 from reconciler import logs
 from reconciler.plan import expected_seconds
 
 
 class Progress(Protocol):
+    def queued(self, step_id: str, op: str, compute: str) -> None: ...
     def started(self, step_id: str, op: str, compute: str) -> None: ...
     def finished(self, step_id: str, status: str, message: str = "") -> None: ...
     def close(self) -> None: ...
 
 
 class LogProgress:
-    """Structured lines on stderr: what pipelines read."""
+    """Structured lines on stderr: what pipelines read. One line per state change, never a heartbeat."""
 
     def __init__(self) -> None:
         self.log = logs.get("reconciler.apply")
         self.started_at: dict[str, float] = {}
+        self.waiting: list[str] = []
+
+    def queued(self, step_id: str, op: str, compute: str) -> None:
+        self.waiting.append(step_id)
 
     def started(self, step_id: str, op: str, compute: str) -> None:
+        if self.waiting:  # the whole plan once, before the first step starts
+            self.log.info("steps queued", steps=self.waiting)
+            self.waiting = []
         self.started_at[step_id] = time.monotonic()
         self.log.info("step started", step=step_id, op=op, compute=compute, expected_s=expected_seconds(op))
 
@@ -38,20 +50,20 @@ class LogProgress:
 
 
 class RichProgress:
-    """One row per running operation with elapsed and expected time and its state."""
+    """One row per step (queued, running, done) with elapsed and expected time and its state."""
 
-    def __init__(self, time_scale: float = 1.0) -> None:
+    def __init__(self, time_scale: float = 1.0, color: bool = True) -> None:
         from rich.console import Console
         from rich.live import Live
 
-        self.console = Console(stderr=True)
+        self.console = Console(stderr=True, no_color=not color)
         self.time_scale = time_scale
-        self.rows: dict[str, list] = {}
+        self.rows: dict[str, list[Any]] = {}
         self.lock = threading.Lock()
         self.live = Live(self._table(), console=self.console, refresh_per_second=4, transient=False, get_renderable=self._table)
         self.live.start()
 
-    def _table(self):
+    def _table(self) -> Any:
         from rich.table import Table
 
         table = Table(box=None, show_header=True, header_style="bold")
@@ -61,11 +73,15 @@ class RichProgress:
         with self.lock:
             rows = list(self.rows.items())
         for step_id, (op, state, start, end) in rows:
-            elapsed = (end or now) - start
+            elapsed = f"{(end or now) - start:.0f}s" if start is not None else ""
             expected = (expected_seconds(op) or 0) * self.time_scale
-            style = {"running": "yellow", "succeeded": "green"}.get(state, "red")
-            table.add_row(step_id, op, f"[{style}]{state}[/{style}]", f"{elapsed:.0f}s", f"~{expected:.0f}s")
+            style = {"running": "yellow", "succeeded": "green", "queued": "dim", "skipped": "dim"}.get(state, "red")
+            table.add_row(step_id, op, f"[{style}]{state}[/{style}]", elapsed, f"~{expected:.0f}s")
         return table
+
+    def queued(self, step_id: str, op: str, compute: str) -> None:
+        with self.lock:
+            self.rows[step_id] = [op, "queued", None, None]
 
     def started(self, step_id: str, op: str, compute: str) -> None:
         with self.lock:
@@ -76,12 +92,16 @@ class RichProgress:
             row = self.rows.get(step_id)
             if row:
                 row[1], row[3] = status, time.monotonic()
-        if message:
-            self.console.print(f"[red]{step_id}: {message}[/red]")
+                if row[2] is None:
+                    row[2] = row[3]
+        if message and status == "failed":
+            self.console.print(f"{step_id}: {message}", style="red", markup=False, highlight=False)
 
     def close(self) -> None:
         self.live.stop()
 
 
-def for_terminal(time_scale: float = 1.0) -> Progress:
-    return RichProgress(time_scale) if sys.stderr.isatty() else LogProgress()
+def for_terminal(time_scale: float = 1.0, *, live: bool | None = None, color: bool = True) -> Progress:
+    """The live table on a terminal (console logs), log lines otherwise."""
+    live = sys.stderr.isatty() if live is None else live
+    return RichProgress(time_scale, color) if live else LogProgress()

@@ -108,7 +108,9 @@ def _create(doc: Document, ic: InferenceCluster) -> Iterator[Finding]:
         yield AKS011.at(doc, base + ("agentCount",), f"agentCount is {create.agentCount}", address=address(ic))
     size = vmsizes.lookup(create.vmSize)
     if size is None:
-        yield AKS009.at(doc, base + ("vmSize",), f"VM size {create.vmSize!r} is not in the built-in table", address=address(ic))
+        close = vmsizes.suggest(create.vmSize)
+        hint = f"; did you mean {close!r}?" if close else ""
+        yield AKS009.at(doc, base + ("vmSize",), f"VM size {create.vmSize!r} is not in the built-in table{hint}", address=address(ic))
     else:
         if size.accelerator:
             yield AKS010.at(doc, base + ("vmSize",), f"{size.name} is a {size.accelerator} size: the cluster must be created with it", address=address(ic))

@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 from reconciler.manifest import SecretRef
+from reconciler.safeio import UnsafeFileError, read_bounded
 
 SENSITIVE = "(sensitive)"
 MAX_SECRET_BYTES = 256 * 1024
@@ -26,15 +27,20 @@ def resolve(ref: SecretRef, base_dir: Path) -> str:
         if not value:
             raise SecretError(f"environment variable {ref.env} is not set")
         return value
-    path = (base_dir / ref.file).resolve() if ref.file else base_dir
+    path = base_dir / ref.file if ref.file else base_dir
+    try:  # bounded, and never a FIFO or a device: /dev/zero must not fill the memory
+        raw = read_bounded(path, MAX_SECRET_BYTES)
+    except UnsafeFileError as exc:
+        raise SecretError(f"cannot read secret file {_shown(path)}: {exc}") from None
     try:
-        if path.stat().st_size > MAX_SECRET_BYTES:
-            raise SecretError(f"{path} is larger than {MAX_SECRET_BYTES} bytes")
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SecretError(f"file {path} does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SecretError(f"cannot read {path}: {exc.__class__.__name__}") from None
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise SecretError(f"secret file {_shown(path)} is not UTF-8 text") from None
+
+
+def _shown(path: Path) -> str:
+    """The path for a message: never a raw control character or NUL."""
+    return repr(str(path))[1:-1]
 
 
 def fingerprint_of(value: str) -> str:

@@ -14,6 +14,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from reconciler import safeio
 from reconciler.catalogue import MIG003
 from reconciler.desired import Desired
 from reconciler.findings import Finding, Position
@@ -47,9 +48,8 @@ def write_backup(folder: Path, ws: WorkspaceRef, compute: str, certificate: str,
             )
     where.mkdir(parents=True, exist_ok=True, mode=0o700)
     for name, text in ((CERT, certificate), (KEY, key)):
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
         try:
-            fd = os.open(where / name, flags, 0o600)
+            fd = safeio.create_exclusive(where / name, 0o600)
         except FileExistsError:
             raise BackupExistsError(f"{where / name} already exists; backups are never overwritten") from None
         with os.fdopen(fd, "w", encoding="ascii") as f:

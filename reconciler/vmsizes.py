@@ -54,6 +54,14 @@ def lookup(name: str) -> VmSize | None:
     return VM_SIZES.get(name.lower())
 
 
+def suggest(name: str) -> str | None:
+    """The known size closest to a misspelt one ("Standard_D3v2" → "Standard_D3_v2"), or None."""
+    import difflib
+
+    close = difflib.get_close_matches(name.lower(), list(VM_SIZES), n=1, cutoff=0.8)
+    return VM_SIZES[close[0]].name if close else None
+
+
 # Azure ML: production needs 12 vCPUs, DevTest 2.
 MIN_VCPUS_PRODUCTION = 12
 MIN_VCPUS_DEVTEST = 2

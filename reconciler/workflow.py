@@ -9,12 +9,13 @@ Seams for later work, each one place:
   backend each workspace's manifest selects, see `reconciler.lock`);
 - preflight: `preflight()` runs after the plan is confirmed and before the first step;
 - saved plans: `planfile.read` is where a binding digest would be checked;
-- interruption: `_execute` is the one place steps run, where Ctrl-C would be handled.
+- interruption: `_execute` is the one place steps run, and where Ctrl-C is handled (`_ctrl_c`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -26,14 +27,19 @@ from reconciler.clients import AksApi, ComputesApi, KubernetesApi
 from reconciler.desired import Desired
 from reconciler.plan import Plan, PlanOptions
 from reconciler.state import ObservedState, WorkspaceRef
+from reconciler.throttling import DEFAULT_PARALLELISM
 
 if TYPE_CHECKING:
     from reconciler.cloud.observe import ObserveStats
-    from reconciler.executor import ApplyResult
+    from reconciler.executor import ApplyResult, Executor
+    from reconciler.findings import Finding
+    from reconciler.show import ComputeRow
+    from reconciler.plan import Step
     from reconciler.manifest import LockSpec
     from reconciler.progress import Progress
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_USAGE = 0, 1, 2, 64
+EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), as shells report it
 
 
 class WorkflowError(Exception):
@@ -57,7 +63,7 @@ class ApplyOptions:
     replace: frozenset[str] = frozenset()
     plan_file: Path | None = None
     auto_approve: bool = False
-    parallelism: int = 10
+    parallelism: int = DEFAULT_PARALLELISM
     lock_timeout: float = 0.0
     operation_timeout: float | None = None
     settle_timeout: float = 900.0
@@ -111,15 +117,15 @@ def now() -> str:
 
 
 # -- loading and connecting -------------------------------------------------------------------
-def load(paths: list[Path] | None, report: Callable[[str], None]) -> Desired:
-    """Load + offline rules; any error ends with exit 1 before any network call."""
+def load(paths: list[Path] | None, report: Callable[["Finding"], None]) -> Desired:
+    """Load + offline rules, each finding reported; any error ends with exit 1 before any network call."""
     from reconciler import loader, rules
     from reconciler.desired import desired_from
 
     result = loader.load(paths)
     findings = result.findings + rules.check(result)
     for finding in findings:
-        report(finding.format())
+        report(finding)
     errors = sum(f.is_error for f in findings)
     if errors:
         fail(f"{errors} error{'' if errors == 1 else 's'} in the manifests; nothing was planned")
@@ -133,19 +139,29 @@ def connect(endpoint: str | None = None, *, local: bool = False, stats: "Observe
     from reconciler.cloud.arm import ComputesClient
     from reconciler.cloud.auth import connect as connect_arm
     from reconciler.cloud.kubernetes import KubernetesClient, observe_kubernetes
-    from reconciler.cloud.observe import observe
+    from reconciler.cloud.observe import observe, observe_with
 
     with _endpoint(endpoint, local) as (url, scale), cloud_errors():
         conn = connect_arm(url)
-        aks = AksClient(conn)
+        computes, aks = ComputesClient(conn), AksClient(conn)
         kube = KubernetesClient(conn, aks)
         try:
-            yield Cloud(ComputesClient(conn), aks,
-                        lambda refs, attach_ids, regions: observe(conn, refs, attach_ids, regions, stats=stats), scale,
-                        kube, lambda observed, ids, pinned, wanted: observe_kubernetes(
-                            kube, observed, ids, pinned, wanted, workers=conn.max_workers))
+            if stats is None:  # the same clients observe, execute and verify
+                def read(refs: list[WorkspaceRef], attach_ids: list[str], regions: list[str]) -> ObservedState:
+                    return observe_with(conn, computes, aks, refs, attach_ids, regions)
+            else:  # counting clients for this connection's observations
+                def read(refs: list[WorkspaceRef], attach_ids: list[str], regions: list[str]) -> ObservedState:
+                    return observe(conn, refs, attach_ids, regions, stats=stats)
+
+            def read_kubernetes(observed: ObservedState, ids: list[str], pinned: list[str], wanted: list[str]) -> None:
+                observe_kubernetes(kube, observed, ids, pinned, wanted, workers=conn.max_workers)
+
+            yield Cloud(computes, aks, read, scale, kube, read_kubernetes)
         finally:
             kube.close()
+            computes.close()
+            aks.close()
+            conn.close()
 
 
 @contextlib.contextmanager
@@ -218,9 +234,10 @@ def apply(desired: Desired, connection: Callable[[], ContextManager[Cloud]], opt
     `connection` is called once the saved plan (if any) has been read: `lambda: connect(url)`.
     """
     saved = _read_saved(options.plan_file, desired)
+    _import_in_background("reconciler.executor", "reconciler.progress", "structlog")
     with connection() as cloud, (locks or workspace_locks)(desired, options.lock_timeout):
         plan_options = saved.options if saved is not None else PlanOptions(options.targets, options.replace)
-        observed = settle(desired, cloud, options.settle_timeout)
+        observed = settle(desired, cloud, options.settle_timeout, getattr(ui, "waiting", None))
         result = planner.plan(desired, observed, plan_options, created_at=now())
         from reconciler import tlsbackup
 
@@ -236,6 +253,9 @@ def apply(desired: Desired, connection: Callable[[], ContextManager[Cloud]], opt
         refusal = None if options.accept_new_domain else tlsbackup.refusal(result, options.tls_backups)
         if refusal:
             fail(refusal)
+        if result.pending:  # an operation started after settling: never plan over it
+            fail(f"operations started in flight on {', '.join(c.address for c in result.pending)} while planning; "
+                 "run apply again when they end")
         if not result.has_changes:
             return ApplyOutcome(EXIT_OK, result)
         if not (options.auto_approve or saved is not None):
@@ -245,10 +265,22 @@ def apply(desired: Desired, connection: Callable[[], ContextManager[Cloud]], opt
         outcome = _execute(result, observed, cloud, options, ui)
         elapsed = time.perf_counter() - started
         _report(outcome, ui)
+        if outcome.interrupted:
+            raise Interrupted("apply interrupted; the operations that had started have ended. Run `reconciler apply` "
+                              "again to do the rest", abandoned=False)
         if not outcome.ok:
             return ApplyOutcome(EXIT_ERROR, result, outcome, elapsed)
         _verify(desired, cloud, plan_options, result, ui)
     return ApplyOutcome(EXIT_OK, result, outcome, elapsed)
+
+
+def _import_in_background(*modules: str) -> None:
+    """Import what the steps need while the first observe waits on the network, not after it:
+    every millisecond before the first operation starts adds to the whole apply."""
+    import importlib
+    import threading
+
+    threading.Thread(target=lambda: [importlib.import_module(m) for m in modules], name="imports", daemon=True).start()
 
 
 def _read_saved(path: Path | None, desired: Desired) -> planfile.SavedPlan | None:
@@ -281,25 +313,100 @@ def workspace_locks(desired: Desired, timeout: float) -> Iterator[None]:
         yield
 
 
-def settle(desired: Desired, cloud: Cloud, timeout: float) -> ObservedState:
+Waiting = Callable[[str, float, float], None]  # (what is in flight, seconds waited, limit); "" when done
+
+
+def settle(desired: Desired, cloud: Cloud, timeout: float, waiting: Waiting | None = None) -> ObservedState:
     """Observe; if operations are still running in a declared workspace (say, after a
-    crash), wait for them to end first: planning over them would be guessing."""
-    deadline = time.monotonic() + timeout
+    crash, or another apply), wait for them to end first: planning over them would be guessing."""
+    started = time.monotonic()
+    deadline = started + timeout
+    show = waiting or _log_waiting()
+    shown = False
+    try:
+        while True:
+            observed = cloud.observe(desired)
+            busy = sorted([f"{c.name} ({c.provisioning_state})" for ws in observed.workspaces.values()
+                           for c in [*ws.computes.values(), *ws.kubernetes.values()] if c.in_flight]
+                          + [f"{e.name} ({e.provisioning_state})" for exts in observed.extensions.values()
+                             for e in exts if e.is_azureml and e.in_flight])
+            if not busy:
+                return observed
+            if time.monotonic() >= deadline:
+                fail(f"operations still in flight on {', '.join(busy)} after {timeout:.0f} s; run apply again later")
+            show(", ".join(busy), time.monotonic() - started, timeout)
+            shown = True
+            time.sleep(min(2.0, max(0.05, deadline - time.monotonic())))
+    finally:
+        if shown:
+            show("", time.monotonic() - started, timeout)
+
+
+def _log_waiting() -> Waiting:
+    """Without a terminal: one log line when what is in flight changes, not one per poll."""
     log = logs.get("reconciler.apply")
-    while True:
-        observed = cloud.observe(desired)
-        busy = sorted([c.name for ws in observed.workspaces.values() for c in [*ws.computes.values(), *ws.kubernetes.values()]
-                       if c.in_flight] + [e.name for exts in observed.extensions.values() for e in exts if e.is_azureml and e.in_flight])
-        if not busy:
-            return observed
-        if time.monotonic() >= deadline:
-            fail(f"operations still in flight on {', '.join(busy)} after {timeout:.0f} s; run apply again later")
-        log.info("waiting for operations in flight", computes=busy)
-        time.sleep(min(2.0, max(0.05, deadline - time.monotonic())))
+    last = [""]
+
+    def show(what: str, elapsed: float, limit: float) -> None:
+        if what and what != last[0]:
+            log.info("waiting for operations in flight", computes=what, waited_s=round(elapsed), limit_s=round(limit))
+        last[0] = what
+
+    return show
 
 
 def preflight(desired: Desired, observed: ObservedState, plan: Plan) -> None:
     """Checks that must pass before the first step runs; raise WorkflowError to stop. None yet."""
+
+
+def abandoned_operations() -> bool:
+    """True once a second Ctrl-C left operations running: the process must end without joining their threads."""
+    return _ABANDONED.is_set()
+
+
+_ABANDONED = threading.Event()
+
+
+class Interrupted(WorkflowError):
+    """Ctrl-C during apply: exit 130. `abandoned` when a second Ctrl-C stopped waiting for running operations."""
+
+    def __init__(self, message: str, abandoned: bool) -> None:
+        super().__init__(message, EXIT_INTERRUPTED)
+        self.abandoned = abandoned
+
+
+def _describe(steps: "list[Step]") -> str:
+    return ", ".join(f"{s.op} of {s.compute!r} ({s.id})" for s in steps) or "none"
+
+
+@contextlib.contextmanager
+def _ctrl_c(executor: "Executor", ui: Ui) -> Iterator[list[bool]]:
+    """First Ctrl-C: start nothing new, say what still runs in Azure and wait for it (nothing half-done).
+    Second Ctrl-C: stop waiting; those operations go on in Azure and the next apply settles them."""
+    import signal
+
+    interrupted = [False]
+    if threading.current_thread() is not threading.main_thread():
+        yield interrupted
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        running = executor.interrupt()
+        if interrupted[0]:
+            _ABANDONED.set()
+            raise Interrupted(
+                f"stopped waiting; still running in Azure: {_describe(running)}. They continue there; the next "
+                "`reconciler apply` waits for them and settles the rest", abandoned=True)
+        interrupted[0] = True
+        ui.err(f"Interrupted: no new steps will start. Waiting for the operations still running in Azure, so that "
+               f"nothing is left half-done: {_describe(running)}. Press Ctrl-C again to stop waiting (they continue "
+               "in Azure; the next apply settles them).")
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield interrupted
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _execute(plan: Plan, observed: ObservedState, cloud: Cloud, options: ApplyOptions, ui: Ui) -> "ApplyResult":
@@ -311,15 +418,16 @@ def _execute(plan: Plan, observed: ObservedState, cloud: Cloud, options: ApplyOp
         executor = Executor(cloud.computes, cloud.aks, observed, reporter, parallelism=options.parallelism, timeouts=timeouts,
                             kube=cloud.kube)
         executor.tls_backups = options.tls_backups
-        return executor.run(plan)
+        with _ctrl_c(executor, ui) as interrupted:
+            result = executor.run(plan)
+        result.interrupted = interrupted[0]
+        return result
     finally:
         reporter.close()
 
 
 def _report(outcome: "ApplyResult", ui: Ui) -> None:
-    counts = outcome.counts()
-    for failure in outcome.failed:
-        ui.err(f"{failure.step_id}: {failure.status}: {failure.message}")
+    counts = outcome.counts()  # each failure was printed once, when it happened (progress)
     ui.out(f"Apply: {counts['succeeded']} steps succeeded, {counts['failed']} failed, {counts['skipped']} skipped.")
     if not outcome.ok:
         ui.err("Nothing is lost: run `reconciler apply` again to continue from where Azure is now.")
@@ -336,6 +444,21 @@ def _verify(desired: Desired, cloud: Cloud, options: PlanOptions, applied: Plan,
         ui.err(render.to_text(leftover))
         fail("apply finished but the workspaces still differ from the manifests (see above)")
     ui.out("Verified: the workspaces match the manifests.")
+
+
+# -- show -------------------------------------------------------------------------------------
+def show(desired: Desired, cloud: Cloud) -> tuple[list["ComputeRow"], list[str]]:
+    """The AKS computes of the declared workspaces, with their clusters; and the aliases of workspaces not found."""
+    from reconciler import show as shown
+
+    refs = [ws.ref for ws in desired.workspaces.values()]
+    first = cloud.read(refs, [], [])
+    cluster_ids = sorted({c.cluster_id for ws in first.workspaces.values() for c in ws.computes.values() if c.cluster_id})
+    observed = cloud.read(refs, cluster_ids, []) if cluster_ids else first
+    aliases = {ws.ref.key: ws.alias for ws in desired.workspaces.values()}
+    declared = {(c.workspace.key, c.name.lower()) for c in desired.clusters}
+    missing = sorted(ws.alias for ws in desired.workspaces.values() if not observed.workspace(ws.ref).exists)
+    return shown.rows(aliases, declared, observed), missing
 
 
 # -- force-unlock -----------------------------------------------------------------------------
@@ -364,9 +487,29 @@ def _workspace_for_unlock(name: str, paths: list[Path] | None) -> tuple[Workspac
 
 
 # -- import -----------------------------------------------------------------------------------
+SCHEMA_FILE = "manifest.schema.json"
+
+
+def write_schema(folder: Path) -> Path:
+    """The manifests' JSON Schema as FOLDER/manifest.schema.json, for editors in a repository of manifests."""
+    import json
+
+    from reconciler.manifest import json_schema
+
+    target = folder / SCHEMA_FILE
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(json_schema(), indent=2) + "\n")
+    except OSError as exc:
+        fail(f"cannot write {target}: {exc.strerror or exc}")
+    return target
+
+
 def import_manifests(workspace: str, out: Path, alias: str | None, force: bool,
-                     connection: Callable[[], ContextManager[Cloud]]) -> tuple[int, list[str]]:
-    """Write manifests for the AKS computes a workspace has; returns how many files and the notes to show."""
+                     connection: Callable[[], ContextManager[Cloud]], schema_dir: Path | None = None) -> tuple[int, list[str]]:
+    """Write manifests for the AKS computes a workspace has, and the schema their modeline points at
+    (SCHEMA_DIR, default OUT/../schemas); returns how many files and the notes to show."""
+    import os
     import re
 
     from reconciler.importer import import_kubernetes, import_workspace
@@ -376,6 +519,11 @@ def import_manifests(workspace: str, out: Path, alias: str | None, force: bool,
         fail("--workspace takes SUBSCRIPTION/RESOURCE_GROUP/WORKSPACE", EXIT_USAGE)
     ref = WorkspaceRef(*parts)
     name = alias or re.sub(r"[^a-z0-9-]", "-", ref.workspace_name.lower())
+    from reconciler.importer import ImportWriteError, out_problem, write_files
+
+    problem = out_problem(name, out)  # an alias is a file name; --out must be a folder
+    if problem:
+        fail(problem, EXIT_USAGE)
     with connection() as cloud:
         observed = cloud.read([ref], [], [])
         kube_ids = sorted({c.cluster_id for c in observed.workspace(ref).kubernetes.values() if c.cluster_id})
@@ -385,14 +533,18 @@ def import_manifests(workspace: str, out: Path, alias: str | None, force: bool,
     ows = observed.workspace(ref)
     if not ows.exists:
         fail(f"workspace {ref.workspace_name!r} not found in resource group {ref.resource_group!r}")
-    imported = import_workspace(name, ows, observed.clusters)
-    import_kubernetes(name, ows, observed.extensions, imported)
+    schema_dir = schema_dir if schema_dir is not None else out.absolute().parent / "schemas"
+    schema_ref = Path(os.path.relpath(schema_dir.absolute() / SCHEMA_FILE, out.absolute())).as_posix()
+    imported = import_workspace(name, ows, observed.clusters, schema_ref)
+    import_kubernetes(name, ows, observed.extensions, imported, schema_ref)
     existing = [f for f in imported.files if (out / f).exists()]
     if existing and not force:
         fail(f"{', '.join(existing)} already exist in {out}; use --force to overwrite or --out another folder")
-    out.mkdir(parents=True, exist_ok=True)
-    for file_name, text in imported.files.items():
-        (out / file_name).write_text(text)
+    try:
+        write_files(imported, out)
+    except ImportWriteError as exc:
+        fail(str(exc))
+    write_schema(schema_dir)
     return len(imported.files), list(imported.notes)
 
 
@@ -495,8 +647,13 @@ def migrate(paths: list[Path] | None, strategy: str, target: str | None, out: Pa
     out.mkdir(parents=True, exist_ok=True)
     import os
 
+    from reconciler import safeio
+
     for name, text in files.items():
-        fd = os.open(out / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
+        try:
+            fd = safeio.create_exclusive(out / name, 0o644)
+        except OSError as exc:
+            fail(f"cannot write {out / name}: {safeio.describe_error(exc)}; nothing is overwritten")
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
     return sorted(files), output.notes

@@ -39,7 +39,7 @@ TESTS = Path(__file__).resolve().parent
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Markers by place and need, so that `-m "not e2e and not azurite and not slow"` is the fast loop.
+    """Markers by place and need, so that `-m "not e2e and not azurite and not slow and not fidelity"` is the fast loop.
 
     e2e: everything under tests/e2e/ (the real CLI as a subprocess against an emulator process).
     azurite: every test that uses the `azurite` fixture, directly or through another fixture.

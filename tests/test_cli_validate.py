@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from reconciler.manifest import json_schema
 from tests.builders import attach, workspace
 
@@ -27,18 +29,51 @@ def test_example_manifests_are_valid(run_cli, monkeypatch):
 def test_invalid_manifest_exits_1_with_file_line_col_and_hint(run_cli, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "bad.yaml").write_text(workspace() + "---\n" + attach(name="'1-bad'"))
-    result = run_cli("validate", "bad.yaml")
+    result = run_cli("validate", "bad.yaml", "--log-format", "console")
     assert result.exit_code == 1
-    lines = result.stdout.splitlines()
+    lines = result.stderr.splitlines()  # findings on stderr, the count on stdout
     assert lines[0].startswith("bad.yaml:14:9: error AKS001: ")
     assert lines[1].startswith("  hint: ")
-    assert lines[-1].startswith("1 error, 0 warnings in 1 file")
+    assert result.stdout.startswith("1 error, 0 warnings in 1 file")
+
+
+def test_with_json_logs_every_stderr_line_is_one_json_object(run_cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "bad.yaml").write_text(workspace() + "---\n" + attach(name="'1-bad'"))
+    for args in (("validate", "bad.yaml", "--log-format", "json"), ("--log-format", "json", "plan", "bad.yaml"),
+                 ("--log-format", "json", "validate", "--no-such-flag")):
+        result = run_cli(*args)
+        records = [json.loads(line) for line in result.stderr.splitlines()]
+        assert records, args
+        assert all(r["level"] in ("error", "warning", "info") and r["event"] for r in records)
+    finding = [json.loads(line) for line in run_cli("validate", "bad.yaml", "--log-format=json").stderr.splitlines()][0]
+    assert (finding["kind"], finding["rule"], finding["file"], finding["line"], finding["col"]) == ("finding", "AKS001", "bad.yaml", 14, 9)
+
+
+def test_validate_json_format_is_one_document_on_stdout(run_cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "bad.yaml").write_text(workspace() + "---\n" + attach(name="'1-bad'"))
+    result = run_cli("validate", "bad.yaml", "--format", "json")
+    assert result.exit_code == 1 and result.stderr == ""
+    doc = json.loads(result.stdout)
+    assert (doc["errors"], doc["warnings"], doc["files"], doc["documents"]) == (1, 0, 1, 2)
+    assert doc["findings"][0]["rule"] == "AKS001" and doc["findings"][0]["line"] == 14
+
+
+def test_validate_github_format_annotates_the_line(run_cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "bad.yaml").write_text(workspace() + "---\n" + attach(name="'1-bad'"))
+    result = run_cli("validate", "bad.yaml", "--format", "github")
+    assert result.exit_code == 1
+    first = result.stdout.splitlines()[0]
+    assert first.startswith("::error file=bad.yaml,line=14,col=9,title=AKS001::") and "%0Ahint: " in first
+    assert result.stdout.splitlines()[-1].startswith("1 error, 0 warnings")
 
 
 def test_warnings_do_not_fail_validate(run_cli, tmp_path):
     (tmp_path / "m.yaml").write_text(workspace() + "---\n" + attach(extra="  tls:\n    enabled: false\n    leafDomainLabel: x\n"))
-    result = run_cli("validate", tmp_path)
-    assert result.exit_code == 0 and "warning AKS017" in result.stdout
+    result = run_cli("validate", tmp_path, "--log-format", "console")
+    assert result.exit_code == 0 and "warning AKS017" in result.stderr
 
 
 def test_usage_error_exits_64_not_2(run_cli):
@@ -74,6 +109,21 @@ def test_console_script_runs_as_module_without_azure_imports():
     code = "import sys, runpy; sys.argv=['reconciler','validate','--help']\ntry:\n  runpy.run_module('reconciler', run_name='__main__')\nexcept SystemExit: pass\nprint(sorted(m for m in sys.modules if m.startswith('azure')))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+HEAVY = ("azure", "deepdiff", "structlog", "markdown_it")
+
+
+@pytest.mark.parametrize("args", [["--help"], ["validate", "manifests"], ["validate", "--help"]])
+def test_help_and_validate_import_neither_azure_deepdiff_nor_structlog(args: list[str]) -> None:
+    """Start-up cost is what gets imported: these commands need none of the cloud, diff or log libraries."""
+    code = (f"import sys\nsys.argv = ['reconciler', *{args!r}]\nfrom reconciler.cli import main\n"
+            "try:\n    main()\nexcept SystemExit as exc:\n    code = exc.code\n"
+            f"loaded = sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r}))\n"
+            "print('LOADED', loaded, 'EXIT', code, file=sys.stderr)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert "Traceback" not in out.stderr, out.stderr
+    assert out.stderr.strip().splitlines()[-1] == "LOADED [] EXIT 0"
 
 
 RULE_ID = re.compile(r"\b(?:YAML|SCHEMA|IO|WS|AKS|KUBE|MIG)\d{3}\b")
@@ -112,3 +162,12 @@ def test_readme_rule_tables_match_the_rules_the_product_defines():
     registered = _registered_rule_ids()
     assert registered == _readme_rule_ids()
     assert _rule_ids_in_product_source() <= registered  # no id is emitted without being defined
+
+
+def test_validate_azure_pipelines_format_logs_issues_with_file_and_line(run_cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "bad.yaml").write_text(workspace() + "---\n" + attach(name="'1-bad'"))
+    result = run_cli("validate", "bad.yaml", "--format", "azure-pipelines")
+    assert result.exit_code == 1
+    first = result.stdout.splitlines()[0]
+    assert first.startswith("##vso[task.logissue type=error;sourcepath=bad.yaml;linenumber=14;columnnumber=9;code=AKS001]")

@@ -83,6 +83,9 @@ class RecordedProgress:
     def __init__(self) -> None:
         self.finished_steps: dict[str, str] = {}
 
+    def queued(self, step_id, op, compute):
+        pass
+
     def started(self, step_id, op, compute):
         pass
 
@@ -154,3 +157,42 @@ def test_a_timeout_says_the_operation_may_still_run_in_azure(tmp_path):
     (outcome,) = result.results.values()
     assert outcome.status == "failed"
     assert "did not finish within" in outcome.message and "it may still be running in Azure" in outcome.message
+
+
+class RendezvousComputes(FakeComputes):
+    """Every PUT waits until `parties` PUTs are in flight together: only a fully parallel start passes."""
+
+    def __init__(self, parties: int) -> None:
+        super().__init__()
+        self.barrier = threading.Barrier(parties, timeout=20)
+
+    def begin_create_or_update(self, ws, name, body):
+        self.barrier.wait()
+        return super().begin_create_or_update(ws, name, body)
+
+
+def test_every_ready_step_starts_at_once_at_the_default_parallelism(tmp_path):
+    from reconciler.throttling import DEFAULT_PARALLELISM
+
+    n = 60  # six times the old default of 10, within the default
+    assert n <= DEFAULT_PARALLELISM
+    names = [(f"scoring{i:02d}", f"aks{i:02d}") for i in range(n)]
+    dcs = declared(tmp_path, *names)
+    computes = RendezvousComputes(n)
+    progress = RecordedProgress()
+    executor = Executor(computes, aks=None, observed=observed(clusters=[cluster(c) for _, c in names]),
+                        progress=progress, resolve_secrets=lambda dc: None)
+
+    result = executor.run(Plan([attach_change(dc) for dc in dcs.values()], [], []))
+
+    assert result.ok, [r.message for r in result.failed][:3]
+    assert len([c for c in computes.calls if c[0] == "put"]) == n
+
+
+def test_default_parallelism_stays_within_arms_buckets_with_headroom():
+    from reconciler import throttling
+
+    p = throttling.DEFAULT_PARALLELISM
+    assert p <= throttling.WRITE_BUCKET and p <= throttling.DELETE_BUCKET  # all may start in the same second
+    assert p / throttling.POLL_INTERVAL_S <= throttling.READ_REFILL_PER_S  # their polls never outrun the read refill
+    assert p == 100 and throttling.default_parallelism(poll_interval_s=1.0) == 20

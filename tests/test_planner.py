@@ -234,9 +234,20 @@ def test_missing_workspace_is_an_error(tmp_path):
     assert [e.rule for e in planned(tmp_path, (workspace(), attach()), observed(exists=False)).errors] == ["AKS030"]
 
 
-def test_in_flight_compute_is_an_error(tmp_path):
+def test_in_flight_compute_is_pending_with_a_warning_not_an_error(tmp_path):
     obs = observed([converged(tmp_path, attach(), state="Updating")], [cluster("scoring-aks")])
-    assert [e.rule for e in planned(tmp_path, (workspace(), attach()), obs).errors] == ["AKS034"]
+    p = planned(tmp_path, (workspace(), attach()), obs)
+    assert not p.errors and [w.rule for w in p.warnings] == ["AKS034"]
+    assert [(c.action.value, c.reasons) for c in p.pending] == [("pending", ["scoring-prod: Updating (operation in flight)"])]
+    assert not p.has_changes
+
+
+def test_rename_marks_downtime_and_does_not_warn_prune_is_off(tmp_path):
+    obs = observed([attached("old-name", "scoring-aks")], [cluster("scoring-aks")])
+    p = planned(tmp_path, (workspace(), attach(name="new-name")), obs)
+    assert not p.warnings
+    attach_change = next(c for c in p.changes if c.compute_name == "new-name")
+    assert attach_change.downtime_minutes == 6  # detach ~1 min + attach ~5 min
 
 
 def test_target_limits_the_plan_but_keeps_what_it_depends_on(tmp_path):

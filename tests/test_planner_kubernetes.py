@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from reconciler import extension_body
 from reconciler.plan import Action, Op
 from reconciler.planner import plan
@@ -151,3 +153,21 @@ def test_a_namespace_already_used_by_an_undeclared_compute_is_a_warning(tmp_path
     other = k8s_compute("someone-else", "team-a", managed=False)
     p = plan(desired(tmp_path, workspace(), *docs), world(other, ext=azureml(tmp_path, *docs)))
     assert not p.errors and [w.rule for w in p.warnings] == ["KUBE011"] and "someone-else" in p.warnings[0].message
+
+
+def test_an_extension_or_compute_with_an_operation_in_flight_is_pending_not_planned(tmp_path):
+    docs = (extension(extra="  training: true\n"), kubernetes("k8s-team-a", namespace="team-b"))
+    ext = dataclasses.replace(azureml(tmp_path, extension()), provisioning_state="Updating")
+    busy = k8s_compute("k8s-team-a", "team-a", provisioning_state="Updating")
+    p = plan(desired(tmp_path, workspace(), *docs), world(busy, ext=ext))
+    assert not p.errors and not p.has_changes
+    assert {c.address for c in p.pending} == {"extension/serving-aks", "prod/k8s-team-a"}
+    assert sorted(w.rule for w in p.warnings) == ["KUBE025", "KUBE029"]
+
+
+def test_a_kubernetes_reattach_says_how_long_the_endpoint_is_dark(tmp_path):
+    docs = (extension(), kubernetes("k8s-team-a", namespace="team-new"))
+    p = plan(
+        desired(tmp_path, workspace(), *docs), world(k8s_compute("k8s-team-a", "team-a"), ext=azureml(tmp_path, *docs))
+    )
+    assert by_address(p)["prod/k8s-team-a"].downtime_seconds > 0

@@ -36,7 +36,7 @@ def test_json_follows_the_plan_file_format(tmp_path, monkeypatch):
     doc = json.loads(render.to_json(mixed_plan(tmp_path, monkeypatch)))
     assert doc["formatVersion"] == 1 and doc["manifestsDigest"].startswith("sha256:")
     assert set(doc["summary"]) == {"create", "attach", "update", "scale", "reattach", "detach", "replace", "install", "upgrade",
-                                   "uninstall", "noop"}
+                                   "uninstall", "pending", "noop"}
     change = next(c for c in doc["changes"] if c["address"] == "prod/scoring-prod")
     assert change["action"] == "reattach"
     assert change["workspace"] == {"subscriptionId": "00000000-0000-0000-0000-000000000001", "resourceGroup": "ml-prod-rg", "workspaceName": "ml-prod"}
@@ -83,5 +83,43 @@ def test_markdown_is_cut_under_the_comment_limit_with_a_note(tmp_path):
     docs = [workspace()] + [attach(name=f"scoring{i}", cluster=f"aks{i}") for i in range(60)]
     p = planned(tmp_path, tuple(docs), observed(clusters=[cluster(f"aks{i}") for i in range(60)]))
     md = render.to_markdown(p, limit=6000)
-    assert len(md) <= 6000 and "more change(s) cut" in md
+    assert len(md) <= 6000 and "more changes cut to fit the comment limit" in md
     assert len(render.to_markdown(p)) <= render.MARKDOWN_LIMIT
+
+
+def test_reattach_and_rename_are_marked_with_endpoint_downtime_in_every_format(tmp_path, monkeypatch):
+    p = mixed_plan(tmp_path, monkeypatch)
+    text = render.to_text(p)
+    assert text.count("! endpoint unavailable for ~6 min") == 2  # the re-attach and the rename's attach
+    doc = json.loads(render.to_json(p))
+    downtime = {c["address"]: c["endpointDowntimeSeconds"] for c in doc["changes"]}
+    assert downtime == {"prod/scoring-prod": 360, "prod/dev-scoring": 0, "prod/new-name": 360, "prod/old-name": 0}
+    md = render.to_markdown(p)
+    assert md.count("! endpoint unavailable for ~6 min") == 4  # table row and details summary, twice
+
+
+def test_markdown_names_the_commit_and_run_from_the_ci_environment(tmp_path, monkeypatch):
+    p = mixed_plan(tmp_path, monkeypatch)
+    github = render.ci_run({"GITHUB_SHA": "0123456789abcdef0123", "GITHUB_SERVER_URL": "https://github.com",
+                            "GITHUB_REPOSITORY": "team/manifests", "GITHUB_RUN_ID": "42"})
+    md = render.to_markdown(p, ci=github)
+    assert "Planned at commit `0123456789ab` in [this run](https://github.com/team/manifests/actions/runs/42)." in md
+    devops = render.ci_run({"BUILD_SOURCEVERSION": "feedface", "SYSTEM_COLLECTIONURI": "https://dev.azure.com/org/",
+                            "SYSTEM_TEAMPROJECT": "ML Platform", "BUILD_BUILDID": "7"})
+    assert devops == render.CiRun("feedface", "https://dev.azure.com/org/ML%20Platform/_build/results?buildId=7")
+    assert render.ci_run({}) is None
+
+
+def test_one_error_is_not_one_errors(tmp_path):
+    p = planned(tmp_path, (workspace(), attach()), observed())
+    assert len(p.errors) == 1
+    assert "Planning failed: 1 error.**" in render.to_markdown(p) and "Planning failed: 1 error." in render.to_text(p)
+
+
+def test_markdown_whose_table_alone_is_too_long_is_cut_at_a_row_with_a_note(tmp_path):
+    docs = [workspace()] + [attach(name=f"scoring{i}", cluster=f"aks{i}") for i in range(60)]
+    p = planned(tmp_path, tuple(docs), observed(clusters=[cluster(f"aks{i}") for i in range(60)]))
+    md = render.to_markdown(p, limit=2000)
+    assert len(md) <= 2000 and "cut to fit the comment limit" in md
+    body = md.split("\n_…")[0]
+    assert all(line.startswith("|") for line in body.splitlines()[-3:])  # whole rows only

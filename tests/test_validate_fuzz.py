@@ -83,7 +83,7 @@ def test_valid_looking_manifests_through_the_cli_exit_0_or_1(tmp_path, docs):
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
-            main(["validate", str(tmp_path / "m.yaml")])
+            main(["validate", str(tmp_path / "m.yaml"), "--log-format", "console"])
         except SystemExit as exc:
             code = exc.code
         else:

@@ -9,12 +9,13 @@ Request bodies may hold TLS keys: they are never logged or put in errors.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Callable, Literal, Mapping
 from urllib.parse import quote
 
 from reconciler import __version__
 from reconciler.clients import Poller
-from reconciler.cloud.auth import Connection
+from reconciler.cloud.auth import MAX_CALL_SECONDS, Connection
 from reconciler.state import Compute, Tls, WorkspaceRef
 
 ML_API_VERSION = "2026-07-01"
@@ -25,15 +26,20 @@ class CloudError(Exception):
     """An error answered by Azure (or Azure unreachable), safe to print: no request bodies."""
 
     def __init__(self, message: str, *, status: int | None = None, code: str | None = None, what: str = "",
-                 operation_failed: bool = False) -> None:
+                 operation_failed: bool = False, request_id: str | None = None, operation_id: str | None = None) -> None:
         self.status = status  # HTTP status; None for a failed long-running operation or no response
         self.code = code
         self.message = message
         self.what = what
         self.operation_failed = operation_failed
+        self.request_id = request_id  # x-ms-request-id: what Azure support asks for
+        self.operation_id = operation_id  # the long-running operation's id (Azure-AsyncOperation)
         head = f"{what}: " if what else ""
         detail = "operation failed" if operation_failed else f"HTTP {status}" if status else "no response"
-        super().__init__(f"{head}{detail}{f' {code}' if code else ''}: {message}")
+        ids = [f"operation id {operation_id}"] if operation_id else []
+        ids += [f"request id {request_id}"] if request_id else []
+        tail = f" ({', '.join(ids)})" if ids else ""
+        super().__init__(f"{head}{detail}{f' {code}' if code else ''}: {message}{tail}")
 
     @classmethod
     def from_response(cls, response: Any, what: str) -> "CloudError":
@@ -46,7 +52,8 @@ class CloudError(Exception):
         if isinstance(body, dict):
             err = body.get("error") if isinstance(body.get("error"), dict) else body
             code, message = err.get("code"), err.get("message")
-        return cls(_clip(message or response.reason or "request failed"), status=response.status_code, code=code, what=what)
+        return cls(_clip(message or response.reason or "request failed"), status=response.status_code, code=code, what=what,
+                   request_id=_request_id(response))
 
     @classmethod
     def from_azure(cls, exc: Exception, what: str) -> "CloudError":
@@ -57,9 +64,24 @@ class CloudError(Exception):
             err = getattr(exc, "error", None)
             code = getattr(err, "code", None)
             message = getattr(err, "message", None) or (exc.message or str(exc)).strip().splitlines()[0]
-            return cls(_clip(message), status=exc.status_code, code=code, what=what)
+            return cls(_clip(message), status=exc.status_code, code=code, what=what, request_id=_request_id(exc.response))
         text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return cls(_clip(f"{type(exc).__name__}: {text}"), what=what)
+        return cls(_clip(_network_message(exc, text)), what=what)
+
+
+def _network_message(exc: Exception, text: str) -> str:
+    """A transport error in one readable line: where, and why (connection refused, timeout)."""
+    from azure.core.exceptions import ServiceRequestError, ServiceRequestTimeoutError, ServiceResponseTimeoutError
+
+    if isinstance(exc, (ServiceRequestTimeoutError, ServiceResponseTimeoutError)) and text in (
+            "Response timeout", "Timeout on reaching the service"):  # RetryPolicy's total `timeout` ran out
+        return f"Azure gave no answer within the {MAX_CALL_SECONDS:.0f} s allowed for a call, retries included"
+    where = re.search(r"host='([^']+)', port=(\d+)", text)
+    why = re.search(r"\[Errno -?\d+\] ([^'\")]+)", text)
+    if isinstance(exc, ServiceRequestError) and where:
+        reason = why.group(1).strip() if why else "no connection"
+        return f"cannot connect to {where.group(1)}:{where.group(2)}: {reason} (is the endpoint right, and is it running?)"
+    return f"{type(exc).__name__}: {text}"
 
 
 def compute_from_rest(body: Mapping[str, Any]) -> Compute:
@@ -130,7 +152,7 @@ def build_pipeline_client(conn: Connection, on_request: Callable[[Any], None] | 
         policies.ContentDecodePolicy(),
         ARMAutoResourceProviderRegistrationPolicy(),
         policies.RedirectPolicy(),
-        policies.RetryPolicy(**conn.retry_kwargs()),
+        conn.retry_policy(),  # azure-core RetryPolicy, total time bounded, announced on stderr
         conn.auth_policy_for(),
         policies.CustomHookPolicy(raw_request_hook=on_request) if on_request else policies.CustomHookPolicy(),
         policies.NetworkTraceLoggingPolicy(),  # logs bodies only when logging_enable=True, which we never set
@@ -153,8 +175,16 @@ def error_mapping_polling(interval: float, what: str, **kwargs: Any) -> Any:
             except AzureError as exc:
                 err = CloudError.from_azure(exc, what)
                 if err.status is not None and err.status < 300:  # a poll answered 200 with status Failed/Canceled
-                    err = CloudError(err.message, code=err.code, what=what, operation_failed=True)
+                    err = CloudError(err.message, code=err.code, what=what, operation_failed=True,
+                                     request_id=err.request_id, operation_id=self._operation_id())
                 raise err from None
+
+        def _operation_id(self) -> str | None:
+            try:
+                url = self._operation.get_polling_url()
+            except Exception:  # no operation URL (a plain GET poll)
+                return None
+            return url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1] or None
 
     return _Polling(interval, **kwargs)
 
@@ -258,3 +288,8 @@ def _json_body(pipeline_response: Any) -> Any:
     if response.status_code == 204 or not response.content:
         return None
     return response.json()
+
+
+def _request_id(response: Any) -> str | None:
+    headers = getattr(response, "headers", None) or {}
+    return headers.get("x-ms-request-id") or headers.get("x-ms-correlation-request-id")

@@ -10,18 +10,70 @@ http is refused: a real token must never travel in clear text.
 from __future__ import annotations
 
 import ipaddress
+import sys
+import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
+
+from reconciler.throttling import POLL_INTERVAL_S
 
 AZURE_ENDPOINT = "https://management.azure.com"
 ARM_SCOPE = "https://management.azure.com/.default"
 DEV_TOKEN = "reconciler-local-development-token"
 
 
+MAX_CALL_SECONDS = 60.0  # total time one call may spend retrying before it fails
+
+
 class CloudConfigError(ValueError):
     """The endpoint or credentials are unusable; the message is meant for the user."""
+
+
+def redact_url(url: str) -> str:
+    """`url` without any user:password@ part, for messages."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "(an unparsable URL)"
+    if "@" not in parts.netloc:
+        return url
+    return parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1]).geturl()
+
+
+def check_endpoint(endpoint: str) -> str:
+    """The endpoint as a base URL, or CloudConfigError at once (before any call).
+
+    Refused: anything but http(s), whitespace or control characters, credentials in
+    the URL (never echoed), a port outside 1-65535, a path, a query or a fragment,
+    and plain http to anything but loopback.
+    """
+    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in endpoint):
+        raise CloudConfigError("endpoint must not contain spaces or control characters")
+    try:
+        parts = urlsplit(endpoint.rstrip("/"))
+        port = parts.port
+    except ValueError:
+        if "@" in endpoint:
+            raise CloudConfigError("endpoint must not contain credentials (user:password@); "
+                                   "sign in with `az login` or a service principal instead") from None
+        raise CloudConfigError(f"endpoint {redact_url(endpoint)} has an invalid port (use 1-65535)") from None
+    if parts.username is not None or parts.password is not None or "@" in parts.netloc:
+        raise CloudConfigError("endpoint must not contain credentials (user:password@); "
+                               "sign in with `az login` or a service principal instead")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise CloudConfigError(f"endpoint {endpoint!r} is not an http(s) URL like https://management.azure.com")
+    if port == 0:
+        raise CloudConfigError(f"endpoint {endpoint} has an invalid port (use 1-65535)")
+    if parts.path or parts.query or parts.fragment:
+        raise CloudConfigError(f"endpoint {endpoint!r} must be a base URL without path or query (e.g. http://127.0.0.1:8080)")
+    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
+        raise CloudConfigError(
+            f"endpoint {endpoint} uses plain http on a non-loopback host; only loopback addresses "
+            "(127.0.0.1, localhost, ::1) may use http, anything else must be https"
+        )
+    return endpoint.rstrip("/")
 
 
 def is_loopback_host(host: str | None) -> bool:
@@ -75,11 +127,15 @@ class Connection:
     is_local: bool
     auth_policy: Any = None  # None: the SDKs' own ARM bearer/challenge policy with `credential`
     retry_total: int = 10
+    retry_connect: int = 3  # a port nobody listens on: fail in seconds, not minutes
+    retry_timeout: float = MAX_CALL_SECONDS  # azure-core RetryPolicy `timeout`: total per call
     retry_backoff: float = 0.8  # azure-core retry_backoff_factor
-    retry_backoff_max: float = 60.0
-    polling_interval: float = 5.0  # used only when Azure sends no Retry-After
-    max_workers: int = 16  # concurrent calls while observing
+    retry_backoff_max: float = 10.0  # keeps the whole call near MAX_CALL_SECONDS
+    polling_interval: float = POLL_INTERVAL_S  # used only when Azure sends no Retry-After
+    max_workers: int = 64  # at most this many concurrent calls while observing (fewer when there is less to do)
     scope: str = ARM_SCOPE  # token audience of the endpoint
+    _session: Any = field(default=None, repr=False, compare=False)
+    _session_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def retry_kwargs(self) -> dict[str, Any]:
         # azure-core caps status/connect/read retries at 3 each by default: a burst of
@@ -87,11 +143,16 @@ class Connection:
         return {
             "retry_total": self.retry_total,
             "retry_status": self.retry_total,
-            "retry_connect": self.retry_total,
+            "retry_connect": self.retry_connect,
             "retry_read": self.retry_total,
             "retry_backoff_factor": self.retry_backoff,
             "retry_backoff_max": self.retry_backoff_max,
+            "timeout": self.retry_timeout,
         }
+
+    def retry_policy(self) -> Any:
+        """azure-core's RetryPolicy with these settings, saying on stderr when it retries."""
+        return announcing_retry_policy(self.retry_total, **self.retry_kwargs())
 
     def auth_policy_for(self) -> Any:
         """The authentication policy for a raw pipeline (the SDK builds its own when None)."""
@@ -101,38 +162,61 @@ class Connection:
 
         return ARMChallengeAuthenticationPolicy(self.credential, self.scope)
 
+    def session(self) -> Any:
+        """One `requests.Session` for every client of this connection: connections kept alive
+        across observe, apply and verify instead of a new pool (and new TCP/TLS handshakes) per client."""
+        with self._session_lock:
+            if self._session is None:
+                import requests
+
+                session = requests.Session()
+                if self.is_local:
+                    session.trust_env = False  # no proxy look-ups on every call to a loopback emulator
+                # As many kept-alive connections as apply runs operations at once (--parallelism <= 200)
+                # plus the observe fan-out.
+                adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=200 + self.max_workers)
+                session.mount("http://", adapter)
+                session.mount("https://", adapter)
+                self._session = session
+            return self._session
+
     def transport(self) -> Any:
-        """One connection pool per client, sized for the observe fan-out."""
-        import requests
+        """A transport over the connection's shared session (closing a client leaves the session open)."""
         from azure.core.pipeline.transport import RequestsTransport
 
-        session = requests.Session()
-        if self.is_local:
-            session.trust_env = False  # no proxy look-ups on every call to a loopback emulator
-        # As many kept-alive connections as apply may run operations at once (--parallelism <= 100).
-        adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=max(100, self.max_workers * 2))
-        session.mount("http://", adapter)
-        session.mount("https://", adapter)
-        return RequestsTransport(session=session, session_owner=True)
+        return RequestsTransport(session=self.session(), session_owner=False)
+
+    def close(self) -> None:
+        """Close the shared session's connections (a later call opens a new session)."""
+        with self._session_lock:
+            session, self._session = self._session, None
+        if session is not None:
+            session.close()
+
+
+def announcing_retry_policy(total: int, **kwargs: Any) -> Any:
+    """A RetryPolicy that prints one stderr line per retry: a silent minute looks like a hang."""
+    from azure.core.pipeline.policies import RetryPolicy
+
+    class _Announcing(RetryPolicy):  # type: ignore[type-arg]
+        def sleep(self, settings: Any, transport: Any, response: Any = None) -> None:
+            attempt = len(settings.get("history") or [])
+            status = getattr(getattr(response, "http_response", None), "status_code", None)
+            why = f"answered HTTP {status}" if status else "is not answering"
+            print(f"Azure {why}, retrying {attempt}/{total}…", file=sys.stderr, flush=True)
+            super().sleep(settings, transport, response)
+
+    return _Announcing(**kwargs)
 
 
 def connect(endpoint: str | None, *, retry_backoff: float | None = None) -> Connection:
     """Resolve the endpoint (None → Azure) and pick the matching credential."""
-    url = (endpoint or AZURE_ENDPOINT).strip().rstrip("/")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise CloudConfigError(f"endpoint {endpoint!r} is not an http(s) URL like https://management.azure.com")
-    if parts.path or parts.query or parts.fragment:
-        raise CloudConfigError(f"endpoint {endpoint!r} must be a base URL without path or query (e.g. http://127.0.0.1:8080)")
-    local = is_loopback_host(parts.hostname)
-    if parts.scheme == "http" and not local:
-        raise CloudConfigError(
-            f"endpoint {url} uses plain http on a non-loopback host; only loopback addresses "
-            "(127.0.0.1, localhost, ::1) may use http, anything else must be https"
-        )
+    url = check_endpoint(endpoint.strip()) if endpoint else AZURE_ENDPOINT
+    local = is_loopback_host(urlsplit(url).hostname)
     if local:
         credential = DevelopmentCredential()
-        conn = Connection(url, credential, True, _loopback_bearer_policy(credential), polling_interval=0.1)
+        # Loopback: connection refused means nothing listens there; say so at once.
+        conn = Connection(url, credential, True, _loopback_bearer_policy(credential), polling_interval=0.1, retry_connect=1)
     else:
         try:
             from azure.identity import DefaultAzureCredential

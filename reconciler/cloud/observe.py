@@ -81,8 +81,15 @@ def observe(conn: Connection, workspaces: Iterable[WorkspaceRef], attach_cluster
         return _Observation(conn, computes, aks, stats).run(workspaces, attach_cluster_ids, extra_regions)
     finally:
         stats.seconds = time.perf_counter() - started
-        computes.close()
+        computes.close()  # the connection's session (and its kept-alive connections) stays open
         aks.close()
+
+
+def observe_with(conn: Connection, computes: ComputesClient, aks: AksClient, workspaces: Iterable[WorkspaceRef],
+                 attach_cluster_ids: Iterable[str] = (), extra_regions: Iterable[str] = ()) -> ObservedState:
+    """Observe through clients the caller keeps (and closes): apply observes twice and executes
+    in between on the same clients, so nothing is built twice."""
+    return _Observation(conn, computes, aks, ObserveStats()).run(workspaces, attach_cluster_ids, extra_regions)
 
 
 def observe_with_stats(conn: Connection, workspaces: Iterable[WorkspaceRef], attach_cluster_ids: Iterable[str] = (),
@@ -117,16 +124,20 @@ class _Observation:
                        next((parse_cluster_id(i).subscription for i in targets.values()), None))  # type: ignore[union-attr]
         self.stats.workspaces = len(refs)
         self.lists_left = len(refs)
+        # Threads are started only as calls wait for one, so the pool is as large as the work needs
+        # (one per workspace and per first-round fetch), never more than the connection's bound.
         with cf.ThreadPoolExecutor(max_workers=max(1, self.conn.max_workers), thread_name_prefix="observe") as pool:
             self.pool = pool
             try:
-                for ref in refs:
-                    self._submit(lambda r=ref: self.computes.list(r), lambda body, r=ref: self._on_computes(r, body))
+                # Longest chains first: a subscription's cluster list may run to many pages, each
+                # waiting for the one before; the computes lists are many but one page each, mostly.
                 # A workspace subscription is listed even for one target: its computes likely point at more.
                 self._fetch_clusters(list(targets.values()), list_if_single=ws_subs)
                 for region in {r.lower() for r in extra if r}:
                     if default_sub:
                         self._fetch_versions(default_sub, region)
+                for ref in refs:
+                    self._submit(lambda r=ref: self.computes.list(r), lambda body, r=ref: self._on_computes(r, body))
                 self._drain()
             except BaseException:
                 pool.shutdown(wait=False, cancel_futures=True)

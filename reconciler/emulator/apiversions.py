@@ -32,6 +32,7 @@ MACHINE_LEARNING = frozenset(
         "2019-06-01",
         "2019-11-01",
         "2020-01-01",
+        "2020-02-02",  # azureml-core's compute calls (attach, create, get, detach) send it, and Azure answers them
         "2020-02-18-preview",
         "2020-03-01",
         "2020-04-01",

@@ -61,7 +61,7 @@ class Dispatcher:
         parts = urlsplit(raw_path)
         path = parts.path
         query = {k.lower(): v for k, v in parse_qsl(parts.query, keep_blank_values=True)}
-        body = _json(raw_body)
+        body = _body(raw_body, headers)
         if path.lower().startswith("/_emulator/") or path.lower() == "/_emulator":
             return admin(self.backend, self.faults, self.initial_faults, method, path.lower().rstrip("/"), body)
         segments = [unquote(s) for s in path.strip("/").split("/")] if path.strip("/") else []
@@ -120,9 +120,12 @@ class Dispatcher:
             raise InternalServerError("Injected fault: internal server error.")
 
 
-def _json(raw_body: bytes) -> Any:
+def _body(raw_body: bytes, headers: Any) -> Any:
+    """JSON, or a form (what OAuth 2.0 token requests send)."""
     if not raw_body:
         return None
+    if (headers.get("Content-Type") or "").lower().startswith("application/x-www-form-urlencoded"):
+        return dict(parse_qsl(raw_body.decode("utf-8", "replace"), keep_blank_values=True))
     try:
         return json.loads(raw_body)
     except ValueError:

@@ -39,6 +39,7 @@ def parser(prog: str) -> argparse.ArgumentParser:
         description="Run the local Azure ARM emulator (Azure ML computes + AKS) on loopback "
         "until interrupted. The first line printed is "
         "`listening on http://127.0.0.1:PORT` (https with --tls).",
+        epilog=f"Examples: {prog} --port 8443 --seed manifests/local-cloud.yaml --time-scale 0.01",
     )
     ap.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1 (0: any free port)")
     ap.add_argument("--seed", type=Path, help="seed file (YAML or JSON): subscriptions, clusters, workspaces")

@@ -32,8 +32,13 @@ class FileBackend:
 
     # -- helpers
     def _open(self) -> int:
+        from reconciler.safeio import UnsafeFileError, open_shared_file
+
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        return os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:  # O_EXCL|O_NOFOLLOW: a symlink planted at the lock's name is never followed
+            return open_shared_file(self.path)
+        except UnsafeFileError as exc:
+            raise LockError(f"cannot open lock file {self.path}: {exc}") from None
 
     @staticmethod
     def _read_holder(fd: int, retries: int = 5) -> LockInfo | None:

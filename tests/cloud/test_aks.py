@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
-from reconciler.cloud.aks import AksClient, versions_from_sdk
+from reconciler.cloud.aks import AksClient, versions_from_rest, versions_from_sdk
 from reconciler.cloud.arm import CloudError
 from reconciler.cloud.auth import Connection
 from reconciler.state import AgentPool, KubernetesVersion
@@ -62,6 +66,32 @@ def test_versions_highest_patch_of_default_minor_and_numeric_order() -> None:
     assert versions_from_sdk(result) == (
         KubernetesVersion("1.29"), KubernetesVersion("1.31.9"), KubernetesVersion("1.31.10", default=True),
         KubernetesVersion("1.32.1", preview=True))
+
+
+def test_versions_read_as_rest_match_the_sdk_reading_of_microsofts_example() -> None:
+    from azure.mgmt.containerservice import models
+
+    example = Path(__file__).parents[1] / "data/spec-examples/containerservice/2026-08-01/KubernetesVersions_List.json"
+    body = json.loads(example.read_text())["responses"]["200"]["body"]
+    from_sdk = versions_from_sdk(models.KubernetesVersionListResult(body))
+    assert versions_from_rest(body) == from_sdk
+    assert any(v.default for v in from_sdk) and len(from_sdk) > 2
+
+
+def test_observing_reads_aks_without_importing_the_aks_sdk(conn: Connection) -> None:
+    """Plan reads clusters and versions as REST: the SDK (and its models) load only to scale."""
+    code = (
+        "import sys\n"
+        "from reconciler.cloud.auth import connect\n"
+        "from reconciler.cloud.aks import AksClient\n"
+        f"aks = AksClient(connect({conn.endpoint!r}))\n"
+        f"assert aks.list_clusters({SUB!r}) and aks.kubernetes_versions({SUB!r}, 'westeurope')\n"
+        f"assert aks.get_cluster({cluster_id('missing-aks')!r}) is None\n"
+        "print(sorted(m for m in sys.modules if m.startswith('azure.mgmt.containerservice')))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
 
 
 def test_begin_scale_changes_only_the_count(aks: AksClient, admin: Admin) -> None:

@@ -109,6 +109,7 @@ def test_conflict_while_an_operation_runs(emu: Emulator, computes: ComputesClien
         with pytest.raises(CloudError) as info:
             computes.begin_create_or_update(PROD, "slow", attach_body(cluster_id("scoring-aks")))
         assert info.value.status == 409
+        assert info.value.request_id and f"(request id {info.value.request_id})" in str(info.value)
     finally:
         emu.backend.time_scale = 0.0005
 
@@ -120,6 +121,8 @@ def test_failed_lro_raises_cloud_error_from_result(computes: ComputesClient, adm
         poller.result(timeout=10)
     assert "doomed" in str(info.value)
     assert info.value.operation_failed and info.value.status is None and "operation failed" in str(info.value)
+    assert info.value.operation_id and f"operation id {info.value.operation_id}" in str(info.value)  # for Azure support
+    assert info.value.request_id and f"request id {info.value.request_id}" in str(info.value)
 
 
 @pytest.mark.parametrize("fault", ["500", "reset"])

@@ -262,3 +262,11 @@ def test_description_and_tags_change_in_place_and_instance_types_by_reattach(mak
     assert cloud.cli("plan", "--detailed-exitcode").code == 0
     assert requests_of(cloud).get("Compute_Delete") == 1  # the one detach of the re-attach
     assert cloud.audit()["clusterDeletions"] == []
+
+
+def test_show_lists_kubernetes_computes_with_their_namespace(make_cloud):
+    cloud = installed(make_cloud)
+    run = cloud.cli("show", "--format", "json")
+    assert run.code == 0, run.stderr
+    kinds = {r["compute"]: r["kind"] for r in json.loads(run.stdout)["computes"]}
+    assert kinds == {"k8s-team-a": "kubernetes (namespace team-a)", "k8s-team-b": "kubernetes (namespace team-b)"}

@@ -79,4 +79,4 @@ def test_plain_http_to_a_non_loopback_endpoint_is_refused(make_cloud):
     cloud = make_cloud()
     cloud.write(a=attach_doc("scoring-prod", "scoring-aks"))
     run = cloud.cli("--endpoint", "http://example.com", "plan")
-    assert run.code == 1 and "Traceback" not in run.stderr and "http" in run.stderr
+    assert run.code == 64 and "Traceback" not in run.stderr and "http" in run.stderr

@@ -122,8 +122,11 @@ def test_discovery_url_is_the_emulator_and_serves_the_regional_compute_api(arm: 
 def test_cloud_metadata_is_public_and_points_at_the_emulator(arm: Arm) -> None:
     legacy = requests.get(arm.base + "/metadata/endpoints", params={"api-version": "2015-01-01"}, timeout=10)
     assert legacy.status_code == 200 and legacy.json()["authentication"]["loginEndpoint"].startswith(arm.base)
-    (cloud,) = requests.get(arm.base + "/metadata/endpoints", params={"api-version": "2022-09-01"}, timeout=10).json()
+    (cloud,) = requests.get(arm.base + "/metadata/endpoints", params={"api-version": "2019-05-01"}, timeout=10).json()
     assert cloud["resourceManager"] == arm.base + "/"
+    # from 2022-09-01 ARM answers with the one cloud it belongs to, an object (az cloud register reads it)
+    current = requests.get(arm.base + "/metadata/endpoints", params={"api-version": "2022-09-01"}, timeout=10).json()
+    assert current["resourceManager"] == arm.base + "/" and current["suffixes"]["storage"] == "localhost"
 
 
 def test_subscriptions_and_tenants_are_listed(arm: Arm) -> None:

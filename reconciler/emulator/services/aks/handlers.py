@@ -20,12 +20,12 @@ P = dict[str, str]
 
 @router.route("GET", "subscriptions/{sub}/providers/Microsoft.ContainerService/managedClusters", "ManagedClusters_List")
 def clusters_list(b: AksBackend, req: Request, p: P) -> Response:
-    return Response(200, page(req, [cluster_body(c) for c in b.clusters(p["sub"])], b.store.page_size))
+    return Response(200, page(req, b.clusters(p["sub"]), b.store.page_size, cluster_body))
 
 
 @router.route("GET", MC, "ManagedClusters_ListByResourceGroup")
 def clusters_list_rg(b: AksBackend, req: Request, p: P) -> Response:
-    return Response(200, page(req, [cluster_body(c) for c in b.clusters(p["sub"], p["rg"])], b.store.page_size))
+    return Response(200, page(req, b.clusters(p["sub"], p["rg"]), b.store.page_size, cluster_body))
 
 
 @router.route("GET", MC + "/{name}", "ManagedClusters_Get")

@@ -40,7 +40,7 @@ def discovery(b: MlBackend, req: Request, p: P) -> Response:
 @router.route("GET", WS + "/computes", "Compute_List")
 def compute_list(b: MlBackend, req: Request, p: P) -> Response:
     ws = b.workspace(p["sub"], p["rg"], p["ws"])
-    return Response(200, page(req, [_body(b, c) for c in b.computes(ws)], b.store.page_size))
+    return Response(200, page(req, b.computes(ws), b.store.page_size, lambda c: _body(b, c)))
 
 
 @router.route("GET", "rp/workspaces/" + WS + "/computes/{name}", "Compute_Get")

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from ...routing import Request, Response, Router
 from .backend import ResourcesBackend
-from .shapes import metadata_body, resource_group_body, subscription_body, tenant_body
+from .shapes import (
+    metadata_body,
+    openid_configuration_body,
+    resource_group_body,
+    subscription_body,
+    tenant_body,
+    token_body,
+)
 
 router: Router[ResourcesBackend] = Router()
 P = dict[str, str]
@@ -12,7 +19,7 @@ P = dict[str, str]
 
 @router.route("GET", "metadata/endpoints", "Metadata_Endpoints", public=True, versioned=False)
 def metadata(b: ResourcesBackend, req: Request, p: P) -> Response:
-    return Response(200, metadata_body(req.base_url, req.api_version in ("", "2015-01-01")))
+    return Response(200, metadata_body(req.base_url, req.api_version))
 
 
 @router.route("GET", "subscriptions", "Subscriptions_List")
@@ -43,3 +50,28 @@ def groups_list(b: ResourcesBackend, req: Request, p: P) -> Response:
 def group_get(b: ResourcesBackend, req: Request, p: P) -> Response:
     sub = b.store.subscription(p["sub"])
     return Response(200, resource_group_body(sub, *b.resource_group(sub, p["rg"])))
+
+
+# The emulated cloud's login endpoint (its metadata names this emulator): the two
+# Microsoft Entra ID v2.0 endpoints a client-credentials sign-in uses (OIDC discovery,
+# token), so `az login --service-principal` works with `core.instance_discovery=false`,
+# as for Azure Stack. Any client id and secret are accepted; tokens are unsigned.
+@router.route(
+    "GET", "{tenant}/v2.0/.well-known/openid-configuration", "Identity_Discovery", public=True, versioned=False
+)
+def openid_configuration(b: ResourcesBackend, req: Request, p: P) -> Response:
+    return Response(200, openid_configuration_body(req.base_url, p["tenant"]))
+
+
+@router.route("POST", "{tenant}/oauth2/v2.0/token", "Identity_Token", public=True, versioned=False)
+def token(b: ResourcesBackend, req: Request, p: P) -> Response:
+    form = req.body if isinstance(req.body, dict) else {}
+    if form.get("grant_type") != "client_credentials" or not form.get("client_id"):
+        return Response(
+            400,
+            {
+                "error": "unsupported_grant_type",
+                "error_description": "AADSTS70003: The emulated cloud supports client credentials only.",
+            },
+        )
+    return Response(200, token_body(p["tenant"], str(form["client_id"]), str(form.get("scope", ""))))
