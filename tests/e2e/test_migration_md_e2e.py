@@ -57,7 +57,7 @@ def test_migration_md_for_the_demo_workspace_lists_url_keys_tls_and_cluster_wide
         env={**env, "PYTHONPATH": str(ROOT)},
         timeout=60,
     )
-    assert check.returncode == 1 and "MIG010" in check.stdout
+    assert check.returncode == 1 and "MIG010" in check.stdout + check.stderr
 
 
 def test_migrate_never_overwrites(tmp_path):
