@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from reconciler import safeio
 from reconciler.catalogue import MIG003
@@ -104,7 +105,7 @@ def add_save_steps(plan: Plan, folder: Path) -> int:
     return added
 
 
-def saves_tls(plan_data: dict) -> bool:
+def saves_tls(plan_data: dict[str, Any]) -> bool:
     """A saved plan (JSON) made with --backup-tls: applying it plans the same save-tls steps."""
     return any(step.get("op") == Op.SAVE_TLS.value for c in plan_data.get("changes", []) for step in c.get("steps", []))
 
