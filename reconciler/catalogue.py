@@ -154,6 +154,13 @@ KUBE027 = _rule("KUBE027", W, "disruptive extension change", "running endpoints 
 KUBE028 = _rule("KUBE028", E, "compute name taken by a compute of another type", "pick another compute name")
 KUBE029 = _rule("KUBE029", W, "Kubernetes compute operation in progress", "the compute is planned once its running operation ends: plan again then")
 
+# -- Migration from legacy AKS computes: with Azure --
+MIG001 = _rule("MIG001", W, "legacy compute still serves traffic", "once clients use the Kubernetes compute that replaces it, remove the legacy compute's InferenceCluster manifest: the next apply detaches it")
+MIG002 = _rule("MIG002", W, "same-cluster migration: downtime", "endpoints on the legacy compute are down from its detach until the Kubernetes compute is attached and they are redeployed: plan a window, or migrate to a new cluster")
+MIG003 = _rule("MIG003", W, "a leaf-label TLS certificate would be lost", "save it first with `reconciler backup-tls COMPUTE --out DIR` (then re-attach with it as a custom certificate and the same cname), or pass --accept-new-domain to apply")
+MIG004 = _rule("MIG004", E, "replaced compute cannot be migrated here", "`replaces` names a legacy AKS compute of the same workspace; same-cluster migration needs removeLegacyFrontEnd: true on the cluster's ClusterExtension")
+MIG010 = _rule("MIG010", E, "unresolved TODO(migrate)", "`reconciler migrate` could not carry this setting: fill it in (see MIGRATION.md), e.g. with a `backup-tls` backup as the certificate")
+
 RULES: dict[str, Rule] = {rule.id: rule for rule in (
     IO001,
     IO002,
@@ -226,4 +233,9 @@ RULES: dict[str, Rule] = {rule.id: rule for rule in (
     KUBE027,
     KUBE028,
     KUBE029,
+    MIG001,
+    MIG002,
+    MIG003,
+    MIG004,
+    MIG010,
 )}

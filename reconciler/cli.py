@@ -205,6 +205,8 @@ class PlanFormat(str, Enum):
 
 TargetOpt = Annotated[Optional[list[str]], typer.Option("--target", metavar="NAME", help="Limit to this compute name or address (WORKSPACE/NAME), plus what it depends on; repeatable")]
 ReplaceOpt = Annotated[Optional[list[str]], typer.Option("--replace", metavar="NAME", help="Allow or force replacing this compute (delete + re-create a created cluster); repeatable")]
+TlsBackupsOpt = Annotated[Path, typer.Option("--tls-backups", envvar="RECONCILER_TLS_BACKUPS", help="Folder of `backup-tls` backups: a detach or re-attach of a leaf-label TLS compute needs one there")]
+BackupTlsOpt = Annotated[bool, typer.Option("--backup-tls", help="Save a leaf-label TLS certificate into --tls-backups (AKS Run Command) as the first step of its detach or re-attach")]
 
 
 @app.command()
@@ -215,6 +217,8 @@ def plan(
     detailed_exitcode: Annotated[bool, typer.Option("--detailed-exitcode", help="Exit 2 when there are changes, 0 when there are none")] = False,
     target: TargetOpt = None,
     replace: ReplaceOpt = None,
+    tls_backups: TlsBackupsOpt = Path("tls-backups"),
+    backup_tls: BackupTlsOpt = False,
 ) -> None:
     """Observe the workspaces and AKS clusters and show what `apply` would change.
 
@@ -235,7 +239,8 @@ def plan(
 
     desired = _load_desired(paths)
     with user_errors(), _connection() as cloud:
-        result = workflow.plan(desired, cloud, PlanOptions(frozenset(target or []), frozenset(replace or [])))
+        result = workflow.plan(desired, cloud, PlanOptions(frozenset(target or []), frozenset(replace or [])), tls_backups=tls_backups,
+                               backup_tls=backup_tls)
     if format is PlanFormat.json:
         typer.echo(planfile.to_json(result, desired), nl=False)
     elif format is PlanFormat.markdown:
@@ -293,6 +298,9 @@ def apply(
     target: TargetOpt = None,
     replace: ReplaceOpt = None,
     lock: Annotated[LockMode, typer.Option("--lock", help="auto: the lock the manifests set, else on Azure a Blob lease in the workspace's storage account (role Storage Blob Data Contributor), else a local file; file: this machine only; blob: a shared lock or an error")] = LockMode.auto,
+    tls_backups: TlsBackupsOpt = Path("tls-backups"),
+    backup_tls: BackupTlsOpt = False,
+    accept_new_domain: Annotated[bool, typer.Option("--accept-new-domain", help="Detach or re-attach a leaf-label TLS compute without a certificate backup: its scoring FQDN changes")] = False,
 ) -> None:
     """Plan, confirm, execute and verify: make the workspaces match the manifests.
 
@@ -314,7 +322,7 @@ def apply(
     desired = _load_desired(paths)
     options = workflow.ApplyOptions(
         frozenset(target or []), frozenset(replace or []), plan_file, auto_approve, parallelism, lock_timeout,
-        operation_timeout, settle_timeout, lock.value,
+        operation_timeout, settle_timeout, lock.value, tls_backups, accept_new_domain, backup_tls,
     )
     from reconciler.terminal import TerminalUi
 
@@ -383,6 +391,60 @@ def import_(
     for note in notes:
         err_line(f"note: {note}", level="warning")
     typer.echo(f"wrote {count(written, 'manifest')} to {out}")
+
+
+@app.command("backup-tls")
+def backup_tls(
+    compute: Annotated[str, typer.Argument(help="Name of a legacy AKS compute with TLS enabled")],
+    workspace: Annotated[Optional[str], typer.Option("--workspace", help="Workspace alias from the manifests, or SUBSCRIPTION/RESOURCE_GROUP/WORKSPACE (default: the manifests' only workspace)")] = None,
+    out: Annotated[Path, typer.Option("--out", help="Backup folder (files land in OUT/WORKSPACE/COMPUTE/)")] = Path("tls-backups"),
+    paths: Annotated[Optional[list[Path]], typer.Option("--manifests", help="Manifests that declare the workspace (default: manifests/)")] = None,
+    timeout: Annotated[float, typer.Option(min=1, help="Seconds the Run Command may take")] = 300.0,
+) -> None:
+    """Save the TLS certificate and key of a legacy AKS compute (secret azuremlfessl) as PEM files.
+
+    Read through AKS Run Command (no kubeconfig needed); files are created with mode 0600 and
+    never overwritten; their content is never printed. A re-attach (or the Kubernetes compute's
+    extension) can then use them as a custom certificate with the same cname, keeping the FQDN.
+    """
+    from reconciler import workflow
+
+    with user_errors():
+        where, names = workflow.backup_tls(compute, workspace, paths, out, timeout, _connection, lambda line: typer.echo(line, err=True))
+    typer.echo(f"saved {where}/cert.pem and {where}/key.pem (mode 0600)")
+    if names:
+        typer.echo(f"certificate for: {', '.join(names)} (use it as tls.cname to keep this name)")
+
+
+class MigrationStrategy(str, Enum):
+    new_cluster = "new-cluster"
+    same_cluster = "same-cluster"
+
+
+@app.command()
+def migrate(
+    paths: PathsArg = None,
+    strategy: Annotated[MigrationStrategy, typer.Option("--strategy", help="new-cluster: blue/green on another cluster, no downtime; same-cluster: detach, clean up, install, attach (downtime)")] = MigrationStrategy.new_cluster,
+    target_cluster: Annotated[Optional[str], typer.Option("--target-cluster", help="ARM id of the AKS cluster that gets the extension (new-cluster)")] = None,
+    out: Annotated[Path, typer.Option("--out", help="Empty folder for the new manifests and MIGRATION.md")] = Path("migrated"),
+    tls_backups: TlsBackupsOpt = Path("tls-backups"),
+) -> None:
+    """Write Kubernetes-compute manifests replacing the legacy InferenceClusters, and OUT/MIGRATION.md.
+
+    Reads the manifests and what Azure holds; writes a ClusterExtension per cluster and a
+    KubernetesCompute per legacy compute (namespace named after it, `replaces` naming it), the
+    other documents carried over, and MIGRATION.md: what changes per compute (scoring URL, keys,
+    TLS, cluster-wide settings and their conflicts), the phases, the downtime and the commands.
+    Then `plan OUT` / `apply OUT` do the migration. Nothing is overwritten.
+    """
+    from reconciler import workflow
+
+    with user_errors():
+        written, notes = workflow.migrate(paths, strategy.value, target_cluster, out, tls_backups, _connection)
+    for note in notes:
+        typer.echo(f"note: {note}", err=True)
+    typer.echo(f"wrote {count(len(written), 'file')} to {out}: {', '.join(written)}")
+    typer.echo(f"next: read {out}/MIGRATION.md, then `reconciler plan {out}`")
 
 
 class ShowFormat(str, Enum):

@@ -11,10 +11,11 @@ from __future__ import annotations
 import concurrent.futures as cf
 import itertools
 import threading
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Callable, Literal
 
-from reconciler import bodies, secrets
+from reconciler import bodies, clusterside, secrets
 from reconciler import extension_body
 from reconciler.clients import AksApi, ComputesApi, KubernetesApi, Poller
 from reconciler.desired import DesiredCluster, DesiredExtension
@@ -120,6 +121,7 @@ class Executor:
                  resolve_secrets: SecretResolver = resolve_tls_secrets, kube: KubernetesApi | None = None) -> None:
         self.computes, self.aks, self.observed, self.progress = computes, aks, observed, progress
         self.kube = kube
+        self.tls_backups: Path | None = None  # where save-tls steps write (set by the workflow)
         self.parallelism = max(1, parallelism)
         self.timeouts = {**DEFAULT_TIMEOUTS, **(timeouts or {})}
         self.resolve_secrets = resolve_secrets
@@ -132,7 +134,8 @@ class Executor:
             Op.CREATE: self._write, Op.ATTACH: self._write, Op.UPDATE: self._write,
             Op.INSTALL: self._install, Op.UPGRADE: self._upgrade, Op.UNINSTALL: self._uninstall,
             Op.CREATE_NAMESPACE: self._create_namespace, Op.K8S_ATTACH: self._put_kubernetes,
-            Op.K8S_DETACH: self._detach_kubernetes,
+            Op.K8S_DETACH: self._detach_kubernetes, Op.REMOVE_LEGACY_FE: self._remove_legacy_fe,
+            Op.SAVE_TLS: self._save_tls,
         }
 
     def interrupt(self) -> list[Step]:
@@ -368,6 +371,41 @@ class Executor:
         code, logs = self._kube().run_command(change.kubernetes.cluster_id, f"kubectl create namespace {namespace}", timeout=timeout)
         if code != 0 and "alreadyexists" not in logs.replace(" ", "").lower():
             raise StepError(f"creating namespace {namespace!r} failed (exit code {code}): {logs.strip()[:300]}")
+
+    def _save_tls(self, step: Step, change: Change) -> None:
+        """Read azuremlfessl by AKS Run Command into the backup folder (0600, never overwritten); content never shown."""
+        from reconciler import tlsbackup
+
+        if change.workspace is None or self.tls_backups is None:
+            raise StepError(f"{step.id}: no backup folder configured")
+        if tlsbackup.has_backup(self.tls_backups, change.workspace, step.compute):
+            return  # saved by an earlier run
+        current = self._current(change.workspace, step.compute)
+        if current is None or not current.cluster_id:
+            raise StepError(f"compute {step.compute!r} is gone: its certificate can no longer be read")
+        code, logs = self._kube().run_command(current.cluster_id, clusterside.READ_TLS_SECRET,
+                                              timeout=self.timeouts.get(step.op, 300.0))
+        if code != 0:
+            raise StepError(f"reading secret {clusterside.TLS_SECRET} failed (exit code {code}): {clusterside.redact(logs)}")
+        try:
+            pair = clusterside.parse_tls_secret(logs)
+            tlsbackup.write_backup(self.tls_backups, change.workspace, step.compute, pair.certificate, pair.key)
+        except (clusterside.SecretFormatError, tlsbackup.BackupExistsError) as exc:
+            raise StepError(str(exc)) from None
+
+    def _remove_legacy_fe(self, step: Step, change: Change) -> None:
+        """Delete the azureml-fe objects in `default` by AKS Run Command; refused while any visible workspace
+        still has a legacy compute attached to the cluster (it would stop serving). Idempotent."""
+        de = self._extension_of(step, change)
+        users = [f"{ref.workspace_name}/{c.name}" for ref in self._visible_workspaces()
+                 for c in self.fresh_listing(ref) if not c.is_kubernetes and c.cluster_key == de.cluster_key]
+        if users:
+            raise StepError(f"refusing to remove the azureml-fe objects of {de.cluster_id.rsplit('/', 1)[-1]!r}: legacy "
+                            f"compute(s) {', '.join(sorted(users))} are still attached to it")
+        timeout = self.timeouts.get(step.op, 300.0)
+        code, logs = self._kube().run_command(de.cluster_id, clusterside.REMOVE_LEGACY_FE, timeout=timeout)
+        if code != 0:
+            raise StepError(f"removing the azureml-fe objects failed (exit code {code}): {clusterside.redact(logs)}")
 
     def _put_kubernetes(self, step: Step, change: Change) -> None:
         dk = change.kubernetes

@@ -290,6 +290,10 @@ class ClusterExtensionSpec(_Strict):
     nodeSelector: dict[str, str] = Field(default_factory=dict,
                                          description="Node labels the extension's pods run on; keys may be added, "
                                          "never removed in place.")
+    removeLegacyFrontEnd: bool = Field(
+        False, description="Migration: before the install, delete the azureml-fe objects (and the azuremlfessl secret) "
+        "a detached legacy AKS compute left in namespace default, through AKS Run Command. Refused while a legacy "
+        "compute is still attached to the cluster in any visible workspace.")
 
 
 class ClusterExtension(_Strict):
@@ -331,6 +335,10 @@ class KubernetesComputeSpec(_Strict):
                                                        description="Instance types by name.")
     description: str | None = Field(None, description="Description of the compute.")
     tags: dict[str, str] = Field(default_factory=dict, description="Extra ARM tags on the compute.")
+    replaces: str | None = Field(
+        None, description="Migration: the legacy AKS compute of the same workspace this compute replaces. While its "
+        "InferenceCluster is still declared it keeps serving (the plan says so); once that manifest is removed, it is "
+        "detached (never deleted), whatever `prune` says.")
 
 
 class KubernetesCompute(_Strict):

@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Iterable
 
+from reconciler import planner_migration as migration
 from reconciler import vmsizes
-from reconciler.desired import Desired, DesiredCluster, DesiredWorkspace
+from reconciler.desired import Desired, DesiredCluster, DesiredKubernetes, DesiredWorkspace
 from reconciler.diff import desired_view, observed_view
 from reconciler.diff import diff as diff_views
 from reconciler.catalogue import (AKS020, AKS021, AKS022, AKS023, AKS024, AKS025, AKS026, AKS027, AKS028, AKS029, AKS030,
@@ -49,15 +50,20 @@ def plan(desired: Desired, observed: ObservedState, options: PlanOptions = PlanO
             errors.append(_finding(AKS030, f"workspace {dws.ref.workspace_name!r} not found in resource group {dws.ref.resource_group!r}", dws.position, alias))
             continue
         planner = _WorkspacePlanner(dws, desired.in_workspace(alias), ows, observed, options)
+        planner.replaced = migration.replaced(desired, alias)
         planner.run()
         changes.extend(planner.changes)
         warnings.extend(planner.warnings)
         errors.extend(planner.errors)
     kubernetes = KubernetesPlanner(desired, observed)
+    kubernetes.legacy_detaching = migration.legacy_detaches(changes)
     kubernetes.run()
     changes.extend(kubernetes.changes)
     warnings.extend(kubernetes.warnings)
     errors.extend(kubernetes.errors)
+    found = migration.check(desired, observed, changes)
+    warnings.extend(found[0])
+    errors.extend(found[1])
     changes = _select_targets(changes, options.targets)
     for ws_changes in _by_workspace([c for c in changes if c.workspace is not None and not c.kubernetes]).values():
         _order_steps(ws_changes)
@@ -78,6 +84,7 @@ class _WorkspacePlanner:
         self.warnings: list[Finding] = []
         self.errors: list[Finding] = []
         self.detaching: set[str] = set()  # observed compute names planned to detach
+        self.replaced: dict[str, DesiredKubernetes] = {}  # legacy name (lower) → the Kubernetes compute replacing it
 
     def run(self) -> None:
         for dc in self.declared:
@@ -89,6 +96,9 @@ class _WorkspacePlanner:
                 continue
             if compute.foreign_to(self.dws.owner):
                 continue  # another team's: never pruned, not even warned about
+            if name.lower() in self.replaced:  # migration: detach (never Delete), whatever prune says
+                self._detach(compute, [f"replaced by Kubernetes compute {self.replaced[name.lower()].name!r}"])
+                continue
             if compute.managed:
                 if self.prune:
                     self._detach(compute, ["no longer declared and the workspace has prune: true"])

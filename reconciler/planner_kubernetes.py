@@ -51,6 +51,8 @@ class KubernetesPlanner:
         self.warnings: list[Finding] = []
         self.errors: list[Finding] = []
         self.detaching: set[tuple[str, str]] = set()  # (workspace key, compute name lower)
+        self.legacy_detaching: set[tuple[str, str]] = set()  # legacy AKS computes this plan detaches (set by `planner`)
+        self.cleanup: set[str] = set()  # cluster keys whose azureml-fe leftovers are removed before the install
 
     def run(self) -> None:
         for dk in self.desired.kubernetes:
@@ -333,8 +335,22 @@ class KubernetesPlanner:
             f"{ows.ref.workspace_name}/{c.name}"
             for ows in self.observed.workspaces.values()
             for c in ows.by_cluster(de.cluster_key)
+            if (ows.ref.key, c.name.lower()) not in self.legacy_detaching
+        )
+        detached = any(
+            (ows.ref.key, c.name.lower()) in self.legacy_detaching
+            for ows in self.observed.workspaces.values()
+            for c in ows.by_cluster(de.cluster_key)
         )
         inside = self.observed.insides.get(de.cluster_key)
+        if not legacy and de.spec.spec.removeLegacyFrontEnd and (detached or (inside is not None and inside.legacy_objects)):
+            self.cleanup.add(de.cluster_key)  # migration: detach → clean-up → install, on the cluster's chain
+            return True
+        if not legacy and detached:
+            self._error(KUBE023, f"cluster {cluster.name!r}: the legacy AKS detach planned here leaves the azureml-fe "
+                                 "objects in namespace default, so the install would fail (E45005); set "
+                                 "removeLegacyFrontEnd: true on the ClusterExtension to remove them first", de.position, de.address)
+            return False
         if legacy:
             self._error(
                 KUBE023,
@@ -351,7 +367,7 @@ class KubernetesPlanner:
                 f"cluster {cluster.name!r} still holds the legacy azureml-fe objects "
                 f"({', '.join(inside.legacy_objects)}) in namespace default, left by a detached legacy "
                 "AKS compute; the install would fail (E45005). Run `reconciler migrate` to plan their "
-                "clean-up",
+                "clean-up (or set removeLegacyFrontEnd: true on the ClusterExtension)",
                 de.position,
                 de.address,
             )
@@ -405,8 +421,10 @@ class KubernetesPlanner:
                         de.address,
                     )
                 )
-        if op is not None:
-            change.steps = [Step(f"{de.address}#1", op, name, None, de.cluster_key)]
+        ops = ([Op.REMOVE_LEGACY_FE] if action is Action.INSTALL and de.cluster_key in self.cleanup else []) + ([op] if op else [])
+        change.steps = [Step(f"{de.address}#{i}", o, name, None, de.cluster_key) for i, o in enumerate(ops, 1)]
+        if Op.REMOVE_LEGACY_FE in ops:
+            change.reasons.append("the legacy azureml-fe objects in namespace default are removed first (E45005)")
         self.changes.append(change)
 
     def _error(self, rule: Rule, message: str, position: Position, address: str) -> None:

@@ -13,7 +13,7 @@ from typing import Callable, Iterator
 from reconciler import vmsizes
 from reconciler.catalogue import (AKS001, AKS002, AKS003, AKS004, AKS005, AKS006, AKS007, AKS008, AKS009, AKS010, AKS011,
                                   AKS012, AKS013, AKS014, AKS015, AKS016, AKS017, KUBE001, KUBE002, KUBE003, KUBE004,
-                                  KUBE005, KUBE006, KUBE007, KUBE008, KUBE010, KUBE011, KUBE012, RULES, WS001, WS002)
+                                  KUBE005, KUBE006, KUBE007, KUBE008, KUBE010, KUBE011, KUBE012, MIG010, RULES, WS001, WS002)
 from reconciler.findings import Finding
 from reconciler.ids import parse_cluster_id, is_subnet_id
 from reconciler.loader import Document, LoadResult, Loc
@@ -341,4 +341,13 @@ def _is_zero(value: object) -> bool:
 
 
 # Every check, in the order they run (their findings are then sorted by position).
-_CHECKS: tuple[Check, ...] = (_workspaces_unique, _cluster_fields, _per_workspace_uniqueness, _extensions, _kubernetes_computes)
+def _migration_todos(result: LoadResult) -> Iterator[Finding]:
+    """A `TODO(migrate)` value that `reconciler migrate` could not fill in must never reach Azure."""
+    for doc, ext in result.extensions:
+        tls = ext.spec.inference.tls
+        if tls is not None and tls.cname and tls.cname.startswith("TODO(migrate)"):
+            yield MIG010.at(doc, ("spec", "inference", "tls", "cname"), tls.cname, address=extension_address(ext))
+
+
+_CHECKS: tuple[Check, ...] = (_workspaces_unique, _cluster_fields, _per_workspace_uniqueness, _extensions, _kubernetes_computes,
+                              _migration_todos)

@@ -119,18 +119,24 @@ def open_shared_file(path: Path | str, mode: int = 0o644) -> int:
     O_NOFOLLOW|O_NONBLOCK and must be a regular file: a symlink planted at `path`
     is never followed, so it cannot make the tool write into another file.
     """
-    try:
-        return create_exclusive(path, mode, os.O_RDWR)
-    except FileExistsError:
-        pass
-    except (OSError, ValueError) as exc:
-        raise UnsafeFileError(describe_error(exc)) from None
-    try:
-        fd = os.open(path, os.O_RDWR | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise UnsafeFileError("it is a symbolic link; refusing to follow it") from None
-        raise UnsafeFileError(describe_error(exc)) from None
+    for _ in range(100):  # the file may vanish between the two opens (its holder removed it): create it again
+        try:
+            return create_exclusive(path, mode, os.O_RDWR)
+        except FileExistsError:
+            pass
+        except (OSError, ValueError) as exc:
+            raise UnsafeFileError(describe_error(exc)) from None
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+            break
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise UnsafeFileError("it is a symbolic link; refusing to follow it") from None
+            raise UnsafeFileError(describe_error(exc)) from None
+    else:
+        raise UnsafeFileError("it keeps disappearing while being opened")
     st = os.fstat(fd)
     if not stat.S_ISREG(st.st_mode):
         os.close(fd)

@@ -69,6 +69,9 @@ class ApplyOptions:
     operation_timeout: float | None = None
     settle_timeout: float = 900.0
     lock: str = "auto"  # auto | blob | file
+    tls_backups: Path = Path("tls-backups")  # where `backup-tls` saved leaf-label certificates
+    accept_new_domain: bool = False  # detach/re-attach a leaf-label TLS compute without a backup
+    backup_tls: bool = False  # plan a save-tls step (AKS Run Command) before losing a leaf-label certificate
 
 
 class Ui(Protocol):
@@ -208,9 +211,16 @@ def cloud_errors() -> Iterator[None]:
 
 
 # -- plan -------------------------------------------------------------------------------------
-def plan(desired: Desired, cloud: Cloud, options: PlanOptions = PlanOptions()) -> Plan:
+def plan(desired: Desired, cloud: Cloud, options: PlanOptions = PlanOptions(), *, tls_backups: Path | None = None,
+         backup_tls: bool = False) -> Plan:
+    from reconciler import tlsbackup
+
     check_targets(desired, options)
-    return planner.plan(desired, cloud.observe(desired), options, created_at=now())
+    result = planner.plan(desired, cloud.observe(desired), options, created_at=now())
+    if backup_tls:
+        tlsbackup.add_save_steps(result, tls_backups or tlsbackup.DEFAULT_FOLDER)
+    result.warnings.extend(tlsbackup.findings(result, desired, tls_backups or tlsbackup.DEFAULT_FOLDER))
+    return result
 
 
 def check_targets(desired: Desired, options: PlanOptions) -> None:
@@ -259,12 +269,21 @@ def apply(desired: Desired, connection: Callable[[], ContextManager[Cloud]], opt
         plan_options = saved.options if saved is not None else PlanOptions(options.targets, options.replace)
         observed = settle(desired, cloud, options.settle_timeout, getattr(ui, "waiting", None))
         result = planner.plan(desired, observed, plan_options, created_at=now())
+        from reconciler import tlsbackup
+
+        if options.backup_tls or (saved is not None and tlsbackup.saves_tls(saved.data)):
+            tlsbackup.add_save_steps(result, options.tls_backups)
         if saved is not None:
             _check_binding(saved, desired, result)
             _refuse_stale(saved, result)
+        if not options.accept_new_domain:
+            result.warnings.extend(tlsbackup.findings(result, desired, options.tls_backups))
         ui.show_plan(result)
         if result.errors:
             return ApplyOutcome(EXIT_ERROR, result)
+        refusal = None if options.accept_new_domain else tlsbackup.refusal(result, options.tls_backups)
+        if refusal:
+            fail(refusal)
         if result.pending:  # an operation started after settling: never plan over it
             fail(f"operations started in flight on {', '.join(c.address for c in result.pending)} while planning; "
                  "run apply again when they end")
@@ -503,6 +522,7 @@ def _execute(plan: Plan, observed: ObservedState, cloud: Cloud, options: ApplyOp
     try:
         executor = Executor(cloud.computes, cloud.aks, observed, reporter, parallelism=options.parallelism, timeouts=timeouts,
                             kube=cloud.kube)
+        executor.tls_backups = options.tls_backups
         with _ctrl_c(executor, ui) as interrupted:
             result = executor.run(plan)
         result.interrupted = interrupted[0]
@@ -640,3 +660,114 @@ def import_manifests(workspace: str, out: Path, alias: str | None, force: bool,
         fail(str(exc))
     write_schema(schema_dir)
     return len(imported.files), list(imported.notes)
+
+
+# -- backup-tls -------------------------------------------------------------------------------
+def backup_tls(compute: str, workspace: str | None, paths: list[Path] | None, out: Path, timeout: float,
+               connection: Callable[[], ContextManager[Cloud]], report: Callable[[str], None]) -> tuple[Path, list[str]]:
+    """Save the certificate and key of a legacy TLS compute from `azuremlfessl` (AKS Run Command) as PEM files.
+
+    Returns the folder written and the certificate's DNS names. The secret's content never reaches output or logs.
+    """
+    from reconciler import clusterside, tlsbackup
+
+    ref = _workspace_ref(workspace, paths)
+    if tlsbackup.has_backup(out, ref, compute) or (tlsbackup.backup_dir(out, ref, compute) / tlsbackup.CERT).exists():
+        fail(f"{tlsbackup.backup_dir(out, ref, compute)} already holds a backup; backups are never overwritten")
+    with connection() as cloud:
+        current = cloud.computes.get(ref, compute)
+        if current is None or current.is_kubernetes:
+            fail(f"no legacy AKS compute {compute!r} in workspace {ref.workspace_name!r}")
+        if not current.tls.enabled:
+            fail(f"compute {compute!r} has TLS disabled: there is no certificate to save")
+        if not current.cluster_id or cloud.kube is None:
+            fail(f"compute {compute!r} has no AKS cluster to read the secret from")
+        report(f"reading secret {clusterside.TLS_SECRET} of {compute!r} by AKS Run Command (timeout {timeout:.0f} s)")
+        code, logs = cloud.kube.run_command(current.cluster_id, clusterside.READ_TLS_SECRET, timeout=timeout)
+    if code != 0:
+        fail(f"reading secret {clusterside.TLS_SECRET} failed (exit code {code}): {clusterside.redact(logs)}")
+    try:
+        pair = clusterside.parse_tls_secret(logs)
+    except clusterside.SecretFormatError as exc:
+        fail(str(exc))
+    try:
+        where = tlsbackup.write_backup(out, ref, compute, pair.certificate, pair.key)
+    except tlsbackup.BackupExistsError as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"cannot write the backup in {out}: {exc.strerror or type(exc).__name__}")
+    return where, clusterside.certificate_names(pair.certificate)
+
+
+def _workspace_ref(name: str | None, paths: list[Path] | None) -> WorkspaceRef:
+    """A workspace by alias from the manifests, SUBSCRIPTION/RESOURCE_GROUP/WORKSPACE, or the manifests' only one."""
+    if name is not None:
+        return _workspace_for_unlock(name, paths)[0]
+    from reconciler import loader
+
+    result = loader.load(paths)
+    found = [WorkspaceRef(ws.spec.subscriptionId, ws.spec.resourceGroup, ws.spec.workspaceName) for _, ws in result.workspaces]
+    if len(found) != 1:
+        fail("name the workspace with --workspace ALIAS (or SUBSCRIPTION/RESOURCE_GROUP/WORKSPACE)", EXIT_USAGE)
+    return found[0]
+
+
+# -- migrate ----------------------------------------------------------------------------------
+def migrate(paths: list[Path] | None, strategy: str, target: str | None, out: Path, tls_backups: Path,
+            connection: Callable[[], ContextManager[Cloud]]) -> tuple[list[str], list[str]]:
+    """Write the v2 manifests and MIGRATION.md for the legacy InferenceClusters; returns the files written and notes."""
+    from reconciler import loader, rules, tlsbackup
+    from reconciler.clusterside import certificate_names
+    from reconciler.ids import parse_cluster_id
+    from reconciler.migration import Backup, MigrationError, Strategy, plan_migration
+
+    chosen = Strategy(strategy)
+    if chosen is Strategy.NEW_CLUSTER and not target:
+        fail("--strategy new-cluster needs --target-cluster ID (the AKS cluster that gets the extension)", EXIT_USAGE)
+    if target and parse_cluster_id(target) is None:
+        fail(f"--target-cluster {target!r} is not an AKS managed cluster id", EXIT_USAGE)
+    result = loader.load(paths)
+    findings = result.findings + rules.check(result)
+    errors = [f for f in findings if f.is_error]
+    if errors:
+        fail("\n".join(f.format() for f in errors) + f"\n{len(errors)} error(s) in the manifests; nothing was migrated")
+    if not result.clusters:
+        fail("no InferenceCluster in the manifests: nothing to migrate")
+    refs = [WorkspaceRef(ws.spec.subscriptionId, ws.spec.resourceGroup, ws.spec.workspaceName) for _, ws in result.workspaces]
+    ids = sorted({ic.spec.attach.clusterId for _, ic in result.clusters if ic.spec.attach} | ({target} if target else set()))
+    with connection() as cloud:
+        observed = cloud.read(refs, ids, [])
+    if target and observed.cluster(target) is None:
+        fail(f"--target-cluster {target} does not exist (or is not visible to you)")
+    backups: dict[tuple[str, str], Backup] = {}
+    by_alias = {ws.metadata.name: ref for (_, ws), ref in zip(result.workspaces, refs)}
+    for _, ic in result.clusters:
+        ref = by_alias[ic.spec.workspace]
+        if ic.spec.tls.enabled and ic.spec.tls.leafDomainLabel and tlsbackup.has_backup(tls_backups, ref, ic.metadata.name):
+            where = tlsbackup.backup_dir(tls_backups, ref, ic.metadata.name)
+            cert = where / tlsbackup.CERT
+            if cert.stat().st_size > 1 << 20:
+                fail(f"{cert} is larger than 1 MiB: not a certificate backup")
+            backups[(ref.key, ic.metadata.name)] = Backup(cert, where / tlsbackup.KEY,
+                                                          tuple(certificate_names(cert.read_text(encoding="ascii", errors="replace"))))
+    try:
+        output = plan_migration(result, observed, chosen, target, out, backups)
+    except MigrationError as exc:
+        fail(str(exc))
+    files = {**output.files, "MIGRATION.md": output.markdown}
+    existing = sorted(name for name in files if (out / name).exists())
+    if existing:
+        fail(f"{', '.join(existing)} already exist in {out}; migrate into an empty folder (nothing is overwritten)")
+    out.mkdir(parents=True, exist_ok=True)
+    import os
+
+    from reconciler import safeio
+
+    for name, text in files.items():
+        try:
+            fd = safeio.create_exclusive(out / name, 0o644)
+        except OSError as exc:
+            fail(f"cannot write {out / name}: {safeio.describe_error(exc)}; nothing is overwritten")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+    return sorted(files), output.notes

@@ -126,7 +126,7 @@ def test_help_and_validate_import_neither_azure_deepdiff_nor_structlog(args: lis
     assert out.stderr.strip().splitlines()[-1] == "LOADED [] EXIT 0"
 
 
-RULE_ID = re.compile(r"\b(?:YAML|SCHEMA|IO|WS|AKS|KUBE)\d{3}\b")
+RULE_ID = re.compile(r"\b(?:YAML|SCHEMA|IO|WS|AKS|KUBE|MIG)\d{3}\b")
 
 
 def _readme_rule_ids() -> set[str]:

@@ -94,3 +94,51 @@ def test_a_pruned_kubernetes_compute_is_always_detached_never_deleted(tmp_path):
     p, result = run(tmp_path, (extension(),), FakeKube(installed(tmp_path)), computes, obs)
     assert [c.action for c in p.actionable] == [Action.DETACH] and p.actionable[0].steps[0].op is Op.K8S_DETACH
     assert result.ok and computes.calls == [("detach", "old")]
+
+
+# -- migration: the azureml-fe clean-up by Run Command ------------------------------------------------
+class CleanupKube(FakeKube):
+    def __init__(self, code: int = 0, logs: str = "deployment.apps \"azureml-fe\" deleted\n") -> None:
+        super().__init__(None)
+        self.code, self.logs = code, logs
+
+    def run_command(self, cluster_id, command, *, timeout):
+        self.calls.append(("run", command))
+        return (self.code, self.logs) if "delete" in command else (0, "namespace/x created\n")
+
+
+def leftovers_world():
+    from reconciler.state import ClusterInside
+
+    obs = observed(clusters=[cluster("serving-aks")])
+    obs.extensions[cluster("serving-aks").key] = ()
+    obs.insides[cluster("serving-aks").key] = ClusterInside(("deployment.apps/azureml-fe",))
+    return obs
+
+
+def test_cleanup_runs_before_the_install_and_deletes_only_legacy_objects_in_default(tmp_path):
+    kube = CleanupKube()
+    p, result = run(tmp_path, (extension(extra="  removeLegacyFrontEnd: true\n"),), kube, FakeComputes(), leftovers_world())
+    assert result.ok, result.failed
+    assert [c[0] for c in kube.calls] == ["run", "install"]
+    command = kube.calls[0][1]
+    assert "-n default" in command and "azureml-fe" in command and "namespace" not in command.split("-n default")[0]
+
+
+def test_cleanup_is_refused_while_a_legacy_compute_is_attached_again_and_the_install_is_skipped(tmp_path):
+    from tests.test_executor import rest_compute
+
+    kube = CleanupKube()
+    computes = FakeComputes(rest_compute("someone-else", "serving-aks"))
+    p, result = run(tmp_path, (extension(extra="  removeLegacyFrontEnd: true\n"),), kube, computes, leftovers_world())
+    assert not result.ok and kube.calls == []
+    message = next(r.message for r in result.failed if r.status == "failed")
+    assert "someone-else" in message and "still attached" in message
+
+
+def test_a_failed_cleanup_reports_its_exit_code_and_never_secret_material(tmp_path):
+    kube = CleanupKube(1, "error: -----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\n")
+    p, result = run(tmp_path, (extension(extra="  removeLegacyFrontEnd: true\n"),), kube, FakeComputes(), leftovers_world())
+    failed = next(r for r in result.failed if r.status == "failed")
+    assert "exit code 1" in failed.message and "MIIEvQ" not in failed.message
+    assert ("install",) not in [c[:1] for c in kube.calls]

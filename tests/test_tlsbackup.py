@@ -1,0 +1,60 @@
+"""Leaf-label certificate backups: the files, and which plan steps would lose a certificate."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+
+from reconciler import tlsbackup
+from reconciler.plan import Op
+from reconciler.state import Tls
+from tests.builders import WS, attach, attached, cluster, observed, planned, workspace
+
+LEAF = Tls("Enabled", leaf_domain_label="fraud")
+
+
+def test_backup_files_are_0600_and_never_overwritten(tmp_path):
+    where = tlsbackup.write_backup(tmp_path, WS, "scoring-prod", "CERT", "KEY")
+    assert stat.S_IMODE(os.stat(where / "key.pem").st_mode) == 0o600 and tlsbackup.has_backup(
+        tmp_path, WS, "scoring-prod"
+    )
+    with pytest.raises(tlsbackup.BackupExistsError):
+        tlsbackup.write_backup(tmp_path, WS, "scoring-prod", "OTHER", "OTHER")
+    assert (where / "key.pem").read_text() == "KEY"
+
+
+def test_a_symlink_planted_at_a_backup_name_is_refused(tmp_path):
+    where = tlsbackup.backup_dir(tmp_path, WS, "scoring-prod")
+    where.mkdir(parents=True)
+    (where / "cert.pem").symlink_to(tmp_path / "elsewhere.pem")
+    with pytest.raises(tlsbackup.BackupExistsError):
+        tlsbackup.write_backup(tmp_path, WS, "scoring-prod", "CERT", "KEY")
+    assert not (tmp_path / "elsewhere.pem").exists()
+
+
+def test_a_reattach_that_keeps_the_leaf_label_is_at_risk_and_one_with_a_custom_certificate_is_not(
+    tmp_path, monkeypatch
+):
+    obs = observed([attached("scoring-prod", "scoring-aks", tls=LEAF)], clusters=[cluster("scoring-aks")])
+    leaf = attach("scoring-prod", purpose="DenseProd", extra="  tls: {enabled: true, leafDomainLabel: fraud}\n")
+    risky = planned(tmp_path, (workspace(), leaf), obs)
+    assert [r.compute for r in tlsbackup.at_risk(risky)] == ["scoring-prod"]
+    assert "backup-tls scoring-prod" in (tlsbackup.refusal(risky, tmp_path / "none") or "")
+    monkeypatch.setenv("LEAF_CERT", "c")
+    monkeypatch.setenv("LEAF_KEY", "k")
+    custom = attach(
+        "scoring-prod",
+        extra="  tls:\n    enabled: true\n    cname: fraud1.westeurope.cloudapp.azure.net\n"
+        "    certificate: {env: LEAF_CERT}\n    key: {env: LEAF_KEY}\n",
+    )
+    assert tlsbackup.at_risk(planned(tmp_path, (workspace(), custom), obs)) == []
+
+
+def test_backup_tls_adds_a_save_step_that_the_detach_waits_for(tmp_path):
+    obs = observed([attached("scoring-prod", "scoring-aks", tls=LEAF)], clusters=[cluster("scoring-aks")])
+    p = planned(tmp_path, (workspace(prune=True),), obs)
+    assert tlsbackup.add_save_steps(p, tmp_path / "b") == 1 and tlsbackup.refusal(p, tmp_path / "b") is None
+    save, detach = p.changes[0].steps
+    assert (save.op, detach.op) == (Op.SAVE_TLS, Op.DETACH) and save.id in detach.depends_on
