@@ -18,27 +18,27 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import contextlib  # noqa: E402
-import subprocess  # noqa: E402
+import contextlib
+import subprocess
 
-from ruamel.yaml import YAML  # noqa: E402
+from ruamel.yaml import YAML
 
-from reconciler import workflow  # noqa: E402
-from reconciler.cloud.arm import ComputesClient  # noqa: E402
-from reconciler.cloud.auth import connect  # noqa: E402
-from reconciler.plan import Plan  # noqa: E402
-from reconciler.progress import LogProgress, Progress  # noqa: E402
-from reconciler.state import WorkspaceRef  # noqa: E402
-
+from reconciler import workflow
+from reconciler.cloud.arm import ComputesClient
+from reconciler.cloud.auth import connect
+from reconciler.plan import Plan
+from reconciler.progress import LogProgress, Progress
+from reconciler.state import WorkspaceRef
 from tests.builders import SUB
 from tests.builders import aks_id as cluster_id
+
 SCALE = 0.001
 DURATIONS = {"create": 600, "attach": 300, "detach": 60, "update": 120, "scale": 180, "delete": 60}
 RENAMES = 3  # clusters attached under an old name, renamed: detach then attach each
 
 
 class Quiet(LogProgress):
-    def started(self, *a, **k):  # noqa: D401 - benchmarks print figures, not logs
+    def started(self, *a, **k):
         pass
 
     def finished(self, *a, **k):
@@ -70,8 +70,21 @@ def emulator(seed_data: dict):
     with tempfile.TemporaryDirectory() as tmp:
         seed_file = Path(tmp) / "seed.yaml"
         YAML(typ="safe", pure=True).dump(seed_data, seed_file)
-        proc = subprocess.Popen([sys.executable, "-m", "reconciler.emulator", "--port", "0", "--seed", str(seed_file),
-                                 "--time-scale", str(SCALE)], stdout=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "reconciler.emulator",
+                "--port",
+                "0",
+                "--seed",
+                str(seed_file),
+                "--time-scale",
+                str(SCALE),
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         try:
             yield proc.stdout.readline().split()[-1]
         finally:
@@ -80,26 +93,49 @@ def emulator(seed_data: dict):
 
 
 def seed(n: int) -> dict:
-    clusters = {f"aks{i}": {"location": "westeurope", "kubernetesVersion": "1.30.5",
-                            "agentPools": [{"name": "nodepool1", "vmSize": "Standard_D3_v2", "count": 3, "mode": "System"}]}
-                for i in range(n + RENAMES)}
-    computes = {f"old{i}": {"tags": {"reconciler-managed": "true"},
-                            "properties": {"computeType": "AKS", "resourceId": cluster_id(f"aks{n + i}"),
-                                           "properties": {"clusterPurpose": "FastProd"}}} for i in range(RENAMES)}
-    return {"kubernetesVersions": {"westeurope": [{"version": "1.30.5", "default": True}]},
-            "subscriptions": {SUB: {"resourceGroups": {
-                "aks-rg": {"managedClusters": clusters},
-                "ml-rg": {"workspaces": {"ml": {"location": "westeurope", "computes": computes}}}}}}}
+    clusters = {
+        f"aks{i}": {
+            "location": "westeurope",
+            "kubernetesVersion": "1.30.5",
+            "agentPools": [{"name": "nodepool1", "vmSize": "Standard_D3_v2", "count": 3, "mode": "System"}],
+        }
+        for i in range(n + RENAMES)
+    }
+    computes = {
+        f"old{i}": {
+            "tags": {"reconciler-managed": "true"},
+            "properties": {
+                "computeType": "AKS",
+                "resourceId": cluster_id(f"aks{n + i}"),
+                "properties": {"clusterPurpose": "FastProd"},
+            },
+        }
+        for i in range(RENAMES)
+    }
+    return {
+        "kubernetesVersions": {"westeurope": [{"version": "1.30.5", "default": True}]},
+        "subscriptions": {
+            SUB: {
+                "resourceGroups": {
+                    "aks-rg": {"managedClusters": clusters},
+                    "ml-rg": {"workspaces": {"ml": {"location": "westeurope", "computes": computes}}},
+                }
+            }
+        },
+    }
 
 
 def manifests(folder: Path, n: int) -> None:
-    (folder / "ws.yaml").write_text(f"apiVersion: reconciler.aml/v1\nkind: Workspace\nmetadata: {{name: ws}}\n"
-                                    f"spec: {{subscriptionId: {SUB}, resourceGroup: ml-rg, workspaceName: ml}}\n")
+    (folder / "ws.yaml").write_text(
+        f"apiVersion: reconciler.aml/v1\nkind: Workspace\nmetadata: {{name: ws}}\n"
+        f"spec: {{subscriptionId: {SUB}, resourceGroup: ml-rg, workspaceName: ml}}\n"
+    )
     names = [(f"scoring{i}", f"aks{i}") for i in range(n)] + [(f"new{i}", f"aks{n + i}") for i in range(RENAMES)]
     for name, cluster in names:
         (folder / f"{name}.yaml").write_text(
             f"apiVersion: reconciler.aml/v1\nkind: InferenceCluster\nmetadata: {{name: {name}}}\n"
-            f"spec: {{workspace: ws, attach: {{clusterId: {cluster_id(cluster)}}}}}\n")
+            f"spec: {{workspace: ws, attach: {{clusterId: {cluster_id(cluster)}}}}}\n"
+        )
 
 
 def critical_path(plan: Plan) -> float:
@@ -145,27 +181,37 @@ def run_baseline(n: int) -> float:
 
 
 def attach(cid: str) -> dict:
-    return {"location": "westeurope", "properties": {"computeType": "AKS", "resourceId": cid,
-                                                      "properties": {"clusterPurpose": "FastProd"}}}
+    return {
+        "location": "westeurope",
+        "properties": {"computeType": "AKS", "resourceId": cid, "properties": {"clusterPurpose": "FastProd"}},
+    }
 
 
 def main() -> None:
     global SCALE
-    print(f"time scale {SCALE}: attach {DURATIONS['attach'] * SCALE:.2f} s, detach {DURATIONS['detach'] * SCALE:.2f} s; "
-          f"+ {RENAMES} renames (detach -> attach) in every run")
-    print(f"{'N':>4} {'steps':>6} {'apply s':>8} {'critical s':>10} {'ratio':>6} {'baseline s':>10} {'speed-up':>8} "
-          f"{'target':>7} {'workflow s':>10}")
+    print(
+        f"time scale {SCALE}: attach {DURATIONS['attach'] * SCALE:.2f} s, detach {DURATIONS['detach'] * SCALE:.2f} s; "
+        f"+ {RENAMES} renames (detach -> attach) in every run"
+    )
+    print(
+        f"{'N':>4} {'steps':>6} {'apply s':>8} {'critical s':>10} {'ratio':>6} {'baseline s':>10} {'speed-up':>8} "
+        f"{'target':>7} {'workflow s':>10}"
+    )
     for n in (1, 10, 50):
         wall, crit, steps, total = run_apply(n)
         base = run_baseline(n)
-        print(f"{n:>4} {steps:>6} {wall:>8.3f} {crit:>10.3f} {wall / crit:>6.2f} {base:>10.3f} {base / wall:>8.1f} "
-              f"{0.9 * n:>7.1f} {total:>10.3f}")
+        print(
+            f"{n:>4} {steps:>6} {wall:>8.3f} {crit:>10.3f} {wall / crit:>6.2f} {base:>10.3f} {base / wall:>8.1f} "
+            f"{0.9 * n:>7.1f} {total:>10.3f}"
+        )
     # At 0.001 an attach lasts 0.3 s, about what ~280 HTTP round trips cost in CPU on two
     # cores (~1.5 ms each through azure-core): the same N = 50 at 0.01 shows the scheduling.
     SCALE = 0.01
     wall, crit, steps, total = run_apply(50)
-    print(f"N = 50 at time scale {SCALE}: apply {wall:.3f} s, critical path {crit:.3f} s, ratio {wall / crit:.2f}, "
-          f"whole workflow {total:.3f} s")
+    print(
+        f"N = 50 at time scale {SCALE}: apply {wall:.3f} s, critical path {crit:.3f} s, ratio {wall / crit:.2f}, "
+        f"whole workflow {total:.3f} s"
+    )
 
 
 if __name__ == "__main__":

@@ -31,9 +31,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import requests
 
@@ -68,8 +68,10 @@ class Fleet:
 
 def make_fleet(n_computes: int, n_workspaces: int, n_subs: int) -> Fleet:
     versions = [{"version": "1.30.5", "default": True}, {"version": "1.31.2"}, {"version": "1.32.0", "preview": True}]
-    subs: dict[str, dict] = {sub_id(i): {"resourceGroups": {"aks-rg": {"managedClusters": {}}, "ml-rg": {"workspaces": {}}}}
-                             for i in range(n_subs)}
+    subs: dict[str, dict] = {
+        sub_id(i): {"resourceGroups": {"aks-rg": {"managedClusters": {}}, "ml-rg": {"workspaces": {}}}}
+        for i in range(n_subs)
+    }
     workspaces, computes, clusters = [], [], []
     per_sub: dict[str, int] = {}
     per_ws = n_computes // n_workspaces
@@ -82,16 +84,22 @@ def make_fleet(n_computes: int, n_workspaces: int, n_subs: int) -> Fleet:
             k = w * per_ws + c
             name = f"aks-{k:04d}"
             subs[sub]["resourceGroups"]["aks-rg"]["managedClusters"][name] = {
-                "location": REGIONS[k % len(REGIONS)], "kubernetesVersion": "1.30.5",
-                "agentPools": [{"name": "nodepool1", "vmSize": "Standard_D3_v2", "count": 3, "mode": "System"}]}
+                "location": REGIONS[k % len(REGIONS)],
+                "kubernetesVersion": "1.30.5",
+                "agentPools": [{"name": "nodepool1", "vmSize": "Standard_D3_v2", "count": 3, "mode": "System"}],
+            }
             cid = cluster_id(sub, name)
-            ws_computes[f"score{k:04d}"] = {"tags": {"reconciler-managed": "true"}, "properties": {
-                "computeType": "AKS", "resourceId": cid, "properties": {"clusterPurpose": "FastProd"}}}
+            ws_computes[f"score{k:04d}"] = {
+                "tags": {"reconciler-managed": "true"},
+                "properties": {"computeType": "AKS", "resourceId": cid, "properties": {"clusterPurpose": "FastProd"}},
+            }
             computes.append((ref, f"score{k:04d}"))
             clusters.append(cid)
             per_sub[sub] = per_sub.get(sub, 0) + 1
-        subs[sub]["resourceGroups"]["ml-rg"]["workspaces"][ref.workspace_name] = {"location": "westeurope",
-                                                                                   "computes": ws_computes}
+        subs[sub]["resourceGroups"]["ml-rg"]["workspaces"][ref.workspace_name] = {
+            "location": "westeurope",
+            "computes": ws_computes,
+        }
     seed = {"kubernetesVersions": {r: versions for r in REGIONS}, "subscriptions": subs}
     return Fleet(seed, workspaces, computes, clusters, per_sub)
 
@@ -105,8 +113,21 @@ def emulator(seed: dict, latency_ms: int, in_process: bool) -> Iterator[str]:
         return
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(seed, f)  # JSON is YAML
-    proc = subprocess.Popen([sys.executable, "-m", "reconciler.emulator", "--seed", f.name, "--time-scale", "0",
-                             "--latency-ms", str(latency_ms)], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "reconciler.emulator",
+            "--seed",
+            f.name,
+            "--time-scale",
+            "0",
+            "--latency-ms",
+            str(latency_ms),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         line = proc.stdout.readline() if proc.stdout else ""
         if not line.startswith("listening on "):
@@ -146,11 +167,14 @@ def write_manifests(fleet: Fleet, folder: Path) -> None:
     for (ref, name), cid in zip(fleet.computes, fleet.clusters, strict=True):
         by_ws.setdefault(ref.workspace_name, []).append(
             f"apiVersion: reconciler.aml/v1\nkind: InferenceCluster\nmetadata: {{name: {name}}}\n"
-            f"spec: {{workspace: {ref.workspace_name}, attach: {{clusterId: {cid}}}}}\n")
+            f"spec: {{workspace: {ref.workspace_name}, attach: {{clusterId: {cid}}}}}\n"
+        )
     for ref in fleet.workspaces:
-        head = (f"apiVersion: reconciler.aml/v1\nkind: Workspace\nmetadata: {{name: {ref.workspace_name}}}\n"
-                f"spec: {{subscriptionId: {ref.subscription_id}, resourceGroup: {ref.resource_group}, "
-                f"workspaceName: {ref.workspace_name}}}\n")
+        head = (
+            f"apiVersion: reconciler.aml/v1\nkind: Workspace\nmetadata: {{name: {ref.workspace_name}}}\n"
+            f"spec: {{subscriptionId: {ref.subscription_id}, resourceGroup: {ref.resource_group}, "
+            f"workspaceName: {ref.workspace_name}}}\n"
+        )
         (folder / f"{ref.workspace_name}.yaml").write_text("---\n".join([head, *by_ws.get(ref.workspace_name, [])]))
 
 
@@ -183,8 +207,10 @@ def main() -> None:
     where = "in-process" if args.in_process else "separate process"
     print(f"emulator in a {where}, {os.cpu_count()} CPUs")
     print(f"latency {args.latency_ms} ms per response; observe target: calls = W + S + L, wall <= {target:.2f} s")
-    header = (f"{'computes':>8} {'W':>4} {'S':>2} {'L':>2} {'W+S+L':>6} {'+pages':>6} {'calls':>6} {'first s':>8} "
-              f"{'best s':>7} {'command s':>9} {'ok':>3} | {'refresh calls':>13} {'refresh s':>9}")
+    header = (
+        f"{'computes':>8} {'W':>4} {'S':>2} {'L':>2} {'W+S+L':>6} {'+pages':>6} {'calls':>6} {'first s':>8} "
+        f"{'best s':>7} {'command s':>9} {'ok':>3} | {'refresh calls':>13} {'refresh s':>9}"
+    )
     print(header)
     print("-" * len(header))
     for size in (int(s) for s in args.sizes.split(",")):
@@ -203,17 +229,24 @@ def main() -> None:
                 assert sum(len(w.computes) for w in state.workspaces.values()) == size
                 assert len(state.clusters) == size and len(state.versions) == len(REGIONS)
             # paging: the least any client can do with 50-item pages (computes lists and cluster lists)
-            paged = (sum(math.ceil(max(1, size // n_ws) / PAGE) for _ in fleet.workspaces)
-                     + sum(math.ceil(n / PAGE) for n in fleet.per_sub_clusters.values()) + stats.regions)
+            paged = (
+                sum(math.ceil(max(1, size // n_ws) / PAGE) for _ in fleet.workspaces)
+                + sum(math.ceil(n / PAGE) for n in fleet.per_sub_clusters.values())
+                + stats.regions
+            )
             command = plan_command(url, fleet, args.repeat)
             ok = "yes" if calls == paged and command <= target else "NO"
             refresh = ("-", "-") if args.no_baseline else refresh_per_resource(url, fleet, args.parallelism)
         r_calls, r_wall = refresh
-        print(f"{size:>8} {stats.workspaces:>4} {stats.cluster_fetches:>2} {stats.regions:>2} {stats.lower_bound:>6} "
-              f"{paged:>6} {calls:>6} {walls[0]:>8.3f} {min(walls):>7.3f} {command:>9.3f} {ok:>3} | {r_calls:>13} "
-              f"{r_wall if isinstance(r_wall, str) else f'{r_wall:.2f}':>9}")
-    print("W+S+L: one call per workspace, per cluster fetch (list per subscription), per region; "
-          "+pages: the same with the emulator's 50-item pages (the true minimum).")
+        print(
+            f"{size:>8} {stats.workspaces:>4} {stats.cluster_fetches:>2} {stats.regions:>2} {stats.lower_bound:>6} "
+            f"{paged:>6} {calls:>6} {walls[0]:>8.3f} {min(walls):>7.3f} {command:>9.3f} {ok:>3} | {r_calls:>13} "
+            f"{r_wall if isinstance(r_wall, str) else f'{r_wall:.2f}':>9}"
+        )
+    print(
+        "W+S+L: one call per workspace, per cluster fetch (list per subscription), per region; "
+        "+pages: the same with the emulator's 50-item pages (the true minimum)."
+    )
 
 
 if __name__ == "__main__":

@@ -55,13 +55,17 @@ def main() -> None:
         peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
         start = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-m", "reconciler", "validate", str(root)], capture_output=True, text=True)
+        proc = subprocess.run(
+            [sys.executable, "-m", "reconciler", "validate", str(root)], capture_output=True, text=True
+        )
         cli = time.perf_counter() - start
         child_peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
     print(f"manifests: {CLUSTERS} clusters + {WORKSPACES} workspaces in {len(result.files)} files")
     print(f"validate in-process: {in_process:.3f} s  (target <= 1 s)  peak RSS {peak_mib:.0f} MiB")
-    print(f"validate CLI (incl. interpreter start): {cli:.3f} s  exit {proc.returncode}  peak RSS {child_peak_mib:.0f} MiB")
+    print(
+        f"validate CLI (incl. interpreter start): {cli:.3f} s  exit {proc.returncode}  peak RSS {child_peak_mib:.0f} MiB"
+    )
     print(proc.stdout.strip().splitlines()[-1])
 
 

@@ -65,7 +65,14 @@ def create_body(dc: DesiredCluster, tls_secrets: dict[str, str] | None) -> dict[
     }
 
 
-def attach_body(dc: DesiredCluster, cluster_id: str, location: str | None, tls_secrets: dict[str, str] | None, *, created: bool = False) -> dict[str, Any]:
+def attach_body(
+    dc: DesiredCluster,
+    cluster_id: str,
+    location: str | None,
+    tls_secrets: dict[str, str] | None,
+    *,
+    created: bool = False,
+) -> dict[str, Any]:
     """Attach: only `resourceId` and attach-time settings, never agentCount/vmSize/network."""
     body: dict[str, Any] = {
         "tags": tags(dc, created=created),
@@ -73,7 +80,10 @@ def attach_body(dc: DesiredCluster, cluster_id: str, location: str | None, tls_s
             "computeType": "AKS",
             "description": dc.spec.spec.description,
             "resourceId": cluster_id,
-            "properties": {"clusterPurpose": dc.spec.spec.clusterPurpose.value, "sslConfiguration": _ssl(dc, tls_secrets)},
+            "properties": {
+                "clusterPurpose": dc.spec.spec.clusterPurpose.value,
+                "sslConfiguration": _ssl(dc, tls_secrets),
+            },
         },
     }
     if location:
@@ -81,7 +91,14 @@ def attach_body(dc: DesiredCluster, cluster_id: str, location: str | None, tls_s
     return body
 
 
-def update_body(dc: DesiredCluster, cluster_id: str | None, location: str | None, tls_secrets: dict[str, str] | None, *, created: bool) -> dict[str, Any]:
+def update_body(
+    dc: DesiredCluster,
+    cluster_id: str | None,
+    location: str | None,
+    tls_secrets: dict[str, str] | None,
+    *,
+    created: bool,
+) -> dict[str, Any]:
     """Update in place: description, tags and load balancer, with the unchanged attach-time settings."""
     body = attach_body(dc, cluster_id or "", location, tls_secrets, created=created)
     if created or not cluster_id:
@@ -100,7 +117,9 @@ def kubernetes_body(dk: DesiredKubernetes, location: str | None) -> dict[str, An
     if spec.defaultInstanceType:
         inner["defaultInstanceType"] = spec.defaultInstanceType
     if spec.instanceTypes:
-        inner["instanceTypes"] = {name: it.model_dump(mode="json", exclude_defaults=False) for name, it in spec.instanceTypes.items()}
+        inner["instanceTypes"] = {
+            name: it.model_dump(mode="json", exclude_defaults=False) for name, it in spec.instanceTypes.items()
+        }
     body: dict[str, Any] = {
         "tags": {**spec.tags, MANAGED_TAG: "true"},
         "properties": {"computeType": "Kubernetes", "resourceId": spec.clusterId, "properties": inner},

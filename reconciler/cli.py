@@ -14,7 +14,7 @@ import os
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -23,9 +23,11 @@ try:  # typer >= 0.25 vendors click
 except ImportError:  # pragma: no cover - older typer, on real click
     from click import exceptions as click_exc  # type: ignore[no-redef]
 
+from datetime import UTC
+
 from reconciler import __version__
-from reconciler.throttling import DEFAULT_PARALLELISM, MAX_PARALLELISM
 from reconciler.terminal import count, fail, user_errors
+from reconciler.throttling import DEFAULT_PARALLELISM, MAX_PARALLELISM
 
 if TYPE_CHECKING:
     from reconciler.desired import Desired
@@ -56,8 +58,17 @@ app = typer.Typer(
 )
 
 
-_TYPE_NAMES = {"INT RANGE": "INTEGER", "FLOAT RANGE": "NUMBER", "str": "TEXT", "Path": "PATH", "path": "PATH", "file": "FILE", "directory": "DIR", "int": "INTEGER",
-               "float": "NUMBER"}
+_TYPE_NAMES = {
+    "INT RANGE": "INTEGER",
+    "FLOAT RANGE": "NUMBER",
+    "str": "TEXT",
+    "Path": "PATH",
+    "path": "PATH",
+    "file": "FILE",
+    "directory": "DIR",
+    "int": "INTEGER",
+    "float": "NUMBER",
+}
 
 
 def _readable_help_types() -> None:
@@ -77,6 +88,7 @@ def _readable_help_types() -> None:
                 return text
             inner = re.sub(r"^<(?:list\[)?(.*?)\]?>(?:\.\.\.)?$", r"\1", text)
             return _TYPE_NAMES.get(inner, inner if "|" in inner else inner.upper())
+
         return display_type_rich
 
     for cls in (core.TyperOption, core.TyperArgument):
@@ -105,8 +117,12 @@ class GlobalOptions:
 OPTIONS = GlobalOptions()
 
 PathsArg = Annotated[
-    Optional[list[Path]],
-    typer.Argument(help="Manifest files or folders (every *.yaml / *.yml below). Default: manifests/", show_default=False, metavar="PATH"),
+    list[Path] | None,
+    typer.Argument(
+        help="Manifest files or folders (every *.yaml / *.yml below). Default: manifests/",
+        show_default=False,
+        metavar="PATH",
+    ),
 ]
 
 
@@ -118,11 +134,35 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _global(
-    cloud: Annotated[Cloud, typer.Option(envvar="RECONCILER_CLOUD", help="azure: real Azure; local: an in-process emulator with state in .reconciler/")] = Cloud.azure,
-    endpoint: Annotated[Optional[str], typer.Option(envvar="RECONCILER_ARM_ENDPOINT", metavar="URL", help="ARM endpoint URL; plain http only for loopback (an emulator)")] = None,
-    log_format: Annotated[Optional[LogFormat], typer.Option(envvar="RECONCILER_LOG_FORMAT", help="Format of stderr: console, or json (every line one JSON object). Default: console on a terminal, json otherwise. Also accepted after the command")] = None,
-    no_color: Annotated[bool, typer.Option("--no-color", help="No colour in any output (also NO_COLOR=1). Also accepted after the command")] = False,
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit")] = False,
+    cloud: Annotated[
+        Cloud,
+        typer.Option(
+            envvar="RECONCILER_CLOUD",
+            help="azure: real Azure; local: an in-process emulator with state in .reconciler/",
+        ),
+    ] = Cloud.azure,
+    endpoint: Annotated[
+        str | None,
+        typer.Option(
+            envvar="RECONCILER_ARM_ENDPOINT",
+            metavar="URL",
+            help="ARM endpoint URL; plain http only for loopback (an emulator)",
+        ),
+    ] = None,
+    log_format: Annotated[
+        LogFormat | None,
+        typer.Option(
+            envvar="RECONCILER_LOG_FORMAT",
+            help="Format of stderr: console, or json (every line one JSON object). Default: console on a terminal, json otherwise. Also accepted after the command",
+        ),
+    ] = None,
+    no_color: Annotated[
+        bool,
+        typer.Option("--no-color", help="No colour in any output (also NO_COLOR=1). Also accepted after the command"),
+    ] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit")
+    ] = False,
 ) -> None:
     OPTIONS.cloud, OPTIONS.endpoint, OPTIONS.log_format = cloud, endpoint, log_format
     if endpoint is not None:
@@ -150,7 +190,13 @@ class ValidateFormat(str, Enum):
 @app.command()
 def validate(
     paths: PathsArg = None,
-    format: Annotated[ValidateFormat, typer.Option("--format", help="text: findings on stderr, the count on stdout; json: one JSON document on stdout; github: GitHub Actions annotations (::error file=…,line=…,col=…::) on stdout; azure-pipelines: ##vso[task.logissue] commands on stdout")] = ValidateFormat.text,
+    format: Annotated[
+        ValidateFormat,
+        typer.Option(
+            "--format",
+            help="text: findings on stderr, the count on stdout; json: one JSON document on stdout; github: GitHub Actions annotations (::error file=…,line=…,col=…::) on stdout; azure-pipelines: ##vso[task.logissue] commands on stdout",
+        ),
+    ] = ValidateFormat.text,
 ) -> None:
     """Check manifests offline: YAML, schema and every domain rule. No network.
 
@@ -165,24 +211,33 @@ def validate(
 
       reconciler validate --format json | jq '.findings[] | select(.severity == "error")'
     """
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from reconciler import loader, rules, secrets
     from reconciler.terminal import report_finding
 
     result = loader.load(paths)
-    findings = result.findings + rules.check(result) + secrets.pem_findings(result.clusters, datetime.now(timezone.utc))
+    findings = result.findings + rules.check(result) + secrets.pem_findings(result.clusters, datetime.now(UTC))
     errors = sum(f.is_error for f in findings)
     warnings = len(findings) - errors
-    summary = (f"{count(errors, 'error')}, {count(warnings, 'warning')} in {count(len(result.files), 'file')} "
-               f"({count(len(result.documents), 'document')})")
+    summary = (
+        f"{count(errors, 'error')}, {count(warnings, 'warning')} in {count(len(result.files), 'file')} "
+        f"({count(len(result.documents), 'document')})"
+    )
     if format is ValidateFormat.json:
-        doc = {"errors": errors, "warnings": warnings, "files": len(result.files), "documents": len(result.documents),
-               "findings": [f.as_json() for f in findings]}
+        doc = {
+            "errors": errors,
+            "warnings": warnings,
+            "files": len(result.files),
+            "documents": len(result.documents),
+            "findings": [f.as_json() for f in findings],
+        }
         typer.echo(json.dumps(doc, indent=2))
     elif format in (ValidateFormat.github, ValidateFormat.azure_pipelines):
         for finding in findings:
-            typer.echo(finding.github_annotation() if format is ValidateFormat.github else finding.azure_pipelines_issue())
+            typer.echo(
+                finding.github_annotation() if format is ValidateFormat.github else finding.azure_pipelines_issue()
+            )
         typer.echo(summary)
     else:
         for finding in findings:
@@ -203,18 +258,55 @@ class PlanFormat(str, Enum):
     markdown = "markdown"
 
 
-TargetOpt = Annotated[Optional[list[str]], typer.Option("--target", metavar="NAME", help="Limit to this compute name or address (WORKSPACE/NAME), plus what it depends on; repeatable")]
-ReplaceOpt = Annotated[Optional[list[str]], typer.Option("--replace", metavar="NAME", help="Allow or force replacing this compute (delete + re-create a created cluster); repeatable")]
-TlsBackupsOpt = Annotated[Path, typer.Option("--tls-backups", envvar="RECONCILER_TLS_BACKUPS", help="Folder of `backup-tls` backups: a detach or re-attach of a leaf-label TLS compute needs one there")]
-BackupTlsOpt = Annotated[bool, typer.Option("--backup-tls", help="Save a leaf-label TLS certificate into --tls-backups (AKS Run Command) as the first step of its detach or re-attach")]
+TargetOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--target",
+        metavar="NAME",
+        help="Limit to this compute name or address (WORKSPACE/NAME), plus what it depends on; repeatable",
+    ),
+]
+ReplaceOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--replace",
+        metavar="NAME",
+        help="Allow or force replacing this compute (delete + re-create a created cluster); repeatable",
+    ),
+]
+TlsBackupsOpt = Annotated[
+    Path,
+    typer.Option(
+        "--tls-backups",
+        envvar="RECONCILER_TLS_BACKUPS",
+        help="Folder of `backup-tls` backups: a detach or re-attach of a leaf-label TLS compute needs one there",
+    ),
+]
+BackupTlsOpt = Annotated[
+    bool,
+    typer.Option(
+        "--backup-tls",
+        help="Save a leaf-label TLS certificate into --tls-backups (AKS Run Command) as the first step of its detach or re-attach",
+    ),
+]
 
 
 @app.command()
 def plan(
     paths: PathsArg = None,
-    out: Annotated[Optional[Path], typer.Option("--out", help="Also write the plan as JSON to this file (mode 0600), for `apply --plan`")] = None,
-    format: Annotated[PlanFormat, typer.Option("--format", help="Output on stdout: text, json (the plan file) or markdown (pull-request comment)")] = PlanFormat.text,
-    detailed_exitcode: Annotated[bool, typer.Option("--detailed-exitcode", help="Exit 2 when there are changes, 0 when there are none")] = False,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Also write the plan as JSON to this file (mode 0600), for `apply --plan`"),
+    ] = None,
+    format: Annotated[
+        PlanFormat,
+        typer.Option(
+            "--format", help="Output on stdout: text, json (the plan file) or markdown (pull-request comment)"
+        ),
+    ] = PlanFormat.text,
+    detailed_exitcode: Annotated[
+        bool, typer.Option("--detailed-exitcode", help="Exit 2 when there are changes, 0 when there are none")
+    ] = False,
     target: TargetOpt = None,
     replace: ReplaceOpt = None,
     tls_backups: TlsBackupsOpt = Path("tls-backups"),
@@ -239,8 +331,13 @@ def plan(
 
     desired = _load_desired(paths)
     with user_errors(), _connection() as cloud:
-        result = workflow.plan(desired, cloud, PlanOptions(frozenset(target or []), frozenset(replace or [])), tls_backups=tls_backups,
-                               backup_tls=backup_tls)
+        result = workflow.plan(
+            desired,
+            cloud,
+            PlanOptions(frozenset(target or []), frozenset(replace or [])),
+            tls_backups=tls_backups,
+            backup_tls=backup_tls,
+        )
     if format is PlanFormat.json:
         typer.echo(planfile.to_json(result, desired), nl=False)
     elif format is PlanFormat.markdown:
@@ -259,7 +356,7 @@ def plan(
     raise typer.Exit(EXIT_CHANGES if detailed_exitcode and result.has_changes else EXIT_OK)
 
 
-def _load_desired(paths: list[Path] | None) -> "Desired":
+def _load_desired(paths: list[Path] | None) -> Desired:
     from reconciler import workflow
 
     with user_errors():
@@ -268,7 +365,7 @@ def _load_desired(paths: list[Path] | None) -> "Desired":
         return workflow.load(paths, report_finding)
 
 
-def _connection() -> "contextlib.AbstractContextManager[CloudClients]":
+def _connection() -> contextlib.AbstractContextManager[CloudClients]:
     from reconciler import workflow
 
     return workflow.connect(OPTIONS.endpoint, local=OPTIONS.cloud is Cloud.local)
@@ -282,25 +379,77 @@ def _finite(value: float | None, name: str) -> float | None:
     import math
 
     if value is not None and (math.isnan(value) or not 0 <= value <= MAX_TIMEOUT_SECONDS):
-        raise typer.BadParameter(f"{value} is not a number of seconds between 0 and {MAX_TIMEOUT_SECONDS}", param_hint=name)
+        raise typer.BadParameter(
+            f"{value} is not a number of seconds between 0 and {MAX_TIMEOUT_SECONDS}", param_hint=name
+        )
     return value
 
 
 @app.command()
 def apply(
     paths: PathsArg = None,
-    plan_file: Annotated[Optional[Path], typer.Option("--plan", help="Apply this saved plan (from `plan --out`); refused if anything it touches changed since", exists=True, dir_okay=False)] = None,
-    auto_approve: Annotated[bool, typer.Option("--auto-approve", help="Do not ask for confirmation (required without a TTY)")] = False,
-    parallelism: Annotated[int, typer.Option(min=1, max=MAX_PARALLELISM, help="Operations on independent clusters run at once (default: what ARM's per-subscription request limits sustain, see the README)")] = DEFAULT_PARALLELISM,
-    lock_timeout: Annotated[float, typer.Option(min=0, callback=lambda v: _finite(v, "--lock-timeout"), help="Seconds to wait for another apply's workspace lock")] = 0.0,
-    operation_timeout: Annotated[Optional[float], typer.Option(min=1, callback=lambda v: _finite(v, "--operation-timeout"), help="Seconds each Azure operation may take (default: Azure's typical duration x3, at least 300)")] = None,
-    settle_timeout: Annotated[float, typer.Option(min=0, callback=lambda v: _finite(v, "--settle-timeout"), help="Seconds to wait for operations already in flight before planning")] = 900.0,
+    plan_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--plan",
+            help="Apply this saved plan (from `plan --out`); refused if anything it touches changed since",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
+    auto_approve: Annotated[
+        bool, typer.Option("--auto-approve", help="Do not ask for confirmation (required without a TTY)")
+    ] = False,
+    parallelism: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=MAX_PARALLELISM,
+            help="Operations on independent clusters run at once (default: what ARM's per-subscription request limits sustain, see the README)",
+        ),
+    ] = DEFAULT_PARALLELISM,
+    lock_timeout: Annotated[
+        float,
+        typer.Option(
+            min=0,
+            callback=lambda v: _finite(v, "--lock-timeout"),
+            help="Seconds to wait for another apply's workspace lock",
+        ),
+    ] = 0.0,
+    operation_timeout: Annotated[
+        float | None,
+        typer.Option(
+            min=1,
+            callback=lambda v: _finite(v, "--operation-timeout"),
+            help="Seconds each Azure operation may take (default: Azure's typical duration x3, at least 300)",
+        ),
+    ] = None,
+    settle_timeout: Annotated[
+        float,
+        typer.Option(
+            min=0,
+            callback=lambda v: _finite(v, "--settle-timeout"),
+            help="Seconds to wait for operations already in flight before planning",
+        ),
+    ] = 900.0,
     target: TargetOpt = None,
     replace: ReplaceOpt = None,
-    lock: Annotated[LockMode, typer.Option("--lock", help="auto: the lock the manifests set, else on Azure a Blob lease in the workspace's storage account (role Storage Blob Data Contributor), else a local file; file: this machine only; blob: a shared lock or an error")] = LockMode.auto,
+    lock: Annotated[
+        LockMode,
+        typer.Option(
+            "--lock",
+            help="auto: the lock the manifests set, else on Azure a Blob lease in the workspace's storage account (role Storage Blob Data Contributor), else a local file; file: this machine only; blob: a shared lock or an error",
+        ),
+    ] = LockMode.auto,
     tls_backups: TlsBackupsOpt = Path("tls-backups"),
     backup_tls: BackupTlsOpt = False,
-    accept_new_domain: Annotated[bool, typer.Option("--accept-new-domain", help="Detach or re-attach a leaf-label TLS compute without a certificate backup: its scoring FQDN changes")] = False,
+    accept_new_domain: Annotated[
+        bool,
+        typer.Option(
+            "--accept-new-domain",
+            help="Detach or re-attach a leaf-label TLS compute without a certificate backup: its scoring FQDN changes",
+        ),
+    ] = False,
 ) -> None:
     """Plan, confirm, execute and verify: make the workspaces match the manifests.
 
@@ -321,8 +470,18 @@ def apply(
 
     desired = _load_desired(paths)
     options = workflow.ApplyOptions(
-        frozenset(target or []), frozenset(replace or []), plan_file, auto_approve, parallelism, lock_timeout,
-        operation_timeout, settle_timeout, lock.value, tls_backups, accept_new_domain, backup_tls,
+        frozenset(target or []),
+        frozenset(replace or []),
+        plan_file,
+        auto_approve,
+        parallelism,
+        lock_timeout,
+        operation_timeout,
+        settle_timeout,
+        lock.value,
+        tls_backups,
+        accept_new_domain,
+        backup_tls,
     )
     from reconciler.terminal import TerminalUi
 
@@ -342,9 +501,23 @@ def apply(
 
 @app.command("force-unlock")
 def force_unlock(
-    workspace: Annotated[str, typer.Argument(help="Workspace alias (metadata.name) from the manifests, or SUBSCRIPTION/RESOURCE_GROUP/WORKSPACE")],
-    paths: Annotated[Optional[list[Path]], typer.Option("--manifests", help="Manifests that declare the workspace (default: manifests/)")] = None,
-    lock: Annotated[LockMode, typer.Option("--lock", help="Which lock to break, as for apply (auto: on Azure the Blob lease in the workspace's storage account)")] = LockMode.auto,
+    workspace: Annotated[
+        str,
+        typer.Argument(
+            help="Workspace alias (metadata.name) from the manifests, or SUBSCRIPTION/RESOURCE_GROUP/WORKSPACE"
+        ),
+    ],
+    paths: Annotated[
+        list[Path] | None,
+        typer.Option("--manifests", help="Manifests that declare the workspace (default: manifests/)"),
+    ] = None,
+    lock: Annotated[
+        LockMode,
+        typer.Option(
+            "--lock",
+            help="Which lock to break, as for apply (auto: on Azure the Blob lease in the workspace's storage account)",
+        ),
+    ] = LockMode.auto,
 ) -> None:
     """Break a workspace lock left by an apply that can no longer release it.
 
@@ -368,9 +541,20 @@ def force_unlock(
 def import_(
     workspace: Annotated[str, typer.Option("--workspace", help="SUBSCRIPTION/RESOURCE_GROUP/WORKSPACE to read")],
     out: Annotated[Path, typer.Option("--out", help="Folder to write the manifests into")] = Path("manifests"),
-    alias: Annotated[Optional[str], typer.Option("--alias", help="metadata.name of the Workspace manifest (default: the workspace name)")] = None,
+    alias: Annotated[
+        str | None,
+        typer.Option("--alias", help="metadata.name of the Workspace manifest (default: the workspace name)"),
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite manifest files that already exist")] = False,
-    schema_dir: Annotated[Optional[Path], typer.Option("--schema-dir", metavar="DIR", file_okay=False, help="Write the JSON Schema here; the manifests' modeline points at it (default: OUT/../schemas)")] = None,
+    schema_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--schema-dir",
+            metavar="DIR",
+            file_okay=False,
+            help="Write the JSON Schema here; the manifests' modeline points at it (default: OUT/../schemas)",
+        ),
+    ] = None,
 ) -> None:
     """Write manifests for the AKS computes a workspace already has.
 
@@ -396,9 +580,20 @@ def import_(
 @app.command("backup-tls")
 def backup_tls(
     compute: Annotated[str, typer.Argument(help="Name of a legacy AKS compute with TLS enabled")],
-    workspace: Annotated[Optional[str], typer.Option("--workspace", help="Workspace alias from the manifests, or SUBSCRIPTION/RESOURCE_GROUP/WORKSPACE (default: the manifests' only workspace)")] = None,
-    out: Annotated[Path, typer.Option("--out", help="Backup folder (files land in OUT/WORKSPACE/COMPUTE/)")] = Path("tls-backups"),
-    paths: Annotated[Optional[list[Path]], typer.Option("--manifests", help="Manifests that declare the workspace (default: manifests/)")] = None,
+    workspace: Annotated[
+        str | None,
+        typer.Option(
+            "--workspace",
+            help="Workspace alias from the manifests, or SUBSCRIPTION/RESOURCE_GROUP/WORKSPACE (default: the manifests' only workspace)",
+        ),
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", help="Backup folder (files land in OUT/WORKSPACE/COMPUTE/)")] = Path(
+        "tls-backups"
+    ),
+    paths: Annotated[
+        list[Path] | None,
+        typer.Option("--manifests", help="Manifests that declare the workspace (default: manifests/)"),
+    ] = None,
     timeout: Annotated[float, typer.Option(min=1, help="Seconds the Run Command may take")] = 300.0,
 ) -> None:
     """Save the TLS certificate and key of a legacy AKS compute (secret azuremlfessl) as PEM files.
@@ -410,7 +605,9 @@ def backup_tls(
     from reconciler import workflow
 
     with user_errors():
-        where, names = workflow.backup_tls(compute, workspace, paths, out, timeout, _connection, lambda line: typer.echo(line, err=True))
+        where, names = workflow.backup_tls(
+            compute, workspace, paths, out, timeout, _connection, lambda line: typer.echo(line, err=True)
+        )
     typer.echo(f"saved {where}/cert.pem and {where}/key.pem (mode 0600)")
     if names:
         typer.echo(f"certificate for: {', '.join(names)} (use it as tls.cname to keep this name)")
@@ -424,9 +621,20 @@ class MigrationStrategy(str, Enum):
 @app.command()
 def migrate(
     paths: PathsArg = None,
-    strategy: Annotated[MigrationStrategy, typer.Option("--strategy", help="new-cluster: blue/green on another cluster, no downtime; same-cluster: detach, clean up, install, attach (downtime)")] = MigrationStrategy.new_cluster,
-    target_cluster: Annotated[Optional[str], typer.Option("--target-cluster", help="ARM id of the AKS cluster that gets the extension (new-cluster)")] = None,
-    out: Annotated[Path, typer.Option("--out", help="Empty folder for the new manifests and MIGRATION.md")] = Path("migrated"),
+    strategy: Annotated[
+        MigrationStrategy,
+        typer.Option(
+            "--strategy",
+            help="new-cluster: blue/green on another cluster, no downtime; same-cluster: detach, clean up, install, attach (downtime)",
+        ),
+    ] = MigrationStrategy.new_cluster,
+    target_cluster: Annotated[
+        str | None,
+        typer.Option("--target-cluster", help="ARM id of the AKS cluster that gets the extension (new-cluster)"),
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", help="Empty folder for the new manifests and MIGRATION.md")] = Path(
+        "migrated"
+    ),
     tls_backups: TlsBackupsOpt = Path("tls-backups"),
 ) -> None:
     """Write Kubernetes-compute manifests replacing the legacy InferenceClusters, and OUT/MIGRATION.md.
@@ -455,7 +663,9 @@ class ShowFormat(str, Enum):
 @app.command()
 def show(
     paths: PathsArg = None,
-    format: Annotated[ShowFormat, typer.Option("--format", help="table, or json (computes[] and missingWorkspaces[])")] = ShowFormat.table,
+    format: Annotated[
+        ShowFormat, typer.Option("--format", help="table, or json (computes[] and missingWorkspaces[])")
+    ] = ShowFormat.table,
 ) -> None:
     """Show what the declared workspaces hold now: AKS computes, their clusters, owners and states.
 
@@ -489,7 +699,15 @@ def version() -> None:
 
 @app.command()
 def schema(
-    write: Annotated[Optional[Path], typer.Option("--write", metavar="DIR", file_okay=False, help="Write DIR/manifest.schema.json instead of printing, and print the modeline for manifests next to it")] = None,
+    write: Annotated[
+        Path | None,
+        typer.Option(
+            "--write",
+            metavar="DIR",
+            file_okay=False,
+            help="Write DIR/manifest.schema.json instead of printing, and print the modeline for manifests next to it",
+        ),
+    ] = None,
 ) -> None:
     """Print the JSON Schema of the manifests (also committed as schemas/manifest.schema.json).
 
@@ -512,7 +730,9 @@ def schema(
     with user_errors():
         target = workflow.write_schema(write)
     typer.echo(f"wrote {target}")
-    typer.echo(f"first line of manifests in a sibling folder: # yaml-language-server: $schema=../{write.name}/{target.name}")
+    typer.echo(
+        f"first line of manifests in a sibling folder: # yaml-language-server: $schema=../{write.name}/{target.name}"
+    )
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []})
@@ -542,7 +762,7 @@ def _hoist_global_options(argv: list[str]) -> list[str]:
         if arg == "--no-color" or arg.startswith("--log-format="):
             front.append(arg)
         elif arg == "--log-format" and i + 1 < len(argv):
-            front += argv[i:i + 2]
+            front += argv[i : i + 2]
             i += 1
         else:
             rest.append(arg)
@@ -567,7 +787,7 @@ def _preset_log_format(argv: list[str]) -> None:
         terminal.SETTINGS.log_format = fmt
 
 
-def _usage_error(exc: "click_exc.ClickException", code: int) -> int:
+def _usage_error(exc: click_exc.ClickException, code: int) -> int:
     from reconciler import terminal
 
     if terminal.log_format() == "json":

@@ -7,7 +7,8 @@ except for the request bodies built by `bodies`.
 
 from __future__ import annotations
 
-from typing import Literal, Mapping, Protocol
+from collections.abc import Mapping
+from typing import Literal, Protocol
 
 from reconciler.state import AksCluster, Compute, Extension, KubernetesVersion, ObservedState, WorkspaceRef
 
@@ -29,7 +30,9 @@ class ComputesApi(Protocol):
 
     def begin_create_or_update(self, ws: WorkspaceRef, name: str, body: Mapping[str, object]) -> Poller: ...
 
-    def begin_delete(self, ws: WorkspaceRef, name: str, underlying_resource_action: Literal["Detach", "Delete"]) -> Poller: ...
+    def begin_delete(
+        self, ws: WorkspaceRef, name: str, underlying_resource_action: Literal["Detach", "Delete"]
+    ) -> Poller: ...
 
 
 class AksApi(Protocol):

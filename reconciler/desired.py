@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
 
 from reconciler import secrets
 from reconciler.findings import Position
@@ -186,7 +186,11 @@ def desired_from(result: LoadResult, *, read_secrets: bool = True) -> Desired:
     """Resolve valid loaded manifests; secrets are only fingerprinted, never kept."""
     workspaces = {
         ws.metadata.name: DesiredWorkspace(
-            ws.metadata.name, WorkspaceRef(ws.spec.subscriptionId, ws.spec.resourceGroup, ws.spec.workspaceName), doc.at(), ws.spec.prune, ws.spec.lock,
+            ws.metadata.name,
+            WorkspaceRef(ws.spec.subscriptionId, ws.spec.resourceGroup, ws.spec.workspaceName),
+            doc.at(),
+            ws.spec.prune,
+            ws.spec.lock,
             ws.spec.owner,
         )
         for doc, ws in result.workspaces
@@ -211,8 +215,10 @@ def desired_from(result: LoadResult, *, read_secrets: bool = True) -> Desired:
                 if ref is not None:
                     fps[key] = secrets.fingerprint(ref, doc.path.parent)
         extensions.append(DesiredExtension(ext, doc.at(), doc.path.parent, fps))
-    kubernetes = [DesiredKubernetes(kc, kc.spec.workspace, workspaces[kc.spec.workspace].ref, doc.at())
-                  for doc, kc in result.kubernetes_computes]
+    kubernetes = [
+        DesiredKubernetes(kc, kc.spec.workspace, workspaces[kc.spec.workspace].ref, doc.at())
+        for doc, kc in result.kubernetes_computes
+    ]
     return Desired(workspaces, clusters, manifests_digest(result), extensions, kubernetes)
 
 

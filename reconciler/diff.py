@@ -26,17 +26,19 @@ def desired_view(dc: DesiredCluster) -> dict[str, Any]:
         view.update(location=s.create.location, vmSize=s.create.vmSize, agentCount=s.create.agentCount)
         if s.create.network:
             view["network"] = s.create.network.model_dump(exclude_none=True)
-    view.update({
-        "clusterPurpose": s.clusterPurpose.value,
-        "description": s.description,
-        "loadBalancer.type": s.loadBalancer.type.value,
-        "loadBalancer.subnet": s.loadBalancer.subnet if s.loadBalancer.type is LoadBalancerType.INTERNAL else None,
-        "tls.enabled": s.tls.enabled,
-        "tls.leafDomainLabel": s.tls.leafDomainLabel if s.tls.enabled else None,
-        "tls.cname": s.tls.cname if s.tls.enabled else None,
-        "tags": dict(s.tags),
-        "specDigest": dc.digest(),
-    })
+    view.update(
+        {
+            "clusterPurpose": s.clusterPurpose.value,
+            "description": s.description,
+            "loadBalancer.type": s.loadBalancer.type.value,
+            "loadBalancer.subnet": s.loadBalancer.subnet if s.loadBalancer.type is LoadBalancerType.INTERNAL else None,
+            "tls.enabled": s.tls.enabled,
+            "tls.leafDomainLabel": s.tls.leafDomainLabel if s.tls.enabled else None,
+            "tls.cname": s.tls.cname if s.tls.enabled else None,
+            "tags": dict(s.tags),
+            "specDigest": dc.digest(),
+        }
+    )
     if s.tls.enabled and s.tls.certificate:
         view["tls.certificate"] = redact(dc.fingerprints.get("certificate"))
     if s.tls.enabled and s.tls.key:
@@ -58,17 +60,21 @@ def observed_view(compute: Compute, cluster: AksCluster | None, dc: DesiredClust
         if compute.network:
             view["network"] = {k: v for k, v in compute.network.items() if v is not None}
     tls = compute.tls
-    view.update({
-        "clusterPurpose": compute.purpose or ClusterPurpose.FAST_PROD.value,
-        "description": compute.description,
-        "loadBalancer.type": compute.load_balancer_type,
-        "loadBalancer.subnet": compute.load_balancer_subnet if compute.load_balancer_type == LoadBalancerType.INTERNAL.value else None,
-        "tls.enabled": tls.enabled,
-        "tls.leafDomainLabel": tls.leaf_domain_label if tls.enabled else None,
-        "tls.cname": tls.cname if tls.enabled else None,
-        "tags": {k: v for k, v in compute.tags.items() if not k.startswith("reconciler-")},
-        "specDigest": compute.spec_digest,
-    })
+    view.update(
+        {
+            "clusterPurpose": compute.purpose or ClusterPurpose.FAST_PROD.value,
+            "description": compute.description,
+            "loadBalancer.type": compute.load_balancer_type,
+            "loadBalancer.subnet": compute.load_balancer_subnet
+            if compute.load_balancer_type == LoadBalancerType.INTERNAL.value
+            else None,
+            "tls.enabled": tls.enabled,
+            "tls.leafDomainLabel": tls.leaf_domain_label if tls.enabled else None,
+            "tls.cname": tls.cname if tls.enabled else None,
+            "tags": {k: v for k, v in compute.tags.items() if not k.startswith("reconciler-")},
+            "specDigest": compute.spec_digest,
+        }
+    )
     desired_tls = dc.spec.spec.tls
     # Azure never returns certificates: one that is there is compared through the digest.
     if tls.enabled and tls.cname:
@@ -93,7 +99,9 @@ def _normalise(view: dict[str, Any]) -> dict[str, Any]:
 def diff(before: dict[str, Any], after: dict[str, Any]) -> list[FieldDiff]:
     """Field-level differences (deepdiff), reported with the values as written."""
     if not before:  # a new compute: every field it will have
-        return [FieldDiff(k, None, v) for k, v in sorted(after.items()) if v not in (None, {}, "") and k != "specDigest"]
+        return [
+            FieldDiff(k, None, v) for k, v in sorted(after.items()) if v not in (None, {}, "") and k != "specDigest"
+        ]
     nb, na = _normalise(before), _normalise(after)
     if nb == na:  # the usual case: nothing to report, and deepdiff costs ~0.2 ms per compute
         return []

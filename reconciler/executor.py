@@ -11,12 +11,12 @@ from __future__ import annotations
 import concurrent.futures as cf
 import itertools
 import threading
-from pathlib import Path
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, Literal
+from pathlib import Path
+from typing import Literal
 
-from reconciler import bodies, clusterside, secrets
-from reconciler import extension_body
+from reconciler import bodies, clusterside, extension_body, secrets
 from reconciler.clients import AksApi, ComputesApi, KubernetesApi, Poller
 from reconciler.desired import DesiredCluster, DesiredExtension
 from reconciler.ids import cluster_key
@@ -98,7 +98,11 @@ def resolve_tls_secrets(dc: DesiredCluster) -> dict[str, str] | None:
     if not (tls.enabled and tls.cname):
         return None
     try:
-        return {k: secrets.resolve(getattr(tls, k), dc.base_dir) for k in ("certificate", "key") if getattr(tls, k) is not None}
+        return {
+            k: secrets.resolve(getattr(tls, k), dc.base_dir)
+            for k in ("certificate", "key")
+            if getattr(tls, k) is not None
+        }
     except secrets.SecretError as exc:
         raise StepError(f"TLS secret of {dc.address}: {exc}") from None
 
@@ -110,15 +114,27 @@ def resolve_extension_secrets(de: DesiredExtension) -> dict[str, str] | None:
     tls = de.spec.spec.inference.tls
     assert tls is not None and tls.certificate is not None and tls.key is not None
     try:
-        return {"certificate": secrets.resolve(tls.certificate, de.base_dir), "key": secrets.resolve(tls.key, de.base_dir)}
+        return {
+            "certificate": secrets.resolve(tls.certificate, de.base_dir),
+            "key": secrets.resolve(tls.key, de.base_dir),
+        }
     except secrets.SecretError as exc:
         raise StepError(f"TLS secret of {de.address}: {exc}") from None
 
 
 class Executor:
-    def __init__(self, computes: ComputesApi, aks: AksApi, observed: ObservedState, progress: Progress, *,
-                 parallelism: int = DEFAULT_PARALLELISM, timeouts: dict[str, float] | None = None,
-                 resolve_secrets: SecretResolver = resolve_tls_secrets, kube: KubernetesApi | None = None) -> None:
+    def __init__(
+        self,
+        computes: ComputesApi,
+        aks: AksApi,
+        observed: ObservedState,
+        progress: Progress,
+        *,
+        parallelism: int = DEFAULT_PARALLELISM,
+        timeouts: dict[str, float] | None = None,
+        resolve_secrets: SecretResolver = resolve_tls_secrets,
+        kube: KubernetesApi | None = None,
+    ) -> None:
         self.computes, self.aks, self.observed, self.progress = computes, aks, observed, progress
         self.kube = kube
         self.tls_backups: Path | None = None  # where save-tls steps write (set by the workflow)
@@ -130,11 +146,19 @@ class Executor:
         self._running_guard = threading.RLock()  # re-entered by a Ctrl-C handler on the main thread
         self._running: dict[cf.Future[None], Step] = {}
         self._handlers: dict[Op, Callable[[Step, Change], None]] = {
-            Op.DETACH: self._remove, Op.DELETE: self._remove, Op.SCALE: self._scale,
-            Op.CREATE: self._write, Op.ATTACH: self._write, Op.UPDATE: self._write,
-            Op.INSTALL: self._install, Op.UPGRADE: self._upgrade, Op.UNINSTALL: self._uninstall,
-            Op.CREATE_NAMESPACE: self._create_namespace, Op.K8S_ATTACH: self._put_kubernetes,
-            Op.K8S_DETACH: self._detach_kubernetes, Op.REMOVE_LEGACY_FE: self._remove_legacy_fe,
+            Op.DETACH: self._remove,
+            Op.DELETE: self._remove,
+            Op.SCALE: self._scale,
+            Op.CREATE: self._write,
+            Op.ATTACH: self._write,
+            Op.UPDATE: self._write,
+            Op.INSTALL: self._install,
+            Op.UPGRADE: self._upgrade,
+            Op.UNINSTALL: self._uninstall,
+            Op.CREATE_NAMESPACE: self._create_namespace,
+            Op.K8S_ATTACH: self._put_kubernetes,
+            Op.K8S_DETACH: self._detach_kubernetes,
+            Op.REMOVE_LEGACY_FE: self._remove_legacy_fe,
             Op.SAVE_TLS: self._save_tls,
         }
 
@@ -165,7 +189,9 @@ class Executor:
                 if self._interrupted.is_set():
                     for step_id in list(pending):
                         del pending[step_id]
-                        result.results[step_id] = StepResult(step_id, "skipped", "not started: the apply was interrupted")
+                        result.results[step_id] = StepResult(
+                            step_id, "skipped", "not started: the apply was interrupted"
+                        )
                         self.progress.finished(step_id, "skipped")
                 for step in self._ready(pending, result):
                     del pending[step.id]
@@ -178,7 +204,9 @@ class Executor:
                     with self._running_guard:
                         step = running.pop(future)
                     if future.cancelled():
-                        result.results[step.id] = StepResult(step.id, "skipped", "not started: the apply was interrupted")
+                        result.results[step.id] = StepResult(
+                            step.id, "skipped", "not started: the apply was interrupted"
+                        )
                         self.progress.finished(step.id, "skipped")
                         continue
                     try:
@@ -264,8 +292,11 @@ class Executor:
         key = cluster_key(cluster_id) if cluster_id else (mine.cluster_key if mine else None)
         if not key:
             return
-        others = [c for c in computes
-                  if c.name.lower() != step.compute.lower() and c.cluster_key == key and not c.is_kubernetes]
+        others = [
+            c
+            for c in computes
+            if c.name.lower() != step.compute.lower() and c.cluster_key == key and not c.is_kubernetes
+        ]
         if others:
             names = ", ".join(repr(c.name) for c in others)
             raise StepError(
@@ -277,7 +308,12 @@ class Executor:
     def _target_cluster(self, step: Step, change: Change) -> str | None:
         if step.op is Op.CREATE:
             return None
-        if step.op is Op.ATTACH and change.desired is not None and change.desired.cluster_id and not (change.observed and change.observed.created):
+        if (
+            step.op is Op.ATTACH
+            and change.desired is not None
+            and change.desired.cluster_id
+            and not (change.observed and change.observed.created)
+        ):
             return change.desired.cluster_id
         current = self._current(self._ws(change), step.compute)
         if current is not None and current.cluster_id:
@@ -326,7 +362,9 @@ class Executor:
         cluster = self._cluster(de.cluster_id)
         current = self._kube().get_extension(de.cluster_id, step.compute)
         if current is not None and current.in_flight:
-            raise StepError(f"extension {step.compute!r} has an operation in flight ({current.provisioning_state}); run apply again when it ends")
+            raise StepError(
+                f"extension {step.compute!r} has an operation in flight ({current.provisioning_state}); run apply again when it ends"
+            )
         if current is not None and current.provisioning_state.lower() == "succeeded":
             return  # installed meanwhile (a re-run after a crash): verify compares the settings
         body = extension_body.install_body(de, cluster, resolve_extension_secrets(de))
@@ -340,7 +378,9 @@ class Executor:
         if current is None:
             raise StepError(f"extension {step.compute!r} on {cluster.name!r} no longer exists; plan again")
         if current.in_flight:
-            raise StepError(f"extension {step.compute!r} has an operation in flight ({current.provisioning_state}); run apply again when it ends")
+            raise StepError(
+                f"extension {step.compute!r} has an operation in flight ({current.provisioning_state}); run apply again when it ends"
+            )
         digest = de.protected_digest()
         send_protected = bool(digest) and current.settings.get(extension_body.DIGEST_KEY) != digest
         pem = resolve_extension_secrets(de) if send_protected else None
@@ -350,11 +390,17 @@ class Executor:
     def _uninstall(self, step: Step, change: Change) -> None:
         """Refused if any Kubernetes compute in a visible workspace still uses the cluster: it would break them all."""
         de = self._extension_of(step, change)
-        users = [f"{ref.workspace_name}/{c.name}" for ref in self._visible_workspaces()
-                 for c in self.fresh_listing(ref) if c.is_kubernetes and c.cluster_key == de.cluster_key]
+        users = [
+            f"{ref.workspace_name}/{c.name}"
+            for ref in self._visible_workspaces()
+            for c in self.fresh_listing(ref)
+            if c.is_kubernetes and c.cluster_key == de.cluster_key
+        ]
         if users:
-            raise StepError(f"refusing to uninstall the extension of {de.cluster_id.rsplit('/', 1)[-1]!r}: "
-                            f"Kubernetes compute(s) {', '.join(sorted(users))} still use it")
+            raise StepError(
+                f"refusing to uninstall the extension of {de.cluster_id.rsplit('/', 1)[-1]!r}: "
+                f"Kubernetes compute(s) {', '.join(sorted(users))} still use it"
+            )
         if self._kube().get_extension(de.cluster_id, step.compute) is None:
             return  # already gone: a re-run after a crash
         self._wait(step, self._kube().begin_uninstall(de.cluster_id, step.compute))
@@ -368,7 +414,9 @@ class Executor:
             raise StepError(f"{step.id}: nothing declared to {step.op}")
         namespace = change.kubernetes.namespace
         timeout = self.timeouts.get(step.op, 300.0)
-        code, logs = self._kube().run_command(change.kubernetes.cluster_id, f"kubectl create namespace {namespace}", timeout=timeout)
+        code, logs = self._kube().run_command(
+            change.kubernetes.cluster_id, f"kubectl create namespace {namespace}", timeout=timeout
+        )
         if code != 0 and "alreadyexists" not in logs.replace(" ", "").lower():
             raise StepError(f"creating namespace {namespace!r} failed (exit code {code}): {logs.strip()[:300]}")
 
@@ -383,10 +431,13 @@ class Executor:
         current = self._current(change.workspace, step.compute)
         if current is None or not current.cluster_id:
             raise StepError(f"compute {step.compute!r} is gone: its certificate can no longer be read")
-        code, logs = self._kube().run_command(current.cluster_id, clusterside.READ_TLS_SECRET,
-                                              timeout=self.timeouts.get(step.op, 300.0))
+        code, logs = self._kube().run_command(
+            current.cluster_id, clusterside.READ_TLS_SECRET, timeout=self.timeouts.get(step.op, 300.0)
+        )
         if code != 0:
-            raise StepError(f"reading secret {clusterside.TLS_SECRET} failed (exit code {code}): {clusterside.redact(logs)}")
+            raise StepError(
+                f"reading secret {clusterside.TLS_SECRET} failed (exit code {code}): {clusterside.redact(logs)}"
+            )
         try:
             pair = clusterside.parse_tls_secret(logs)
             tlsbackup.write_backup(self.tls_backups, change.workspace, step.compute, pair.certificate, pair.key)
@@ -397,11 +448,17 @@ class Executor:
         """Delete the azureml-fe objects in `default` by AKS Run Command; refused while any visible workspace
         still has a legacy compute attached to the cluster (it would stop serving). Idempotent."""
         de = self._extension_of(step, change)
-        users = [f"{ref.workspace_name}/{c.name}" for ref in self._visible_workspaces()
-                 for c in self.fresh_listing(ref) if not c.is_kubernetes and c.cluster_key == de.cluster_key]
+        users = [
+            f"{ref.workspace_name}/{c.name}"
+            for ref in self._visible_workspaces()
+            for c in self.fresh_listing(ref)
+            if not c.is_kubernetes and c.cluster_key == de.cluster_key
+        ]
         if users:
-            raise StepError(f"refusing to remove the azureml-fe objects of {de.cluster_id.rsplit('/', 1)[-1]!r}: legacy "
-                            f"compute(s) {', '.join(sorted(users))} are still attached to it")
+            raise StepError(
+                f"refusing to remove the azureml-fe objects of {de.cluster_id.rsplit('/', 1)[-1]!r}: legacy "
+                f"compute(s) {', '.join(sorted(users))} are still attached to it"
+            )
         timeout = self.timeouts.get(step.op, 300.0)
         code, logs = self._kube().run_command(de.cluster_id, clusterside.REMOVE_LEGACY_FE, timeout=timeout)
         if code != 0:
@@ -412,7 +469,12 @@ class Executor:
         if dk is None:
             raise StepError(f"{step.id}: nothing declared to {step.op}")
         cluster = self._cluster(dk.cluster_id)
-        self._wait(step, self.computes.begin_create_or_update(dk.workspace, step.compute, bodies.kubernetes_body(dk, cluster.location)))
+        self._wait(
+            step,
+            self.computes.begin_create_or_update(
+                dk.workspace, step.compute, bodies.kubernetes_body(dk, cluster.location)
+            ),
+        )
 
     def _detach_kubernetes(self, step: Step, change: Change) -> None:
         """Always Detach: a Kubernetes compute is never removed with Delete."""
@@ -430,7 +492,9 @@ class Executor:
 
     def _refuse_if_in_flight(self, compute: Compute) -> None:
         if compute.in_flight:
-            raise StepError(f"compute {compute.name!r} has an operation in flight ({compute.provisioning_state}); run apply again when it ends")
+            raise StepError(
+                f"compute {compute.name!r} has an operation in flight ({compute.provisioning_state}); run apply again when it ends"
+            )
 
     def _refuse_second_attachment(self, step: Step, cluster_id: str | None) -> None:
         """Re-read the workspace: never start an attachment next to another one of the same cluster."""
@@ -452,7 +516,9 @@ class Executor:
         timeout = self.timeouts.get(step.op, 1800.0)
         poller.result(timeout=timeout)
         if not poller.done():
-            raise StepError(f"{step.op} of {step.compute!r} did not finish within {timeout:.0f} s; it may still be running in Azure")
+            raise StepError(
+                f"{step.op} of {step.compute!r} did not finish within {timeout:.0f} s; it may still be running in Azure"
+            )
 
 
 def _safe_message(exc: BaseException) -> str:
@@ -461,6 +527,6 @@ def _safe_message(exc: BaseException) -> str:
     first = text.splitlines()[0]
     for line in text.splitlines():
         if line.startswith("Message:"):
-            first = line[len("Message:"):].strip()
+            first = line[len("Message:") :].strip()
             break
     return first[:500]

@@ -42,9 +42,16 @@ class Finding:
 
     def as_json(self) -> dict[str, object]:
         """The machine-readable finding (`validate --format json`, JSON log lines)."""
-        return {"rule": self.rule, "severity": self.severity.value, "message": self.message,
-                "file": display_path(self.position.path), "line": self.position.line or None,
-                "col": self.position.col or None, "hint": self.hint or None, "address": self.address}
+        return {
+            "rule": self.rule,
+            "severity": self.severity.value,
+            "message": self.message,
+            "file": display_path(self.position.path),
+            "line": self.position.line or None,
+            "col": self.position.col or None,
+            "hint": self.hint or None,
+            "address": self.address,
+        }
 
     def github_annotation(self) -> str:
         """A GitHub Actions workflow command: the finding shows on the pull request's changed line."""
@@ -94,5 +101,4 @@ def _gh_property(text: str) -> str:
 
 
 def _vso(text: str) -> str:
-    return (text.replace("%", "%AZP25").replace(";", "%3B").replace("\r", "%0D").replace("\n", "%0A")
-            .replace("]", "%5D"))
+    return text.replace("%", "%AZP25").replace(";", "%3B").replace("\r", "%0D").replace("\n", "%0A").replace("]", "%5D")

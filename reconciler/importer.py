@@ -53,10 +53,15 @@ def workspace_manifest(alias: str, ows: ObservedWorkspace, schema_ref: str = SCH
     )
 
 
-def cluster_manifest(alias: str, compute: Compute, cluster: AksCluster | None, notes: list[str],
-                     schema_ref: str = SCHEMA_REF) -> str:
+def cluster_manifest(
+    alias: str, compute: Compute, cluster: AksCluster | None, notes: list[str], schema_ref: str = SCHEMA_REF
+) -> str:
     lines = [
-        "apiVersion: reconciler.aml/v1", "kind: InferenceCluster", "metadata:", f"  name: {_q(compute.name)}", "spec:",
+        "apiVersion: reconciler.aml/v1",
+        "kind: InferenceCluster",
+        "metadata:",
+        f"  name: {_q(compute.name)}",
+        "spec:",
         f"  workspace: {_q(alias)}",
     ]
     if compute.description:
@@ -65,13 +70,20 @@ def cluster_manifest(alias: str, compute: Compute, cluster: AksCluster | None, n
     if compute.created:
         pool = cluster.primary_pool if cluster else None
         location = (cluster.location if cluster else compute.location) or "CHANGE-ME"
-        lines += ["  create:", f"    location: {_q(location)}",
-                  f"    vmSize: {_q((pool.vm_size if pool else compute.agent_vm_size) or 'Standard_D3_v2')}",
-                  f"    agentCount: {(pool.count if pool else compute.agent_count) or 3}"]
+        lines += [
+            "  create:",
+            f"    location: {_q(location)}",
+            f"    vmSize: {_q((pool.vm_size if pool else compute.agent_vm_size) or 'Standard_D3_v2')}",
+            f"    agentCount: {(pool.count if pool else compute.agent_count) or 3}",
+        ]
         net = {k: v for k, v in (compute.network or {}).items() if v}
         if net:
             lines.append("    network:")
-            lines += [f"      {k}: {_q(v)}" for k, v in net.items() if k in ("subnetId", "serviceCidr", "dnsServiceIP", "dockerBridgeCidr")]
+            lines += [
+                f"      {k}: {_q(v)}"
+                for k, v in net.items()
+                if k in ("subnetId", "serviceCidr", "dnsServiceIP", "dockerBridgeCidr")
+            ]
         if cluster is None:
             notes.append(f"{compute.name}: its AKS cluster no longer exists; check create.location and vmSize")
     else:
@@ -89,10 +101,14 @@ def cluster_manifest(alias: str, compute: Compute, cluster: AksCluster | None, n
                 lines.append("    overwriteExistingDomain: true")
         else:
             cert, key = _env_name(compute.name, "CERT"), _env_name(compute.name, "KEY")
-            lines += [f"    cname: {_q(tls.cname or 'CHANGE-ME')}",
-                      f"    certificate: {{env: {cert}}}   # Azure never returns it: provide the PEM",
-                      f"    key: {{env: {key}}}   # read it from the cluster's azuremlfessl secret if lost"]
-            notes.append(f"{compute.name}: custom TLS certificate and key are not returned by Azure; set {cert} and {key}")
+            lines += [
+                f"    cname: {_q(tls.cname or 'CHANGE-ME')}",
+                f"    certificate: {{env: {cert}}}   # Azure never returns it: provide the PEM",
+                f"    key: {{env: {key}}}   # read it from the cluster's azuremlfessl secret if lost",
+            ]
+            notes.append(
+                f"{compute.name}: custom TLS certificate and key are not returned by Azure; set {cert} and {key}"
+            )
     user_tags = {k: v for k, v in compute.tags.items() if not k.startswith("reconciler-")}
     if user_tags:
         lines.append("  tags:")
@@ -100,8 +116,9 @@ def cluster_manifest(alias: str, compute: Compute, cluster: AksCluster | None, n
     return modeline(schema_ref) + "\n".join(lines) + "\n"
 
 
-def import_workspace(alias: str, ows: ObservedWorkspace, clusters: dict[str, AksCluster],
-                     schema_ref: str = SCHEMA_REF) -> Imported:
+def import_workspace(
+    alias: str, ows: ObservedWorkspace, clusters: dict[str, AksCluster], schema_ref: str = SCHEMA_REF
+) -> Imported:
     """Manifests whose modeline points at `schema_ref` (relative to the manifests folder)."""
     result = Imported({f"{alias}-workspace.yaml": workspace_manifest(alias, ows, schema_ref)})
     for name, compute in sorted(ows.computes.items()):
@@ -122,8 +139,9 @@ def out_problem(alias: str, out: Path) -> str | None:
     """Why `--alias` / `--out` cannot be used, or None. An alias becomes a file name,
     so it must be a plain name: `../../x` would write outside `--out`."""
     if not ALIAS_PATTERN.match(alias):
-        return (f"--alias {alias!r} is not a name: use 1-63 letters, digits, '-' and '_', "
-                "starting with a letter or digit")
+        return (
+            f"--alias {alias!r} is not a name: use 1-63 letters, digits, '-' and '_', starting with a letter or digit"
+        )
     try:
         if out.exists() and not out.is_dir():
             return f"--out {out} is a file, not a folder; give the folder to write the manifests into"
@@ -159,8 +177,14 @@ def _flow(value: object) -> str:
 
 def kubernetes_manifest(alias: str, compute: Compute, schema_ref: str = SCHEMA_REF) -> str:
     lines = [
-        "apiVersion: reconciler.aml/v1", "kind: KubernetesCompute", "metadata:", f"  name: {_q(compute.name)}", "spec:",
-        f"  workspace: {_q(alias)}", f"  clusterId: {_q(compute.cluster_id)}", f"  namespace: {_q(compute.namespace or 'default')}",
+        "apiVersion: reconciler.aml/v1",
+        "kind: KubernetesCompute",
+        "metadata:",
+        f"  name: {_q(compute.name)}",
+        "spec:",
+        f"  workspace: {_q(alias)}",
+        f"  clusterId: {_q(compute.cluster_id)}",
+        f"  namespace: {_q(compute.namespace or 'default')}",
     ]
     if compute.description:
         lines.append(f"  description: {_q(compute.description)}")
@@ -188,16 +212,25 @@ def extension_manifest(alias: str, ext: Extension, notes: list[str], schema_ref:
 
     inference = on("enableInference")
     lines = [
-        "apiVersion: reconciler.aml/v1", "kind: ClusterExtension", "metadata:", f"  name: {_q(alias)}", "spec:",
-        f"  clusterId: {_q(ext.cluster_id)}", f"  extensionName: {_q(ext.name)}", f"  training: {_q(on('enableTraining'))}",
-        "  inference:", f"    enabled: {_q(inference)}",
+        "apiVersion: reconciler.aml/v1",
+        "kind: ClusterExtension",
+        "metadata:",
+        f"  name: {_q(alias)}",
+        "spec:",
+        f"  clusterId: {_q(ext.cluster_id)}",
+        f"  extensionName: {_q(ext.name)}",
+        f"  training: {_q(on('enableTraining'))}",
+        "  inference:",
+        f"    enabled: {_q(inference)}",
     ]
     if inference:
         router = ROUTER_TYPES.get(str(s.get("inferenceRouterServiceType", "loadBalancer")).lower(), "LoadBalancer")
-        lines += [f"    routerServiceType: {router}",
-                  f"    internalLoadBalancer: {_q(str(s.get('internalLoadBalancerProvider', '')).lower() == 'azure')}",
-                  f"    highAvailability: {_q(str(s.get('inferenceRouterHA', 'true')).lower() != 'false')}",
-                  f"    allowInsecureConnections: {_q(on('allowInsecureConnections'))}"]
+        lines += [
+            f"    routerServiceType: {router}",
+            f"    internalLoadBalancer: {_q(str(s.get('internalLoadBalancerProvider', '')).lower() == 'azure')}",
+            f"    highAvailability: {_q(str(s.get('inferenceRouterHA', 'true')).lower() != 'false')}",
+            f"    allowInsecureConnections: {_q(on('allowInsecureConnections'))}",
+        ]
         if not on("allowInsecureConnections"):
             lines += ["    tls:", f"      cname: {_q(s.get('sslCname') or 'CHANGE-ME')}"]
             secret = s.get("sslSecret") or s.get("scoringFe.sslSecret")
@@ -205,22 +238,31 @@ def extension_manifest(alias: str, ext: Extension, notes: list[str], schema_ref:
                 lines.append(f"      secretName: {_q(secret)}")
             else:
                 cert, key = _env_name(alias, "CERT"), _env_name(alias, "KEY")
-                lines += [f"      certificate: {{env: {cert}}}   # protected settings are write-only: provide the PEM",
-                          f"      key: {{env: {key}}}"]
-                notes.append(f"extension/{alias}: the TLS certificate and key are protected settings Azure never returns; "
-                             f"set {cert} and {key} (the first apply re-sends them)")
+                lines += [
+                    f"      certificate: {{env: {cert}}}   # protected settings are write-only: provide the PEM",
+                    f"      key: {{env: {key}}}",
+                ]
+                notes.append(
+                    f"extension/{alias}: the TLS certificate and key are protected settings Azure never returns; "
+                    f"set {cert} and {key} (the first apply re-sends them)"
+                )
     if ext.auto_upgrade:
         lines.append(f"  version: {{releaseTrain: {_q((ext.release_train or 'stable').lower())}, autoUpgrade: true}}")
     else:
         lines.append(f"  version: {{version: {_q(ext.version or 'CHANGE-ME')}, autoUpgrade: false}}")
-    selector = {k[len("nodeSelector."):]: v for k, v in s.items() if k.startswith("nodeSelector.")}
+    selector = {k[len("nodeSelector.") :]: v for k, v in s.items() if k.startswith("nodeSelector.")}
     if selector:
         lines.append(f"  nodeSelector: {_flow(selector)}")
     return modeline(schema_ref) + "\n".join(lines) + "\n"
 
 
-def import_kubernetes(alias: str, ows: ObservedWorkspace, extensions: dict[str, tuple[Extension, ...]], result: Imported,
-                      schema_ref: str = SCHEMA_REF) -> None:
+def import_kubernetes(
+    alias: str,
+    ows: ObservedWorkspace,
+    extensions: dict[str, tuple[Extension, ...]],
+    result: Imported,
+    schema_ref: str = SCHEMA_REF,
+) -> None:
     """Add a KubernetesCompute per Kubernetes compute and a ClusterExtension per cluster they use."""
     clusters: dict[str, str] = {}
     for name, compute in sorted(ows.kubernetes.items()):
@@ -233,6 +275,8 @@ def import_kubernetes(alias: str, ows: ObservedWorkspace, extensions: dict[str, 
         ext = next((e for e in extensions.get(key, ()) if e.is_azureml), None)
         cluster_name = cluster_id.rstrip("/").rsplit("/", 1)[-1]
         if ext is None:
-            result.notes.append(f"cluster {cluster_name}: no Azure ML extension found; declare a ClusterExtension for it")
+            result.notes.append(
+                f"cluster {cluster_name}: no Azure ML extension found; declare a ClusterExtension for it"
+            )
             continue
         result.files[f"{cluster_name}-extension.yaml"] = extension_manifest(cluster_name, ext, result.notes, schema_ref)

@@ -13,21 +13,30 @@ import functools
 import os
 import re
 import stat
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from pydantic import ValidationError
 from ruamel.yaml.cyaml import CParser  # type: ignore[attr-defined]
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent, DocumentStartEvent, ScalarEvent
-from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.resolver import Resolver
 
 from reconciler.catalogue import RULES
 from reconciler.findings import Finding, Position
-from reconciler.manifest import API_VERSION, KINDS, ClusterExtension, InferenceCluster, KubernetesCompute, Model, Workspace
+from reconciler.manifest import (
+    API_VERSION,
+    KINDS,
+    ClusterExtension,
+    InferenceCluster,
+    KubernetesCompute,
+    Model,
+    Workspace,
+)
 from reconciler.safeio import UnsafeFileError, describe_error, kind_of, read_bounded
 
 MAX_FILE_BYTES = 1024 * 1024
@@ -159,7 +168,14 @@ def discover(paths: list[Path]) -> tuple[list[Path], list[Finding]]:
             unique.append(f)
     if not unique and not findings:
         where = ", ".join(str(p) for p in paths)
-        findings.append(_finding("IO001", f"no manifest files (*.yaml, *.yml) found in {where}", Position(Path(where)), "give a manifest file or a folder of them"))
+        findings.append(
+            _finding(
+                "IO001",
+                f"no manifest files (*.yaml, *.yml) found in {where}",
+                Position(Path(where)),
+                "give a manifest file or a folder of them",
+            )
+        )
     return unique, findings
 
 
@@ -225,8 +241,14 @@ def unreadable_under(root: Path) -> list[Finding]:
             except OSError as exc:
                 import errno
 
-                report(entry, "a symbolic link loop" if exc.errno == errno.ELOOP else
-                       "a dangling symbolic link" if exc.errno == errno.ENOENT else exc.strerror or "unreadable")
+                report(
+                    entry,
+                    "a symbolic link loop"
+                    if exc.errno == errno.ELOOP
+                    else "a dangling symbolic link"
+                    if exc.errno == errno.ENOENT
+                    else exc.strerror or "unreadable",
+                )
                 continue
             if not stat.S_ISDIR(mode) and not stat.S_ISREG(mode):
                 report(entry, kind_of(mode))
@@ -256,7 +278,14 @@ def load_file(path: Path) -> tuple[list[Document], list[Finding]]:
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        return [], [_finding("YAML001", f"not UTF-8 text at byte {exc.start} ({exc.reason})", Position(path, line, col), "save the file as UTF-8")]
+        return [], [
+            _finding(
+                "YAML001",
+                f"not UTF-8 text at byte {exc.start} ({exc.reason})",
+                Position(path, line, col),
+                "save the file as UTF-8",
+            )
+        ]
     return parse_text(text, path)
 
 
@@ -270,7 +299,14 @@ def parse_text(text: str, path: Path) -> tuple[list[Document], list[Finding]]:
     except ReaderError as exc:
         line, col = _line_col(text, exc.position)
         char = f"#x{exc.character:04x}" if isinstance(exc.character, int) else repr(exc.character)
-        return [], [_finding("YAML001", f"invalid YAML: control character {char} is not allowed", Position(path, line, col), "remove the character")]
+        return [], [
+            _finding(
+                "YAML001",
+                f"invalid YAML: control character {char} is not allowed",
+                Position(path, line, col),
+                "remove the character",
+            )
+        ]
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         pos = Position(path, mark.line + 1, mark.column + 1) if mark else Position(path, 1, 1)
@@ -279,7 +315,9 @@ def parse_text(text: str, path: Path) -> tuple[list[Document], list[Finding]]:
     except (YAMLError, ValueError) as exc:
         return [], [_finding("YAML001", f"invalid YAML: {exc}", Position(path, 1, 1), "fix the YAML syntax")]
     except RecursionError:
-        return [], [_finding("YAML005", f"nesting deeper than {MAX_DEPTH} levels", Position(path, 1, 1), "flatten the document")]
+        return [], [
+            _finding("YAML005", f"nesting deeper than {MAX_DEPTH} levels", Position(path, 1, 1), "flatten the document")
+        ]
 
     documents: list[Document] = []
     findings: list[Finding] = []
@@ -314,7 +352,12 @@ def _precheck(text: str) -> None:
             depth += 1
             if depth > MAX_DEPTH:
                 m = event.start_mark
-                raise _Reject("YAML005", f"nesting deeper than {MAX_DEPTH} levels", (m.line + 1, m.column + 1), "flatten the document")
+                raise _Reject(
+                    "YAML005",
+                    f"nesting deeper than {MAX_DEPTH} levels",
+                    (m.line + 1, m.column + 1),
+                    "flatten the document",
+                )
         elif isinstance(event, CollectionEndEvent):
             depth -= 1
         elif isinstance(event, DocumentStartEvent):
@@ -322,7 +365,9 @@ def _precheck(text: str) -> None:
         if isinstance(event, AliasEvent) or (isinstance(event, (ScalarEvent, CollectionStartEvent)) and event.anchor):
             m = event.start_mark
             raise _Reject(
-                "YAML002", "YAML anchors and aliases are not allowed", (m.line + 1, m.column + 1),
+                "YAML002",
+                "YAML anchors and aliases are not allowed",
+                (m.line + 1, m.column + 1),
                 "write the value out in full; anchors make manifests hard to review and enable alias bombs",
             )
 
@@ -332,7 +377,9 @@ def _compose(text: str) -> list[Node]:
     for node in _nodes(text):
         nodes.append(node)
         if len(nodes) > MAX_DOCUMENTS_PER_FILE:
-            raise _Reject("YAML005", f"more than {MAX_DOCUMENTS_PER_FILE} documents in one file", (1, 1), "split the file")
+            raise _Reject(
+                "YAML005", f"more than {MAX_DOCUMENTS_PER_FILE} documents in one file", (1, 1), "split the file"
+            )
     return nodes
 
 
@@ -347,7 +394,12 @@ def _build(node: Node, doc: Document, loc: Loc, depth: int, seen: set[int]) -> A
         raise _Reject("YAML002", "YAML anchors and aliases are not allowed", _mark(node), "write the value out in full")
     seen.add(id(node))
     if node.tag not in _PLAIN_TAGS:
-        raise _Reject("YAML003", f"custom or unsafe YAML tag {node.tag!r} is not allowed", _mark(node), "remove the tag; manifests hold plain data only")
+        raise _Reject(
+            "YAML003",
+            f"custom or unsafe YAML tag {node.tag!r} is not allowed",
+            _mark(node),
+            "remove the tag; manifests hold plain data only",
+        )
     doc.values[loc] = _mark(node)
     if isinstance(node, MappingNode):
         out: dict[str, Any] = {}
@@ -358,7 +410,12 @@ def _build(node: Node, doc: Document, loc: Loc, depth: int, seen: set[int]) -> A
             _check_text(key, key_node)
             if key in out:
                 first = doc.keys[loc + (key,)]
-                raise _Reject("YAML004", f"duplicate key {key!r} (first at line {first[0]})", _mark(key_node), "keep one of the two entries")
+                raise _Reject(
+                    "YAML004",
+                    f"duplicate key {key!r} (first at line {first[0]})",
+                    _mark(key_node),
+                    "keep one of the two entries",
+                )
             doc.keys[loc + (key,)] = _mark(key_node)
             out[key] = _build(value_node, doc, loc + (key,), depth + 1, seen)
         return out
@@ -374,7 +431,7 @@ _FLOAT = re.compile(r"^[-+]?(\.[0-9_]+|[0-9][0-9_]*(\.[0-9_]*)?)([eE][-+]?[0-9]+
 
 def _scalar(node: ScalarNode) -> Any:
     """The plain value of a scalar; a value its tag cannot hold is a finding, never a crash."""
-    tag, value = node.tag[len(_YAML):], node.value
+    tag, value = node.tag[len(_YAML) :], node.value
     if tag == "null":
         return None
     if tag == "bool":
@@ -390,7 +447,9 @@ def _scalar(node: ScalarNode) -> Any:
         if low in (".nan", "nan"):
             return float("nan")
         if len(low) > 100 or not _FLOAT.match(low):
-            raise _Reject("YAML006", f"{_show(value)} is not a number", _mark(node), "write a number, or quote the text")
+            raise _Reject(
+                "YAML006", f"{_show(value)} is not a number", _mark(node), "write a number, or quote the text"
+            )
         return float(low)
     _check_text(value, node)
     return value  # str, and timestamps kept as written
@@ -399,7 +458,9 @@ def _scalar(node: ScalarNode) -> Any:
 def _integer(value: str, node: ScalarNode) -> int:
     text = value.replace("_", "")
     if not _INT.match(value) or not text.lstrip("+-"):
-        raise _Reject("YAML006", f"{_show(value)} is not an integer", _mark(node), "write a whole number, or quote the text")
+        raise _Reject(
+            "YAML006", f"{_show(value)} is not an integer", _mark(node), "write a whole number, or quote the text"
+        )
     sign = -1 if text.startswith("-") else 1
     digits = text.lstrip("+-")
     prefix = digits[:2].lower()
@@ -411,10 +472,20 @@ def _integer(value: str, node: ScalarNode) -> int:
     else:
         base = 10
     if not digits or len(digits.lstrip("0")) > 64:  # also keeps int() away from its 4,300-digit limit
-        raise _Reject("YAML006", f"integer {_show(value)} is out of range (at most {MAX_INT_BITS} bits)", _mark(node), "use a smaller number")
+        raise _Reject(
+            "YAML006",
+            f"integer {_show(value)} is out of range (at most {MAX_INT_BITS} bits)",
+            _mark(node),
+            "use a smaller number",
+        )
     number = sign * int(digits, base)
     if abs(number) >= 2**MAX_INT_BITS:
-        raise _Reject("YAML006", f"integer {_show(value)} is out of range (at most {MAX_INT_BITS} bits)", _mark(node), "use a smaller number")
+        raise _Reject(
+            "YAML006",
+            f"integer {_show(value)} is out of range (at most {MAX_INT_BITS} bits)",
+            _mark(node),
+            "use a smaller number",
+        )
     return number
 
 
@@ -422,8 +493,12 @@ def _check_text(value: str, node: ScalarNode) -> None:
     """Control characters in a string could rewrite a terminal or a PR comment: refuse them."""
     match = CONTROL_CHARS.search(value)
     if match:
-        raise _Reject("YAML007", f"control character U+{ord(match.group()):04X} in a string is not allowed",
-                      _mark(node), "remove it; manifests hold printable text only")
+        raise _Reject(
+            "YAML007",
+            f"control character U+{ord(match.group()):04X} in a string is not allowed",
+            _mark(node),
+            "remove it; manifests hold printable text only",
+        )
 
 
 def _describe(value: Any) -> str:
@@ -443,14 +518,28 @@ def _show(value: str, limit: int = 40) -> str:
 def _validate(doc: Document) -> list[Finding]:
     data = doc.data
     if not isinstance(data, dict):
-        return [_finding("SCHEMA001", "a manifest document must be a mapping", doc.at(), "start the document with apiVersion, kind, metadata and spec")]
+        return [
+            _finding(
+                "SCHEMA001",
+                "a manifest document must be a mapping",
+                doc.at(),
+                "start the document with apiVersion, kind, metadata and spec",
+            )
+        ]
     if data.get("apiVersion") != API_VERSION:
         got = data.get("apiVersion")
         message = f"apiVersion must be {API_VERSION!r}" + (f", not {_describe(got)}" if got is not None else "")
         return [_finding("SCHEMA001", message, doc.at(("apiVersion",)), f"set apiVersion: {API_VERSION}")]
     kind = data.get("kind")
     if not isinstance(kind, str) or kind not in KINDS:
-        return [_finding("SCHEMA001", f"kind must be one of {', '.join(KINDS)}, not {_describe(kind)}", doc.at(("kind",)), "set kind: Workspace, InferenceCluster, ClusterExtension or KubernetesCompute")]
+        return [
+            _finding(
+                "SCHEMA001",
+                f"kind must be one of {', '.join(KINDS)}, not {_describe(kind)}",
+                doc.at(("kind",)),
+                "set kind: Workspace, InferenceCluster, ClusterExtension or KubernetesCompute",
+            )
+        ]
     try:
         doc.model = KINDS[kind].model_validate(data)
     except ValidationError as exc:
@@ -465,13 +554,20 @@ def _schema_finding(doc: Document, err: Any) -> Finding:
     if kind == "extra_forbidden":
         close = _close_field(str(loc[-1])) if loc else None
         guess = f"; did you mean {close!r}?" if close else ""
-        return _finding("SCHEMA001", f"unknown field {field_path!r}{guess}", doc.at(loc, key=True), "remove it or fix its spelling (see schemas/manifest.schema.json)")
+        return _finding(
+            "SCHEMA001",
+            f"unknown field {field_path!r}{guess}",
+            doc.at(loc, key=True),
+            "remove it or fix its spelling (see schemas/manifest.schema.json)",
+        )
     if kind == "missing":
         return _finding("SCHEMA001", f"missing required field {field_path!r}", doc.at(loc[:-1]), f"add {loc[-1]!r}")
     message = err["msg"]
     if message.startswith("Value error, "):
-        message = message[len("Value error, "):]
-    return _finding("SCHEMA001", f"{field_path}: {message}", doc.at(loc), "see schemas/manifest.schema.json for the allowed values")
+        message = message[len("Value error, ") :]
+    return _finding(
+        "SCHEMA001", f"{field_path}: {message}", doc.at(loc), "see schemas/manifest.schema.json for the allowed values"
+    )
 
 
 @functools.lru_cache(maxsize=1)

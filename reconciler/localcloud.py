@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 STATE_FILE = Path(".reconciler") / "local-cloud.json"
 SEED_FILE = Path("manifests") / "local-cloud.yaml"
@@ -34,7 +34,9 @@ def running(seed: Path | None = None, state: Path | None = None) -> Iterator[str
     state = state or Path(os.environ.get("RECONCILER_LOCAL_STATE", STATE_FILE))
     scale = time_scale()
     if not state.exists() and not seed.exists():
-        raise LocalCloudError(f"no local cloud yet and no seed file at {seed}: run from the repository root or create {seed}")
+        raise LocalCloudError(
+            f"no local cloud yet and no seed file at {seed}: run from the repository root or create {seed}"
+        )
     state.parent.mkdir(parents=True, exist_ok=True)
     emulator = Emulator(seed if seed.exists() else None, state_file=state, time_scale=scale)
     url = emulator.start()

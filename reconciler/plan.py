@@ -33,7 +33,9 @@ class Op(StrEnum):
     K8S_ATTACH = "attach-kubernetes"  # Kubernetes compute PUT
     K8S_DETACH = "detach-kubernetes"  # Kubernetes compute DELETE, always underlyingResourceAction=Detach
     SAVE_TLS = "save-tls"  # AKS Run Command: azuremlfessl into a backup-tls backup, before a legacy detach
-    REMOVE_LEGACY_FE = "remove-legacy-fe"  # AKS Run Command: delete the azureml-fe objects a legacy detach left in default
+    REMOVE_LEGACY_FE = (
+        "remove-legacy-fe"  # AKS Run Command: delete the azureml-fe objects a legacy detach left in default
+    )
 
     @property
     def phase(self) -> int:
@@ -57,13 +59,41 @@ class Op(StrEnum):
 
 
 # On one cluster: (legacy) detaches, Kubernetes detaches, uninstall, then install/upgrade → namespace → attach.
-_PHASE = {Op.SAVE_TLS: 0, Op.DETACH: 0, Op.DELETE: 0, Op.K8S_DETACH: 0, Op.ATTACH: 1, Op.CREATE: 1, Op.UNINSTALL: 1, Op.UPDATE: 2,
-          Op.SCALE: 2, Op.REMOVE_LEGACY_FE: 2, Op.INSTALL: 3, Op.UPGRADE: 3, Op.CREATE_NAMESPACE: 4, Op.K8S_ATTACH: 5}
-_EXPECTED_SECONDS = {Op.CREATE: 600, Op.ATTACH: 300, Op.DETACH: 60, Op.DELETE: 600, Op.UPDATE: 120, Op.SCALE: 180,
-                     Op.INSTALL: 600, Op.UPGRADE: 300, Op.UNINSTALL: 300, Op.CREATE_NAMESPACE: 10,
-                     Op.K8S_ATTACH: 120, Op.K8S_DETACH: 60,
-                     Op.REMOVE_LEGACY_FE: 10, Op.SAVE_TLS: 10}
-_KUBERNETES = frozenset({Op.REMOVE_LEGACY_FE, Op.INSTALL, Op.UPGRADE, Op.UNINSTALL, Op.CREATE_NAMESPACE, Op.K8S_ATTACH, Op.K8S_DETACH})
+_PHASE = {
+    Op.SAVE_TLS: 0,
+    Op.DETACH: 0,
+    Op.DELETE: 0,
+    Op.K8S_DETACH: 0,
+    Op.ATTACH: 1,
+    Op.CREATE: 1,
+    Op.UNINSTALL: 1,
+    Op.UPDATE: 2,
+    Op.SCALE: 2,
+    Op.REMOVE_LEGACY_FE: 2,
+    Op.INSTALL: 3,
+    Op.UPGRADE: 3,
+    Op.CREATE_NAMESPACE: 4,
+    Op.K8S_ATTACH: 5,
+}
+_EXPECTED_SECONDS = {
+    Op.CREATE: 600,
+    Op.ATTACH: 300,
+    Op.DETACH: 60,
+    Op.DELETE: 600,
+    Op.UPDATE: 120,
+    Op.SCALE: 180,
+    Op.INSTALL: 600,
+    Op.UPGRADE: 300,
+    Op.UNINSTALL: 300,
+    Op.CREATE_NAMESPACE: 10,
+    Op.K8S_ATTACH: 120,
+    Op.K8S_DETACH: 60,
+    Op.REMOVE_LEGACY_FE: 10,
+    Op.SAVE_TLS: 10,
+}
+_KUBERNETES = frozenset(
+    {Op.REMOVE_LEGACY_FE, Op.INSTALL, Op.UPGRADE, Op.UNINSTALL, Op.CREATE_NAMESPACE, Op.K8S_ATTACH, Op.K8S_DETACH}
+)
 
 
 def downtime_seconds(ops: list[Op]) -> int:

@@ -41,11 +41,11 @@ class SavedPlan:
         return PlanOptions(frozenset(options.get("targets", [])), frozenset(options.get("replace", [])))
 
 
-def write(path: Path, plan: Plan, desired: "Desired | None" = None) -> None:
+def write(path: Path, plan: Plan, desired: Desired | None = None) -> None:
     write_private(path, to_json(plan, desired))
 
 
-def to_json(plan: Plan, desired: "Desired | None" = None) -> str:
+def to_json(plan: Plan, desired: Desired | None = None) -> str:
     """The plan file: the plan, plus (with the desired state) the binding that `apply --plan` checks."""
     doc = render.to_dict(plan)
     if desired is not None:
@@ -73,10 +73,13 @@ def _options_of(options: Any) -> dict[str, list[str]]:
         return {"targets": sorted(options.targets), "replace": sorted(options.replace)}
     if not isinstance(options, dict) or not all(isinstance(options.get(k) or [], list) for k in ("targets", "replace")):
         raise TypeError("options")
-    return {"targets": sorted(map(str, options.get("targets") or [])), "replace": sorted(map(str, options.get("replace") or []))}
+    return {
+        "targets": sorted(map(str, options.get("targets") or [])),
+        "replace": sorted(map(str, options.get("replace") or [])),
+    }
 
 
-def _secrets_digest(desired: "Desired", salt: bytes) -> str:
+def _secrets_digest(desired: Desired, salt: bytes) -> str:
     """Salted and slow (scrypt): it binds the plan to the secrets without making a guessable hash of any of them."""
     material = sorted((c.address, k, fp or "") for c in desired.clusters for k, fp in c.fingerprints.items())
     blob = json.dumps(material, separators=(",", ":")).encode()
@@ -87,7 +90,7 @@ def _observed_of(changes: list[dict[str, Any]]) -> list[tuple[str, str | None]]:
     return sorted((str(c.get("address")), (c.get("observed") or {}).get("etag")) for c in changes)
 
 
-def _parts(plan_doc: dict[str, Any], desired: "Desired", salt: bytes) -> dict[str, str]:
+def _parts(plan_doc: dict[str, Any], desired: Desired, salt: bytes) -> dict[str, str]:
     return {
         "manifests": desired.digest,
         "options": _digest(_options_of(plan_doc.get("options"))),
@@ -101,7 +104,7 @@ def _seal(parts: dict[str, str], salt: bytes) -> str:
     return _digest({"salt": salt.hex(), **parts})
 
 
-def binding(plan: Plan, desired: "Desired", *, salt: bytes | None = None) -> dict[str, str]:
+def binding(plan: Plan, desired: Desired, *, salt: bytes | None = None) -> dict[str, str]:
     doc = render.to_dict(plan)
     # Unique per plan (its time and content), so no precomputed table fits two plans; the
     # same plan printed and written gets the same binding.
@@ -110,7 +113,7 @@ def binding(plan: Plan, desired: "Desired", *, salt: bytes | None = None) -> dic
     return {"salt": salt.hex(), **parts, "digest": _seal(parts, salt)}
 
 
-def check_binding(saved: SavedPlan, desired: "Desired", current: Plan | None = None) -> None:
+def check_binding(saved: SavedPlan, desired: Desired, current: Plan | None = None) -> None:
     """Refuse a saved plan whose inputs differ from now, naming each difference.
 
     Without `current` (before connecting): the file's own integrity, the manifests, the
@@ -118,8 +121,12 @@ def check_binding(saved: SavedPlan, desired: "Desired", current: Plan | None = N
     observed state and the changes.
     """
     bound = saved.data.get("binding")
-    if not isinstance(bound, dict) or not all(isinstance(bound.get(k), str) for k in (*BINDING_PARTS, "salt", "digest")):
-        raise PlanFileError(f"{saved.path} has no binding (made by an older version, or edited); run `reconciler plan --out` again")
+    if not isinstance(bound, dict) or not all(
+        isinstance(bound.get(k), str) for k in (*BINDING_PARTS, "salt", "digest")
+    ):
+        raise PlanFileError(
+            f"{saved.path} has no binding (made by an older version, or edited); run `reconciler plan --out` again"
+        )
     try:
         salt = bytes.fromhex(bound["salt"])
     except ValueError:
@@ -131,8 +138,10 @@ def check_binding(saved: SavedPlan, desired: "Desired", current: Plan | None = N
         try:
             now = _parts(saved.data, desired, salt)
         except (TypeError, AttributeError, ValueError):
-            raise PlanFileError(f"{saved.path} is malformed (options or changes of an unexpected shape); "
-                                "run `reconciler plan --out` again") from None
+            raise PlanFileError(
+                f"{saved.path} is malformed (options or changes of an unexpected shape); "
+                "run `reconciler plan --out` again"
+            ) from None
         if now["options"] != bound["options"]:
             differs.append(BINDING_PARTS["options"] + " in the file were edited")
         if now["changes"] != bound["changes"]:
@@ -147,9 +156,14 @@ def check_binding(saved: SavedPlan, desired: "Desired", current: Plan | None = N
         if _digest(doc["changes"]) != bound["changes"]:
             differs.append(BINDING_PARTS["changes"])
     if differs:
-        stale = " (the saved plan is stale: the workspaces changed since it was made, or it was already applied)" if current is not None else ""
+        stale = (
+            " (the saved plan is stale: the workspaces changed since it was made, or it was already applied)"
+            if current is not None
+            else ""
+        )
         raise PlanFileError(
-            f"refusing {saved.path}{stale}: it differs from what it was made from: " + "; ".join(differs)
+            f"refusing {saved.path}{stale}: it differs from what it was made from: "
+            + "; ".join(differs)
             + ". Nothing was changed; run `reconciler plan --out` again and review the new plan"
         )
 
@@ -188,7 +202,8 @@ def fingerprint(changes: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
     """What must not have moved: each change's address, action, observed version and steps."""
     return sorted(
         (c["address"], c["action"], json.dumps(c.get("observed"), sort_keys=True), tuple(s["op"] for s in c["steps"]))
-        for c in changes if c["action"] != "noop"
+        for c in changes
+        if c["action"] != "noop"
     )
 
 

@@ -9,34 +9,62 @@ deletes first, then the attach or create, then updates and scales.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Iterable
+from collections.abc import Iterable
 
 from reconciler import planner_migration as migration
 from reconciler import vmsizes
+from reconciler.catalogue import (
+    AKS020,
+    AKS021,
+    AKS022,
+    AKS023,
+    AKS024,
+    AKS025,
+    AKS026,
+    AKS027,
+    AKS028,
+    AKS029,
+    AKS030,
+    AKS031,
+    AKS032,
+    AKS033,
+    AKS034,
+    AKS035,
+    AKS036,
+    AKS037,
+    Rule,
+)
 from reconciler.desired import Desired, DesiredCluster, DesiredKubernetes, DesiredWorkspace
 from reconciler.diff import desired_view, observed_view
 from reconciler.diff import diff as diff_views
-from reconciler.catalogue import (AKS020, AKS021, AKS022, AKS023, AKS024, AKS025, AKS026, AKS027, AKS028, AKS029, AKS030,
-                                  AKS031, AKS032, AKS033, AKS034, AKS035, AKS036, AKS037, Rule)
 from reconciler.findings import Finding, Position
 from reconciler.manifest import ClusterPurpose, LoadBalancerType
 from reconciler.plan import SUMMARY_ORDER, Action, Change, FieldDiff, Op, Plan, PlanOptions, Step, downtime_seconds
-from reconciler.secrets import SENSITIVE, SENSITIVE_CHANGED
 from reconciler.planner_kubernetes import KubernetesPlanner
 from reconciler.planner_kubernetes import order as order_kubernetes
+from reconciler.secrets import SENSITIVE, SENSITIVE_CHANGED
 from reconciler.state import Compute, ObservedState, ObservedWorkspace
 
 __all__ = ["SUMMARY_ORDER", "Action", "Change", "FieldDiff", "Op", "Plan", "PlanOptions", "Step", "plan"]
 
 
-
-REATTACH_FIELDS = ("mode", "clusterId", "clusterPurpose", "tls.enabled", "tls.leafDomainLabel", "tls.cname", "specDigest")
+REATTACH_FIELDS = (
+    "mode",
+    "clusterId",
+    "clusterPurpose",
+    "tls.enabled",
+    "tls.leafDomainLabel",
+    "tls.cname",
+    "specDigest",
+)
 REPLACE_FIELDS = ("location", "vmSize", "network")
 SCALE_FIELDS = ("agentCount",)
 SENDS_TLS = (Op.CREATE, Op.ATTACH, Op.UPDATE)  # the PUTs that carry the certificate and key
 
 
-def plan(desired: Desired, observed: ObservedState, options: PlanOptions = PlanOptions(), *, created_at: str = "") -> Plan:
+def plan(
+    desired: Desired, observed: ObservedState, options: PlanOptions = PlanOptions(), *, created_at: str = ""
+) -> Plan:
     """Compute the changes that make `observed` match `desired`, safely ordered.
 
     Pure: `created_at` (ISO 8601) is recorded as given, the caller reads the clock.
@@ -47,7 +75,14 @@ def plan(desired: Desired, observed: ObservedState, options: PlanOptions = PlanO
     for alias, dws in desired.workspaces.items():
         ows = observed.workspace(dws.ref)
         if not ows.exists:
-            errors.append(_finding(AKS030, f"workspace {dws.ref.workspace_name!r} not found in resource group {dws.ref.resource_group!r}", dws.position, alias))
+            errors.append(
+                _finding(
+                    AKS030,
+                    f"workspace {dws.ref.workspace_name!r} not found in resource group {dws.ref.resource_group!r}",
+                    dws.position,
+                    alias,
+                )
+            )
             continue
         planner = _WorkspacePlanner(dws, desired.in_workspace(alias), ows, observed, options)
         planner.replaced = migration.replaced(desired, alias)
@@ -76,7 +111,14 @@ def _finding(rule: Rule, message: str, position: Position, address: str | None) 
 
 
 class _WorkspacePlanner:
-    def __init__(self, dws: DesiredWorkspace, clusters: list[DesiredCluster], ows: ObservedWorkspace, observed: ObservedState, options: PlanOptions) -> None:
+    def __init__(
+        self,
+        dws: DesiredWorkspace,
+        clusters: list[DesiredCluster],
+        ows: ObservedWorkspace,
+        observed: ObservedState,
+        options: PlanOptions,
+    ) -> None:
         self.dws, self.alias, self.prune = dws, dws.alias, dws.prune
         self.declared, self.ows, self.observed, self.options = clusters, ows, observed, options
         self.by_name = {c.name.lower(): c for c in clusters}
@@ -103,7 +145,12 @@ class _WorkspacePlanner:
                 if self.prune:
                     self._detach(compute, ["no longer declared and the workspace has prune: true"])
                 else:
-                    self._warn(AKS035, f"managed compute {name!r} is no longer declared (prune is off)", None, f"{self.alias}/{name}")
+                    self._warn(
+                        AKS035,
+                        f"managed compute {name!r} is no longer declared (prune is off)",
+                        None,
+                        f"{self.alias}/{name}",
+                    )
 
     # -- one declared cluster -------------------------------------------------
     def _declared(self, dc: DesiredCluster) -> None:
@@ -113,8 +160,12 @@ class _WorkspacePlanner:
             return
         current = self._observed_compute(name)
         if current is not None and current.foreign_to(self.dws.owner):
-            self._error(AKS036, f"compute {name!r} belongs to owner {current.owner!r}, not {self.dws.owner!r}; "
-                                f"it is never updated or detached from these manifests", dc)
+            self._error(
+                AKS036,
+                f"compute {name!r} belongs to owner {current.owner!r}, not {self.dws.owner!r}; "
+                f"it is never updated or detached from these manifests",
+                dc,
+            )
             return
         if current is not None and current.in_flight:
             self._pending(dc, current)
@@ -143,7 +194,9 @@ class _WorkspacePlanner:
 
         if current.failed:
             gone = current.created and current.cluster_id and cluster is None
-            reasons = [f"provisioningState is Failed{': ' + current.provisioning_errors[0] if current.provisioning_errors else ''}"]
+            reasons = [
+                f"provisioningState is Failed{': ' + current.provisioning_errors[0] if current.provisioning_errors else ''}"
+            ]
             if is_create and (gone or not current.cluster_id):
                 self._add(dc, Action.REPLACE, current, reasons + ["its cluster no longer exists"], diff, gone=True)
             else:
@@ -156,13 +209,31 @@ class _WorkspacePlanner:
             return
         if is_create != current.created:
             if is_create:
-                self._replace_or_error(dc, current, ["the manifest creates a cluster; the workspace has an attached one"], diff, forced=forced)
+                self._replace_or_error(
+                    dc,
+                    current,
+                    ["the manifest creates a cluster; the workspace has an attached one"],
+                    diff,
+                    forced=forced,
+                )
             else:
                 self._check_attach_target(dc)
-                self._add(dc, Action.REATTACH, current, ["the manifest attaches a cluster; the workspace created its own"], diff)
+                self._add(
+                    dc,
+                    Action.REATTACH,
+                    current,
+                    ["the manifest attaches a cluster; the workspace created its own"],
+                    diff,
+                )
             return
         if changed & set(REPLACE_FIELDS) or (forced and is_create):
-            self._replace_or_error(dc, current, [r for r in reasons if r.split(" ")[0].split(".")[0] in REPLACE_FIELDS] or ["--replace requested"], diff, forced=forced)
+            self._replace_or_error(
+                dc,
+                current,
+                [r for r in reasons if r.split(" ")[0].split(".")[0] in REPLACE_FIELDS] or ["--replace requested"],
+                diff,
+                forced=forced,
+            )
             return
         if changed & set(REATTACH_FIELDS) or forced:
             if not is_create:
@@ -173,7 +244,14 @@ class _WorkspacePlanner:
             self._add(dc, Action.REATTACH, current, why, diff, repair_created=is_create)
             return
         if changed & set(SCALE_FIELDS):
-            self._add(dc, Action.SCALE, current, [_reason(d) for d in diff], diff, also_update=bool(changed - set(SCALE_FIELDS)))
+            self._add(
+                dc,
+                Action.SCALE,
+                current,
+                [_reason(d) for d in diff],
+                diff,
+                also_update=bool(changed - set(SCALE_FIELDS)),
+            )
             return
         if diff:
             # An unmanaged compute that matches is simply declared now (e.g. after `import`);
@@ -182,7 +260,9 @@ class _WorkspacePlanner:
             return
         self._add(dc, Action.NOOP, current, [], [])
 
-    def _replace_or_error(self, dc: DesiredCluster, current: Compute, reasons: list[str], diff: list[FieldDiff], *, forced: bool) -> None:
+    def _replace_or_error(
+        self, dc: DesiredCluster, current: Compute, reasons: list[str], diff: list[FieldDiff], *, forced: bool
+    ) -> None:
         if not forced:
             self._error(AKS029, f"{dc.name!r} must be replaced ({'; '.join(reasons)})", dc)
             return
@@ -200,7 +280,11 @@ class _WorkspacePlanner:
             match = next((v for v in versions if v.version == cluster.kubernetes_version), None)
             if match is None:
                 supported = ", ".join(v.version + (" (preview)" if v.preview else "") for v in versions) or "none"
-                self._error(AKS021, f"cluster {cluster.name!r} runs Kubernetes {cluster.kubernetes_version}, not supported in {cluster.location}; supported: {supported}", dc)
+                self._error(
+                    AKS021,
+                    f"cluster {cluster.name!r} runs Kubernetes {cluster.kubernetes_version}, not supported in {cluster.location}; supported: {supported}",
+                    dc,
+                )
             elif match.preview:
                 self._warn(AKS022, f"cluster {cluster.name!r} runs preview Kubernetes {cluster.kubernetes_version}", dc)
         vcpus = cluster.vcpus
@@ -210,7 +294,11 @@ class _WorkspacePlanner:
             sizes = ", ".join(sorted({p.vm_size for p in cluster.agent_pools}))
             self._warn(AKS027, f"cluster {cluster.name!r} uses VM sizes not in the built-in table ({sizes})", dc)
         elif vcpus < needed:
-            self._error(AKS023, f"cluster {cluster.name!r} has {vcpus} vCPUs; {dc.spec.spec.clusterPurpose.value} needs at least {needed}", dc)
+            self._error(
+                AKS023,
+                f"cluster {cluster.name!r} has {vcpus} vCPUs; {dc.spec.spec.clusterPurpose.value} needs at least {needed}",
+                dc,
+            )
         if cluster.private:
             self._warn(AKS024, f"cluster {cluster.name!r} is a private cluster", dc)
         if cluster.authorized_ip_ranges:
@@ -228,7 +316,11 @@ class _WorkspacePlanner:
     def _check_conflicts(self) -> None:
         """Every attach must wait for, or be refused by, other attachments of its cluster."""
         for change in list(self.changes):
-            if change.action not in (Action.ATTACH, Action.REATTACH) or change.desired is None or not change.desired.cluster_key:
+            if (
+                change.action not in (Action.ATTACH, Action.REATTACH)
+                or change.desired is None
+                or not change.desired.cluster_key
+            ):
                 continue
             key = change.desired.cluster_key
             for other in self.ows.by_cluster(key):
@@ -247,8 +339,12 @@ class _WorkspacePlanner:
                 if other.name.lower() in self.by_name:
                     continue  # declared: its own change detaches it, and the cluster chain orders both
                 if other.in_flight:
-                    self._warn(AKS034, f"compute {other.name!r} has an operation in flight on the same cluster "
-                               f"({other.provisioning_state}); {change.compute_name!r} is planned once it ends", change.desired)
+                    self._warn(
+                        AKS034,
+                        f"compute {other.name!r} has an operation in flight on the same cluster "
+                        f"({other.provisioning_state}); {change.compute_name!r} is planned once it ends",
+                        change.desired,
+                    )
                     self.changes.remove(change)
                     self._pending_change(change.desired, other)
                     break
@@ -273,10 +369,30 @@ class _WorkspacePlanner:
                 return compute
         return None
 
-    def _add(self, dc: DesiredCluster, action: Action, current: Compute | None, reasons: list[str], diff: list[FieldDiff], *,
-             gone: bool = False, repair_created: bool = False, also_update: bool = False) -> None:
-        change = Change(dc.address, action, dc.workspace, current.name if current else dc.name, dc.cluster_id or (current.cluster_id if current else None),
-                        reasons, _shown(diff, dc), current, [], dc)
+    def _add(
+        self,
+        dc: DesiredCluster,
+        action: Action,
+        current: Compute | None,
+        reasons: list[str],
+        diff: list[FieldDiff],
+        *,
+        gone: bool = False,
+        repair_created: bool = False,
+        also_update: bool = False,
+    ) -> None:
+        change = Change(
+            dc.address,
+            action,
+            dc.workspace,
+            current.name if current else dc.name,
+            dc.cluster_id or (current.cluster_id if current else None),
+            reasons,
+            _shown(diff, dc),
+            current,
+            [],
+            dc,
+        )
         ops: list[tuple[Op, str | None]] = []
         old = current.cluster_key if current else None
         new = dc.cluster_key or old
@@ -294,34 +410,65 @@ class _WorkspacePlanner:
             ops = [(Op.DETACH, old), (Op.ATTACH, target)] + ([(Op.UPDATE, target)] if internal else [])
         elif action is Action.REPLACE:
             ops = [(Op.DETACH if gone or not current.created else Op.DELETE, old), (Op.CREATE, None)]  # type: ignore[union-attr]
-        change.steps = [Step(f"{dc.address}#{i}", op, change.compute_name, dc.workspace, cluster) for i, (op, cluster) in enumerate(ops, 1)]
+        change.steps = [
+            Step(f"{dc.address}#{i}", op, change.compute_name, dc.workspace, cluster)
+            for i, (op, cluster) in enumerate(ops, 1)
+        ]
         change.downtime_seconds = downtime_seconds([op for op, _ in ops])
         self.changes.append(change)
         if dc.custom_tls and not dc.secrets_known:
             if any(op in SENDS_TLS for op, _ in ops) and dc.spec.spec.tls.cname:
-                self._error(AKS037, f"TLS certificate or key of {dc.name!r} cannot be read here, and the planned "
-                                    f"{action.value} sends them to Azure", dc)
+                self._error(
+                    AKS037,
+                    f"TLS certificate or key of {dc.name!r} cannot be read here, and the planned "
+                    f"{action.value} sends them to Azure",
+                    dc,
+                )
             else:
                 self._warn(AKS032, f"TLS certificate or key of {dc.name!r} could not be read here", dc)
 
     def _pending(self, dc: DesiredCluster, current: Compute) -> None:
         """An operation runs in Azure now (another apply, the portal): report it and plan it next time."""
-        self._warn(AKS034, f"compute {current.name!r} is {current.provisioning_state} (an operation is in flight); "
-                   "it is planned once that ends", dc)
+        self._warn(
+            AKS034,
+            f"compute {current.name!r} is {current.provisioning_state} (an operation is in flight); "
+            "it is planned once that ends",
+            dc,
+        )
         self._pending_change(dc, current)
 
     def _pending_change(self, dc: DesiredCluster, current: Compute) -> None:
         reason = f"{current.name}: {current.provisioning_state} (operation in flight)"
-        self.changes.append(Change(dc.address, Action.PENDING, dc.workspace, dc.name, dc.cluster_id or current.cluster_id,
-                                   [reason], [], current, [], dc))
+        self.changes.append(
+            Change(
+                dc.address,
+                Action.PENDING,
+                dc.workspace,
+                dc.name,
+                dc.cluster_id or current.cluster_id,
+                [reason],
+                [],
+                current,
+                [],
+                dc,
+            )
+        )
 
     def _detach(self, compute: Compute, reasons: list[str]) -> None:
         if compute.name in self.detaching:
             return
         self.detaching.add(compute.name)
         address = f"{self.alias}/{compute.name}"
-        change = Change(address, Action.DETACH, self.ows.ref, compute.name, compute.cluster_id, reasons,
-                        [FieldDiff("computeName", compute.name, None)], compute)
+        change = Change(
+            address,
+            Action.DETACH,
+            self.ows.ref,
+            compute.name,
+            compute.cluster_id,
+            reasons,
+            [FieldDiff("computeName", compute.name, None)],
+            compute,
+        )
         change.steps = [Step(f"{address}#1", Op.DETACH, compute.name, self.ows.ref, compute.cluster_key)]
         self.changes.append(change)
 
@@ -341,7 +488,11 @@ def _shown(diff: list[FieldDiff], dc: DesiredCluster) -> list[FieldDiff]:
     if digest_only and dc.custom_tls:
         tls = dc.spec.spec.tls
         shown = [d for d in shown if d.path not in ("tls.certificate", "tls.key")]
-        shown += [FieldDiff(f"tls.{k}", SENSITIVE, SENSITIVE_CHANGED) for k in ("certificate", "key") if getattr(tls, k) is not None]
+        shown += [
+            FieldDiff(f"tls.{k}", SENSITIVE, SENSITIVE_CHANGED)
+            for k in ("certificate", "key")
+            if getattr(tls, k) is not None
+        ]
     return sorted(shown, key=lambda d: d.path)
 
 

@@ -343,13 +343,22 @@ class KubernetesPlanner:
             for c in ows.by_cluster(de.cluster_key)
         )
         inside = self.observed.insides.get(de.cluster_key)
-        if not legacy and de.spec.spec.removeLegacyFrontEnd and (detached or (inside is not None and inside.legacy_objects)):
+        if (
+            not legacy
+            and de.spec.spec.removeLegacyFrontEnd
+            and (detached or (inside is not None and inside.legacy_objects))
+        ):
             self.cleanup.add(de.cluster_key)  # migration: detach → clean-up → install, on the cluster's chain
             return True
         if not legacy and detached:
-            self._error(KUBE023, f"cluster {cluster.name!r}: the legacy AKS detach planned here leaves the azureml-fe "
-                                 "objects in namespace default, so the install would fail (E45005); set "
-                                 "removeLegacyFrontEnd: true on the ClusterExtension to remove them first", de.position, de.address)
+            self._error(
+                KUBE023,
+                f"cluster {cluster.name!r}: the legacy AKS detach planned here leaves the azureml-fe "
+                "objects in namespace default, so the install would fail (E45005); set "
+                "removeLegacyFrontEnd: true on the ClusterExtension to remove them first",
+                de.position,
+                de.address,
+            )
             return False
         if legacy:
             self._error(
@@ -421,7 +430,9 @@ class KubernetesPlanner:
                         de.address,
                     )
                 )
-        ops = ([Op.REMOVE_LEGACY_FE] if action is Action.INSTALL and de.cluster_key in self.cleanup else []) + ([op] if op else [])
+        ops = ([Op.REMOVE_LEGACY_FE] if action is Action.INSTALL and de.cluster_key in self.cleanup else []) + (
+            [op] if op else []
+        )
         change.steps = [Step(f"{de.address}#{i}", o, name, None, de.cluster_key) for i, o in enumerate(ops, 1)]
         if Op.REMOVE_LEGACY_FE in ops:
             change.reasons.append("the legacy azureml-fe objects in namespace default are removed first (E45005)")

@@ -60,7 +60,9 @@ class RichProgress:
         self.time_scale = time_scale
         self.rows: dict[str, list[Any]] = {}
         self.lock = threading.Lock()
-        self.live = Live(self._table(), console=self.console, refresh_per_second=4, transient=False, get_renderable=self._table)
+        self.live = Live(
+            self._table(), console=self.console, refresh_per_second=4, transient=False, get_renderable=self._table
+        )
         self.live.start()
 
     def _table(self) -> Any:

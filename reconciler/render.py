@@ -7,8 +7,9 @@ Pure functions of a Plan. Secret values never reach here: diffs carry only
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import quote
 
 from reconciler.findings import Finding, printable
@@ -21,16 +22,24 @@ def _escape(text: str) -> str:
 
     return escape(text)
 
+
 FORMAT_VERSION = 1
 HIDDEN_FIELDS = ("specDigest", "mode")  # internal: shown through reasons instead
 MARKDOWN_LIMIT = 65_536
 
 SYMBOLS = {
-    Action.CREATE: ("+", "green"), Action.ATTACH: ("+", "green"),
-    Action.UPDATE: ("~", "yellow"), Action.SCALE: ("~", "yellow"),
-    Action.DETACH: ("-", "red"), Action.REATTACH: ("-/+", "magenta"), Action.REPLACE: ("-/+", "magenta"),
-    Action.INSTALL: ("+", "green"), Action.UPGRADE: ("~", "yellow"), Action.UNINSTALL: ("-", "red"),
-    Action.PENDING: ("…", "cyan"), Action.NOOP: (" ", "dim"),
+    Action.CREATE: ("+", "green"),
+    Action.ATTACH: ("+", "green"),
+    Action.UPDATE: ("~", "yellow"),
+    Action.SCALE: ("~", "yellow"),
+    Action.DETACH: ("-", "red"),
+    Action.REATTACH: ("-/+", "magenta"),
+    Action.REPLACE: ("-/+", "magenta"),
+    Action.INSTALL: ("+", "green"),
+    Action.UPGRADE: ("~", "yellow"),
+    Action.UNINSTALL: ("-", "red"),
+    Action.PENDING: ("…", "cyan"),
+    Action.NOOP: (" ", "dim"),
 }
 
 
@@ -56,14 +65,18 @@ def ci_run(env: Mapping[str, str]) -> CiRun | None:
     if env.get("GITHUB_SHA"):
         url = None
         if env.get("GITHUB_SERVER_URL") and env.get("GITHUB_REPOSITORY") and env.get("GITHUB_RUN_ID"):
-            url = f"{env['GITHUB_SERVER_URL'].rstrip('/')}/{env['GITHUB_REPOSITORY']}/actions/runs/{env['GITHUB_RUN_ID']}"
+            url = (
+                f"{env['GITHUB_SERVER_URL'].rstrip('/')}/{env['GITHUB_REPOSITORY']}/actions/runs/{env['GITHUB_RUN_ID']}"
+            )
         return CiRun(env["GITHUB_SHA"], url)
     commit = env.get("SYSTEM_PULLREQUEST_SOURCECOMMITID") or env.get("BUILD_SOURCEVERSION")
     if commit:
         url = None
         if env.get("SYSTEM_COLLECTIONURI") and env.get("SYSTEM_TEAMPROJECT") and env.get("BUILD_BUILDID"):
-            url = (f"{env['SYSTEM_COLLECTIONURI'].rstrip('/')}/{quote(env['SYSTEM_TEAMPROJECT'])}"
-                   f"/_build/results?buildId={quote(env['BUILD_BUILDID'])}")
+            url = (
+                f"{env['SYSTEM_COLLECTIONURI'].rstrip('/')}/{quote(env['SYSTEM_TEAMPROJECT'])}"
+                f"/_build/results?buildId={quote(env['BUILD_BUILDID'])}"
+            )
         return CiRun(commit, url)
     return None
 
@@ -107,7 +120,10 @@ def _to_text(plan: Plan, *, color: bool) -> str:
     if lines:
         lines.append("")
     for change in plan.pending:
-        lines.append(paint(f"  {SYMBOLS[Action.PENDING][0]} {change.address}", "cyan") + plain(f"  pending: {'; '.join(change.reasons)}"))
+        lines.append(
+            paint(f"  {SYMBOLS[Action.PENDING][0]} {change.address}", "cyan")
+            + plain(f"  pending: {'; '.join(change.reasons)}")
+        )
     if plan.pending:
         lines.append("")
     if not plan.has_changes:
@@ -126,7 +142,9 @@ def _to_text(plan: Plan, *, color: bool) -> str:
         if change.cluster_id:
             lines.append(plain(f"      cluster: {change.cluster_id}"))
         if change.disruptive:
-            lines.append(paint(f"      ! disruptive: {', '.join(change.disruptive)} (running endpoints are interrupted)", "red"))
+            lines.append(
+                paint(f"      ! disruptive: {', '.join(change.disruptive)} (running endpoints are interrupted)", "red")
+            )
         for reason in change.reasons:
             lines.append(plain(f"      # {reason}"))
         for d in change.diff:
@@ -144,15 +162,24 @@ def _to_text(plan: Plan, *, color: bool) -> str:
 
 
 def _finding_json(f: Finding) -> dict[str, Any]:
-    return {"rule": f.rule, "address": f.address, "message": f.message, "severity": f.severity.value,
-            "position": str(f.position), "hint": f.hint}
+    return {
+        "rule": f.rule,
+        "address": f.address,
+        "message": f.message,
+        "severity": f.severity.value,
+        "position": str(f.position),
+        "hint": f.hint,
+    }
 
 
 def _change_json(change: Change) -> dict[str, Any]:
     observed = None
     if change.observed is not None:
-        observed = {"etag": change.observed.version, "modifiedOn": change.observed.modified_on,
-                    "provisioningState": change.observed.provisioning_state}
+        observed = {
+            "etag": change.observed.version,
+            "modifiedOn": change.observed.modified_on,
+            "provisioningState": change.observed.provisioning_state,
+        }
     elif change.observed_extension is not None:
         ext = change.observed_extension
         observed = {"etag": ext.version, "modifiedOn": ext.modified_on, "provisioningState": ext.provisioning_state}
@@ -191,8 +218,9 @@ def to_json(plan: Plan) -> str:
 def _md(text: Any) -> str:
     """Text for a Markdown table cell or list item: no raw newline, pipe, backtick or HTML."""
     text = printable(str(text)).replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\\n").replace("\t", " ")
-    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace("|", "\\|").replace("`", "&#96;"))
+    return (
+        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|").replace("`", "&#96;")
+    )
 
 
 def _code(text: Any) -> str:
@@ -238,7 +266,11 @@ def to_markdown(plan: Plan, *, limit: int = MARKDOWN_LIMIT, ci: CiRun | None = N
             block.append("")
         if c.diff:
             block += ["| field | before | after |", "|---|---|---|"]
-            block += [f"| {_code(d.path)} | {_code(_value(d.before))} | {_code(_value(d.after))} |" for d in c.diff if d.path not in HIDDEN_FIELDS]
+            block += [
+                f"| {_code(d.path)} | {_code(_value(d.before))} | {_code(_value(d.after))} |"
+                for d in c.diff
+                if d.path not in HIDDEN_FIELDS
+            ]
             block.append("")
         block.append("Steps: " + " → ".join(_code(s.op) for s in c.steps))
         block += ["", "</details>"]

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING
 
 from reconciler.manifest import SecretRef
 from reconciler.safeio import UnsafeFileError, read_bounded
@@ -92,7 +93,9 @@ def confine(file: str, base_dir: Path, root: Path | None = None) -> Path:
     return path
 
 
-def read_tls(ref_cert: SecretRef | None, ref_key: SecretRef | None, base_dir: Path) -> tuple[str | None, str | None, list[str]]:
+def read_tls(
+    ref_cert: SecretRef | None, ref_key: SecretRef | None, base_dir: Path
+) -> tuple[str | None, str | None, list[str]]:
     """The certificate and key values that can be read here, and why the others cannot."""
     values: list[str | None] = []
     unreadable: list[str] = []
@@ -108,7 +111,7 @@ def read_tls(ref_cert: SecretRef | None, ref_key: SecretRef | None, base_dir: Pa
     return values[0], values[1], unreadable
 
 
-def pem_findings(clusters: "Iterable[tuple[Document, InferenceCluster]]", now: "datetime") -> "list[Finding]":
+def pem_findings(clusters: Iterable[tuple[Document, InferenceCluster]], now: datetime) -> list[Finding]:
     """`validate`: the TLS files that can be read here are checked (PEM, key matches, cname, expiry).
 
     Environment references are not read by `validate`, and unreadable files are not an

@@ -40,15 +40,28 @@ def rows(aliases: dict[str, str], declared: set[tuple[str, str]], observed: Obse
             cluster = observed.cluster(c.cluster_id)
             pool = cluster.primary_pool if cluster else None
             owner = c.owner or "-"
-            kind = f"kubernetes (namespace {c.namespace or 'default'})" if c.is_kubernetes else "created" if c.created else "attached"
-            out.append(ComputeRow(
-                alias, name, kind,
-                c.cluster_id.rstrip("/").rsplit("/", 1)[-1] if c.cluster_id else None, c.cluster_id,
-                c.provisioning_state, owner, (key, name.lower()) in declared,
-                cluster.kubernetes_version if cluster else None,
-                f"{pool.count} x {pool.vm_size}" if pool else None,
-                cluster.provisioning_state if cluster else None,
-            ))
+            kind = (
+                f"kubernetes (namespace {c.namespace or 'default'})"
+                if c.is_kubernetes
+                else "created"
+                if c.created
+                else "attached"
+            )
+            out.append(
+                ComputeRow(
+                    alias,
+                    name,
+                    kind,
+                    c.cluster_id.rstrip("/").rsplit("/", 1)[-1] if c.cluster_id else None,
+                    c.cluster_id,
+                    c.provisioning_state,
+                    owner,
+                    (key, name.lower()) in declared,
+                    cluster.kubernetes_version if cluster else None,
+                    f"{pool.count} x {pool.vm_size}" if pool else None,
+                    cluster.provisioning_state if cluster else None,
+                )
+            )
     return out
 
 
@@ -59,8 +72,18 @@ def to_json(found: list[ComputeRow], missing: list[str]) -> str:
 def to_text(found: list[ComputeRow], missing: list[str]) -> str:
     head = ("WORKSPACE", "COMPUTE", "KIND", "STATE", "OWNER", "DECLARED", "CLUSTER", "K8S", "NODES", "CLUSTER STATE")
     table: list[tuple[Any, ...]] = [head] + [
-        (r.workspace, r.compute, r.kind, r.state, r.owner, "yes" if r.declared else "no", r.cluster or "-",
-         r.kubernetesVersion or "-", r.nodes or "-", r.clusterState or "not found" if r.clusterId else "-")
+        (
+            r.workspace,
+            r.compute,
+            r.kind,
+            r.state,
+            r.owner,
+            "yes" if r.declared else "no",
+            r.cluster or "-",
+            r.kubernetesVersion or "-",
+            r.nodes or "-",
+            r.clusterState or "not found" if r.clusterId else "-",
+        )
         for r in found
     ]
     widths = [max(len(str(row[i])) for row in table) for i in range(len(head))]

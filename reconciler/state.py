@@ -7,8 +7,8 @@ REST → domain conversions live in `reconciler.cloud`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 from reconciler import vmsizes
 from reconciler.ids import cluster_key
@@ -38,7 +38,11 @@ class WorkspaceRef:
         )
 
     def as_json(self) -> dict[str, str]:
-        return {"subscriptionId": self.subscription_id, "resourceGroup": self.resource_group, "workspaceName": self.workspace_name}
+        return {
+            "subscriptionId": self.subscription_id,
+            "resourceGroup": self.resource_group,
+            "workspaceName": self.workspace_name,
+        }
 
 
 @dataclass(frozen=True)

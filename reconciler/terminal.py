@@ -9,8 +9,9 @@ import contextlib
 import json
 import os
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Iterator, NoReturn, TextIO
+from typing import TYPE_CHECKING, NoReturn, TextIO
 
 import typer
 
@@ -118,7 +119,9 @@ class TerminalUi:
     def waiting(self, what: str, elapsed: float, limit: float) -> None:
         """While settling: one status line updated in place on a terminal; a line per change otherwise."""
         if sys.stderr.isatty() and log_format() == "console":
-            text = f"waiting for operations in flight: {what} ({elapsed:.0f} s of at most {limit:.0f} s)" if what else ""
+            text = (
+                f"waiting for operations in flight: {what} ({elapsed:.0f} s of at most {limit:.0f} s)" if what else ""
+            )
             sys.stderr.write("\r\x1b[2K" + text)  # an empty text clears the line when the wait ends
             sys.stderr.flush()
         elif what and what != self._last_wait:
@@ -134,12 +137,15 @@ class TerminalUi:
                 "refusing to apply without confirmation: no terminal to ask on; pass --auto-approve "
                 "(or apply a reviewed plan with --plan FILE)"
             )
-        answer = typer.prompt("Do you want to perform these actions? Only 'yes' will be accepted", default="", show_default=False)
+        answer = typer.prompt(
+            "Do you want to perform these actions? Only 'yes' will be accepted", default="", show_default=False
+        )
         if answer.strip() != "yes":
             raise WorkflowError("apply cancelled; nothing was changed")
 
     def progress(self, time_scale: float) -> Progress:
         from reconciler import progress
 
-        return progress.for_terminal(time_scale, live=sys.stderr.isatty() and log_format() == "console",
-                                     color=color(sys.stderr))
+        return progress.for_terminal(
+            time_scale, live=sys.stderr.isatty() and log_format() == "console", color=color(sys.stderr)
+        )

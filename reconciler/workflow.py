@@ -17,10 +17,11 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, ContextManager, Iterator, NoReturn, Protocol
+from typing import TYPE_CHECKING, ContextManager, NoReturn, Protocol
 
 from reconciler import logs, planfile, planner, render
 from reconciler.clients import AksApi, ComputesApi, KubernetesApi
@@ -34,10 +35,10 @@ if TYPE_CHECKING:
     from reconciler.executor import ApplyResult, Executor
     from reconciler.findings import Finding
     from reconciler.lock import Backend
-    from reconciler.show import ComputeRow
-    from reconciler.plan import Step
     from reconciler.manifest import LockSpec
+    from reconciler.plan import Step
     from reconciler.progress import Progress
+    from reconciler.show import ComputeRow
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES, EXIT_USAGE = 0, 1, 2, 64
 EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), as shells report it
@@ -85,7 +86,7 @@ class Ui(Protocol):
 
     def confirm(self) -> None: ...  # returns when approved, raises WorkflowError otherwise
 
-    def progress(self, time_scale: float) -> "Progress": ...
+    def progress(self, time_scale: float) -> Progress: ...
 
 
 @dataclass
@@ -100,7 +101,7 @@ class Cloud:
     # Adds extensions, versions and what is inside clusters: (observed, cluster ids, pinned ids, wanted ids).
     read_kubernetes: Callable[[ObservedState, list[str], list[str], list[str]], None] | None = None
     # The default shared lock: the workspace's storage account (None: --cloud local, file lock).
-    default_lock: "Callable[[WorkspaceRef], Backend | None] | None" = None
+    default_lock: Callable[[WorkspaceRef], Backend | None] | None = None
     loopback: bool = False  # an emulator: a workspace without a storage account falls back to the file lock
 
     def observe(self, desired: Desired) -> ObservedState:
@@ -118,17 +119,17 @@ class Cloud:
 
 
 def now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 # -- loading and connecting -------------------------------------------------------------------
-def load(paths: list[Path] | None, report: Callable[["Finding"], None]) -> Desired:
+def load(paths: list[Path] | None, report: Callable[[Finding], None]) -> Desired:
     """Load + offline rules, each finding reported; any error ends with exit 1 before any network call."""
     from reconciler import loader, rules, secrets
     from reconciler.desired import desired_from
 
     result = loader.load(paths)
-    findings = result.findings + rules.check(result) + secrets.pem_findings(result.clusters, datetime.now(timezone.utc))
+    findings = result.findings + rules.check(result) + secrets.pem_findings(result.clusters, datetime.now(UTC))
     for finding in findings:
         report(finding)
     errors = sum(f.is_error for f in findings)
@@ -138,7 +139,9 @@ def load(paths: list[Path] | None, report: Callable[["Finding"], None]) -> Desir
 
 
 @contextlib.contextmanager
-def connect(endpoint: str | None = None, *, local: bool = False, stats: "ObserveStats | None" = None) -> Iterator[Cloud]:
+def connect(
+    endpoint: str | None = None, *, local: bool = False, stats: ObserveStats | None = None
+) -> Iterator[Cloud]:
     """Clients for Azure (or an ARM endpoint), or for the local cloud; Azure errors become WorkflowError."""
     from reconciler.cloud.aks import AksClient
     from reconciler.cloud.arm import ComputesClient
@@ -153,17 +156,27 @@ def connect(endpoint: str | None = None, *, local: bool = False, stats: "Observe
         kube = KubernetesClient(conn, aks)
         try:
             if stats is None:  # the same clients observe, execute and verify
+
                 def read(refs: list[WorkspaceRef], attach_ids: list[str], regions: list[str]) -> ObservedState:
                     return observe_with(conn, computes, aks, refs, attach_ids, regions)
             else:  # counting clients for this connection's observations
+
                 def read(refs: list[WorkspaceRef], attach_ids: list[str], regions: list[str]) -> ObservedState:
                     return observe(conn, refs, attach_ids, regions, stats=stats)
 
             def read_kubernetes(observed: ObservedState, ids: list[str], pinned: list[str], wanted: list[str]) -> None:
                 observe_kubernetes(kube, observed, ids, pinned, wanted, workers=conn.max_workers)
 
-            yield Cloud(computes, aks, read, scale, kube, read_kubernetes,
-                        None if local else WorkspaceStorage(conn).backend, conn.is_local)
+            yield Cloud(
+                computes,
+                aks,
+                read,
+                scale,
+                kube,
+                read_kubernetes,
+                None if local else WorkspaceStorage(conn).backend,
+                conn.is_local,
+            )
         finally:
             kube.close()
             computes.close()
@@ -211,8 +224,14 @@ def cloud_errors() -> Iterator[None]:
 
 
 # -- plan -------------------------------------------------------------------------------------
-def plan(desired: Desired, cloud: Cloud, options: PlanOptions = PlanOptions(), *, tls_backups: Path | None = None,
-         backup_tls: bool = False) -> Plan:
+def plan(
+    desired: Desired,
+    cloud: Cloud,
+    options: PlanOptions = PlanOptions(),
+    *,
+    tls_backups: Path | None = None,
+    backup_tls: bool = False,
+) -> Plan:
     from reconciler import tlsbackup
 
     check_targets(desired, options)
@@ -246,19 +265,27 @@ LockFactory = Callable[[Desired, float], ContextManager[None]]
 class ApplyOutcome:
     exit_code: int
     plan: Plan | None = None
-    result: "ApplyResult | None" = None
+    result: ApplyResult | None = None
     execute_seconds: float = 0.0  # the steps alone, for benchmarks
 
 
-def apply(desired: Desired, connection: Callable[[], ContextManager[Cloud]], options: ApplyOptions, ui: Ui, *,
-          locks: LockFactory | None = None) -> ApplyOutcome:
+def apply(
+    desired: Desired,
+    connection: Callable[[], ContextManager[Cloud]],
+    options: ApplyOptions,
+    ui: Ui,
+    *,
+    locks: LockFactory | None = None,
+) -> ApplyOutcome:
     """Plan, confirm, execute and verify; the outcome carries the exit code. Raises WorkflowError.
 
     `connection` is called once the saved plan (if any) has been read: `lambda: connect(url)`.
     """
     if options.plan_file is not None and (options.targets or options.replace):
-        fail("--target and --replace cannot be used with --plan: a saved plan carries its own (make a new plan instead)",
-             EXIT_USAGE)
+        fail(
+            "--target and --replace cannot be used with --plan: a saved plan carries its own (make a new plan instead)",
+            EXIT_USAGE,
+        )
     if options.plan_file is None:
         check_targets(desired, PlanOptions(options.targets, options.replace))
     saved = _read_saved(options.plan_file, desired)
@@ -285,8 +312,10 @@ def apply(desired: Desired, connection: Callable[[], ContextManager[Cloud]], opt
         if refusal:
             fail(refusal)
         if result.pending:  # an operation started after settling: never plan over it
-            fail(f"operations started in flight on {', '.join(c.address for c in result.pending)} while planning; "
-                 "run apply again when they end")
+            fail(
+                f"operations started in flight on {', '.join(c.address for c in result.pending)} while planning; "
+                "run apply again when they end"
+            )
         if not result.has_changes:
             return ApplyOutcome(EXIT_OK, result)
         if not (options.auto_approve or saved is not None):
@@ -297,8 +326,11 @@ def apply(desired: Desired, connection: Callable[[], ContextManager[Cloud]], opt
         elapsed = time.perf_counter() - started
         _report(outcome, ui)
         if outcome.interrupted:
-            raise Interrupted("apply interrupted; the operations that had started have ended. Run `reconciler apply` "
-                              "again to do the rest", abandoned=False)
+            raise Interrupted(
+                "apply interrupted; the operations that had started have ended. Run `reconciler apply` "
+                "again to do the rest",
+                abandoned=False,
+            )
         if not outcome.ok:
             return ApplyOutcome(EXIT_ERROR, result, outcome, elapsed)
         _verify(desired, cloud, plan_options, result, ui)
@@ -342,8 +374,14 @@ def _default_locks(cloud: Cloud, mode: str, ui: Ui) -> LockFactory:
 
 
 @contextlib.contextmanager
-def workspace_locks(desired: Desired, timeout: float, *, mode: str = "file", cloud: Cloud | None = None,
-                    warn: Callable[[str], None] | None = None) -> Iterator[None]:
+def workspace_locks(
+    desired: Desired,
+    timeout: float,
+    *,
+    mode: str = "file",
+    cloud: Cloud | None = None,
+    warn: Callable[[str], None] | None = None,
+) -> Iterator[None]:
     """One lock per workspace for the whole apply, taken in a fixed order (no deadlock).
 
     `mode` auto: a lock set in the manifest or environment, else on Azure the Blob lease in
@@ -356,14 +394,17 @@ def workspace_locks(desired: Desired, timeout: float, *, mode: str = "file", clo
         for ws in sorted(desired.workspaces.values(), key=lambda w: w.ref.key):
             try:
                 backend = _lock_backend(ws.ref, ws.lock, mode, cloud, warn)
-                stack.enter_context(lock.workspace_lock(ws.ref, ws.lock, command="apply", timeout=timeout, backend=backend))
+                stack.enter_context(
+                    lock.workspace_lock(ws.ref, ws.lock, command="apply", timeout=timeout, backend=backend)
+                )
             except lock.LockError as exc:
                 fail(str(exc))
         yield
 
 
-def _lock_backend(ref: WorkspaceRef, spec: "LockSpec | None", mode: str, cloud: Cloud | None,
-                  warn: Callable[[str], None] | None) -> "Backend | None":
+def _lock_backend(
+    ref: WorkspaceRef, spec: LockSpec | None, mode: str, cloud: Cloud | None, warn: Callable[[str], None] | None
+) -> Backend | None:
     """None: the lock the manifest or environment configures."""
     from reconciler import lock
 
@@ -373,19 +414,25 @@ def _lock_backend(ref: WorkspaceRef, spec: "LockSpec | None", mode: str, cloud: 
         return None
     if cloud is None or cloud.default_lock is None:
         if mode == "blob":
-            fail("--lock blob needs a storage account: set spec.lock in the Workspace manifest or RECONCILER_LOCK_*, "
-                 "or use Azure (the workspace's own storage account); --cloud local has none")
+            fail(
+                "--lock blob needs a storage account: set spec.lock in the Workspace manifest or RECONCILER_LOCK_*, "
+                "or use Azure (the workspace's own storage account); --cloud local has none"
+            )
         return lock.file_backend(ref)
     backend = cloud.default_lock(ref)
     if backend is not None:
         return backend
     if cloud.loopback and mode != "blob":
         if warn is not None:
-            warn(f"warning: workspace {ref.workspace_name!r} has no storage account in this emulator; "
-                 "using the file lock (this machine only)")
+            warn(
+                f"warning: workspace {ref.workspace_name!r} has no storage account in this emulator; "
+                "using the file lock (this machine only)"
+            )
         return lock.file_backend(ref)
-    fail(f"workspace lock: workspace {ref.workspace_name!r} has no storage account for the shared lock; "
-         "opt out with `--lock file` if only this machine ever applies to it")
+    fail(
+        f"workspace lock: workspace {ref.workspace_name!r} has no storage account for the shared lock; "
+        "opt out with `--lock file` if only this machine ever applies to it"
+    )
 
 
 Waiting = Callable[[str, float, float], None]  # (what is in flight, seconds waited, limit); "" when done
@@ -401,10 +448,20 @@ def settle(desired: Desired, cloud: Cloud, timeout: float, waiting: Waiting | No
     try:
         while True:
             observed = cloud.observe(desired)
-            busy = sorted([f"{c.name} ({c.provisioning_state})" for ws in observed.workspaces.values()
-                           for c in [*ws.computes.values(), *ws.kubernetes.values()] if c.in_flight]
-                          + [f"{e.name} ({e.provisioning_state})" for exts in observed.extensions.values()
-                             for e in exts if e.is_azureml and e.in_flight])
+            busy = sorted(
+                [
+                    f"{c.name} ({c.provisioning_state})"
+                    for ws in observed.workspaces.values()
+                    for c in [*ws.computes.values(), *ws.kubernetes.values()]
+                    if c.in_flight
+                ]
+                + [
+                    f"{e.name} ({e.provisioning_state})"
+                    for exts in observed.extensions.values()
+                    for e in exts
+                    if e.is_azureml and e.in_flight
+                ]
+            )
             if not busy:
                 return observed
             if time.monotonic() >= deadline:
@@ -441,7 +498,7 @@ def preflight(desired: Desired, observed: ObservedState, plan: Plan, *, at: date
     from reconciler.tlscheck import check
 
     log = logs.get("reconciler.apply")
-    when = at or datetime.now(timezone.utc)
+    when = at or datetime.now(UTC)
     problems: list[str] = []
     for change in plan.actionable:
         dc = change.desired
@@ -459,7 +516,9 @@ def preflight(desired: Desired, observed: ObservedState, plan: Plan, *, at: date
                     log.warning(problem.message, address=change.address)
         if Op.ATTACH in ops and dc.cluster_id and not (change.observed and change.observed.created):
             if observed.cluster(dc.cluster_id) is None:
-                problems.append(f"{change.address}: AKS cluster {dc.cluster_id} does not exist (or is not visible to you)")
+                problems.append(
+                    f"{change.address}: AKS cluster {dc.cluster_id} does not exist (or is not visible to you)"
+                )
     if problems:
         fail("preflight failed, nothing was changed:\n  " + "\n  ".join(problems))
 
@@ -480,12 +539,12 @@ class Interrupted(WorkflowError):
         self.abandoned = abandoned
 
 
-def _describe(steps: "list[Step]") -> str:
+def _describe(steps: list[Step]) -> str:
     return ", ".join(f"{s.op} of {s.compute!r} ({s.id})" for s in steps) or "none"
 
 
 @contextlib.contextmanager
-def _ctrl_c(executor: "Executor", ui: Ui) -> Iterator[list[bool]]:
+def _ctrl_c(executor: Executor, ui: Ui) -> Iterator[list[bool]]:
     """First Ctrl-C: start nothing new, say what still runs in Azure and wait for it (nothing half-done).
     Second Ctrl-C: stop waiting; those operations go on in Azure and the next apply settles them."""
     import signal
@@ -501,11 +560,15 @@ def _ctrl_c(executor: "Executor", ui: Ui) -> Iterator[list[bool]]:
             _ABANDONED.set()
             raise Interrupted(
                 f"stopped waiting; still running in Azure: {_describe(running)}. They continue there; the next "
-                "`reconciler apply` waits for them and settles the rest", abandoned=True)
+                "`reconciler apply` waits for them and settles the rest",
+                abandoned=True,
+            )
         interrupted[0] = True
-        ui.err(f"Interrupted: no new steps will start. Waiting for the operations still running in Azure, so that "
-               f"nothing is left half-done: {_describe(running)}. Press Ctrl-C again to stop waiting (they continue "
-               "in Azure; the next apply settles them).")
+        ui.err(
+            f"Interrupted: no new steps will start. Waiting for the operations still running in Azure, so that "
+            f"nothing is left half-done: {_describe(running)}. Press Ctrl-C again to stop waiting (they continue "
+            "in Azure; the next apply settles them)."
+        )
 
     previous = signal.signal(signal.SIGINT, handler)
     try:
@@ -514,14 +577,21 @@ def _ctrl_c(executor: "Executor", ui: Ui) -> Iterator[list[bool]]:
         signal.signal(signal.SIGINT, previous)
 
 
-def _execute(plan: Plan, observed: ObservedState, cloud: Cloud, options: ApplyOptions, ui: Ui) -> "ApplyResult":
+def _execute(plan: Plan, observed: ObservedState, cloud: Cloud, options: ApplyOptions, ui: Ui) -> ApplyResult:
     from reconciler.executor import DEFAULT_TIMEOUTS, Executor
 
     timeouts = {op: options.operation_timeout for op in DEFAULT_TIMEOUTS} if options.operation_timeout else None
     reporter = ui.progress(cloud.time_scale)
     try:
-        executor = Executor(cloud.computes, cloud.aks, observed, reporter, parallelism=options.parallelism, timeouts=timeouts,
-                            kube=cloud.kube)
+        executor = Executor(
+            cloud.computes,
+            cloud.aks,
+            observed,
+            reporter,
+            parallelism=options.parallelism,
+            timeouts=timeouts,
+            kube=cloud.kube,
+        )
         executor.tls_backups = options.tls_backups
         with _ctrl_c(executor, ui) as interrupted:
             result = executor.run(plan)
@@ -531,7 +601,7 @@ def _execute(plan: Plan, observed: ObservedState, cloud: Cloud, options: ApplyOp
         reporter.close()
 
 
-def _report(outcome: "ApplyResult", ui: Ui) -> None:
+def _report(outcome: ApplyResult, ui: Ui) -> None:
     counts = outcome.counts()  # each failure was printed once, when it happened (progress)
     ui.out(f"Apply: {counts['succeeded']} steps succeeded, {counts['failed']} failed, {counts['skipped']} skipped.")
     if not outcome.ok:
@@ -552,13 +622,15 @@ def _verify(desired: Desired, cloud: Cloud, options: PlanOptions, applied: Plan,
 
 
 # -- show -------------------------------------------------------------------------------------
-def show(desired: Desired, cloud: Cloud) -> tuple[list["ComputeRow"], list[str]]:
+def show(desired: Desired, cloud: Cloud) -> tuple[list[ComputeRow], list[str]]:
     """The AKS computes of the declared workspaces, with their clusters; and the aliases of workspaces not found."""
     from reconciler import show as shown
 
     refs = [ws.ref for ws in desired.workspaces.values()]
     first = cloud.read(refs, [], [])
-    cluster_ids = sorted({c.cluster_id for ws in first.workspaces.values() for c in ws.computes.values() if c.cluster_id})
+    cluster_ids = sorted(
+        {c.cluster_id for ws in first.workspaces.values() for c in ws.computes.values() if c.cluster_id}
+    )
     observed = cloud.read(refs, cluster_ids, []) if cluster_ids else first
     aliases = {ws.ref.key: ws.alias for ws in desired.workspaces.values()}
     declared = {(c.workspace.key, c.name.lower()) for c in desired.clusters}
@@ -567,8 +639,12 @@ def show(desired: Desired, cloud: Cloud) -> tuple[list["ComputeRow"], list[str]]
 
 
 # -- force-unlock -----------------------------------------------------------------------------
-def force_unlock(workspace: str, paths: list[Path] | None, mode: str = "file",
-                 connection: Callable[[], ContextManager[Cloud]] | None = None) -> str:
+def force_unlock(
+    workspace: str,
+    paths: list[Path] | None,
+    mode: str = "file",
+    connection: Callable[[], ContextManager[Cloud]] | None = None,
+) -> str:
     """Break the lock of a workspace given by alias (from the manifests) or SUBSCRIPTION/RESOURCE_GROUP/WORKSPACE.
 
     The same lock apply would take: with `mode` auto on Azure, the default Blob lease.
@@ -587,7 +663,7 @@ def force_unlock(workspace: str, paths: list[Path] | None, mode: str = "file",
         fail(str(exc))
 
 
-def _workspace_for_unlock(name: str, paths: list[Path] | None) -> tuple[WorkspaceRef, "LockSpec | None"]:
+def _workspace_for_unlock(name: str, paths: list[Path] | None) -> tuple[WorkspaceRef, LockSpec | None]:
     parts = name.split("/")
     if len(parts) == 3:
         return WorkspaceRef(*parts), None
@@ -597,7 +673,9 @@ def _workspace_for_unlock(name: str, paths: list[Path] | None) -> tuple[Workspac
     for _, ws in result.workspaces:
         if ws.metadata.name == name:
             return WorkspaceRef(ws.spec.subscriptionId, ws.spec.resourceGroup, ws.spec.workspaceName), ws.spec.lock
-    fail(f"no Workspace named {name!r} in the manifests; give SUBSCRIPTION/RESOURCE_GROUP/WORKSPACE instead", EXIT_USAGE)
+    fail(
+        f"no Workspace named {name!r} in the manifests; give SUBSCRIPTION/RESOURCE_GROUP/WORKSPACE instead", EXIT_USAGE
+    )
 
 
 # -- import -----------------------------------------------------------------------------------
@@ -619,8 +697,14 @@ def write_schema(folder: Path) -> Path:
     return target
 
 
-def import_manifests(workspace: str, out: Path, alias: str | None, force: bool,
-                     connection: Callable[[], ContextManager[Cloud]], schema_dir: Path | None = None) -> tuple[int, list[str]]:
+def import_manifests(
+    workspace: str,
+    out: Path,
+    alias: str | None,
+    force: bool,
+    connection: Callable[[], ContextManager[Cloud]],
+    schema_dir: Path | None = None,
+) -> tuple[int, list[str]]:
     """Write manifests for the AKS computes a workspace has, and the schema their modeline points at
     (SCHEMA_DIR, default OUT/../schemas); returns how many files and the notes to show."""
     import os
@@ -663,8 +747,15 @@ def import_manifests(workspace: str, out: Path, alias: str | None, force: bool,
 
 
 # -- backup-tls -------------------------------------------------------------------------------
-def backup_tls(compute: str, workspace: str | None, paths: list[Path] | None, out: Path, timeout: float,
-               connection: Callable[[], ContextManager[Cloud]], report: Callable[[str], None]) -> tuple[Path, list[str]]:
+def backup_tls(
+    compute: str,
+    workspace: str | None,
+    paths: list[Path] | None,
+    out: Path,
+    timeout: float,
+    connection: Callable[[], ContextManager[Cloud]],
+    report: Callable[[str], None],
+) -> tuple[Path, list[str]]:
     """Save the certificate and key of a legacy TLS compute from `azuremlfessl` (AKS Run Command) as PEM files.
 
     Returns the folder written and the certificate's DNS names. The secret's content never reaches output or logs.
@@ -706,15 +797,24 @@ def _workspace_ref(name: str | None, paths: list[Path] | None) -> WorkspaceRef:
     from reconciler import loader
 
     result = loader.load(paths)
-    found = [WorkspaceRef(ws.spec.subscriptionId, ws.spec.resourceGroup, ws.spec.workspaceName) for _, ws in result.workspaces]
+    found = [
+        WorkspaceRef(ws.spec.subscriptionId, ws.spec.resourceGroup, ws.spec.workspaceName)
+        for _, ws in result.workspaces
+    ]
     if len(found) != 1:
         fail("name the workspace with --workspace ALIAS (or SUBSCRIPTION/RESOURCE_GROUP/WORKSPACE)", EXIT_USAGE)
     return found[0]
 
 
 # -- migrate ----------------------------------------------------------------------------------
-def migrate(paths: list[Path] | None, strategy: str, target: str | None, out: Path, tls_backups: Path,
-            connection: Callable[[], ContextManager[Cloud]]) -> tuple[list[str], list[str]]:
+def migrate(
+    paths: list[Path] | None,
+    strategy: str,
+    target: str | None,
+    out: Path,
+    tls_backups: Path,
+    connection: Callable[[], ContextManager[Cloud]],
+) -> tuple[list[str], list[str]]:
     """Write the v2 manifests and MIGRATION.md for the legacy InferenceClusters; returns the files written and notes."""
     from reconciler import loader, rules, tlsbackup
     from reconciler.clusterside import certificate_names
@@ -733,8 +833,13 @@ def migrate(paths: list[Path] | None, strategy: str, target: str | None, out: Pa
         fail("\n".join(f.format() for f in errors) + f"\n{len(errors)} error(s) in the manifests; nothing was migrated")
     if not result.clusters:
         fail("no InferenceCluster in the manifests: nothing to migrate")
-    refs = [WorkspaceRef(ws.spec.subscriptionId, ws.spec.resourceGroup, ws.spec.workspaceName) for _, ws in result.workspaces]
-    ids = sorted({ic.spec.attach.clusterId for _, ic in result.clusters if ic.spec.attach} | ({target} if target else set()))
+    refs = [
+        WorkspaceRef(ws.spec.subscriptionId, ws.spec.resourceGroup, ws.spec.workspaceName)
+        for _, ws in result.workspaces
+    ]
+    ids = sorted(
+        {ic.spec.attach.clusterId for _, ic in result.clusters if ic.spec.attach} | ({target} if target else set())
+    )
     with connection() as cloud:
         observed = cloud.read(refs, ids, [])
     if target and observed.cluster(target) is None:
@@ -743,13 +848,20 @@ def migrate(paths: list[Path] | None, strategy: str, target: str | None, out: Pa
     by_alias = {ws.metadata.name: ref for (_, ws), ref in zip(result.workspaces, refs)}
     for _, ic in result.clusters:
         ref = by_alias[ic.spec.workspace]
-        if ic.spec.tls.enabled and ic.spec.tls.leafDomainLabel and tlsbackup.has_backup(tls_backups, ref, ic.metadata.name):
+        if (
+            ic.spec.tls.enabled
+            and ic.spec.tls.leafDomainLabel
+            and tlsbackup.has_backup(tls_backups, ref, ic.metadata.name)
+        ):
             where = tlsbackup.backup_dir(tls_backups, ref, ic.metadata.name)
             cert = where / tlsbackup.CERT
             if cert.stat().st_size > 1 << 20:
                 fail(f"{cert} is larger than 1 MiB: not a certificate backup")
-            backups[(ref.key, ic.metadata.name)] = Backup(cert, where / tlsbackup.KEY,
-                                                          tuple(certificate_names(cert.read_text(encoding="ascii", errors="replace"))))
+            backups[(ref.key, ic.metadata.name)] = Backup(
+                cert,
+                where / tlsbackup.KEY,
+                tuple(certificate_names(cert.read_text(encoding="ascii", errors="replace"))),
+            )
     try:
         output = plan_migration(result, observed, chosen, target, out, backups)
     except MigrationError as exc:

@@ -27,7 +27,7 @@ RENEW_WITHIN_DAYS = 60  # the reconciler warns from 30 days before expiry
 def _make() -> tuple[bytes, bytes]:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, CNAME)])
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     cert = (
         x509.CertificateBuilder()
         .subject_name(name)
@@ -39,7 +39,9 @@ def _make() -> tuple[bytes, bytes]:
         .add_extension(x509.SubjectAlternativeName([x509.DNSName(CNAME)]), critical=False)
         .sign(key, hashes.SHA256())
     )
-    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     return cert.public_bytes(serialization.Encoding.PEM), key_pem
 
 
@@ -48,7 +50,7 @@ def _still_good(cert_path: Path) -> bool:
         cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
     except (OSError, ValueError):
         return False
-    left = cert.not_valid_after_utc - datetime.datetime.now(datetime.timezone.utc)
+    left = cert.not_valid_after_utc - datetime.datetime.now(datetime.UTC)
     return left > datetime.timedelta(days=RENEW_WITHIN_DAYS)
 
 

@@ -57,31 +57,48 @@ def agent_pools(count: int = 3, vm: str = "Standard_D3_v2") -> list[dict[str, An
     return [{"name": "nodepool1", "vmSize": vm, "count": count, "mode": "System"}]
 
 
-def seed_cluster(location: str = "westeurope", version: str = "1.30.5", *, count: int = 3, vm: str = "Standard_D3_v2",
-                 **extra: Any) -> dict[str, Any]:
+def seed_cluster(
+    location: str = "westeurope", version: str = "1.30.5", *, count: int = 3, vm: str = "Standard_D3_v2", **extra: Any
+) -> dict[str, Any]:
     """A seed's managed cluster; `extra` adds fields such as loadBalancerSku or privateCluster."""
     return {"location": location, "kubernetesVersion": version, "agentPools": agent_pools(count, vm), **extra}
 
 
-def seed_attached_compute(cluster: str, *, managed: bool = False, purpose: str = "FastProd", sub: str = SUB,
-                          **tags: str) -> dict[str, Any]:
+def seed_attached_compute(
+    cluster: str, *, managed: bool = False, purpose: str = "FastProd", sub: str = SUB, **tags: str
+) -> dict[str, Any]:
     """A seed's AKS compute attached to `cluster` (in aks-rg), without TLS; `managed` adds the reconciler's tag."""
     all_tags = {"reconciler-managed": "true", **tags} if managed else dict(tags)
-    return {"tags": all_tags,
-            "properties": {"computeType": "AKS", "resourceId": aks_id(cluster, sub),
-                           "properties": {"clusterPurpose": purpose, "sslConfiguration": {"status": "Disabled"}}}}
+    return {
+        "tags": all_tags,
+        "properties": {
+            "computeType": "AKS",
+            "resourceId": aks_id(cluster, sub),
+            "properties": {"clusterPurpose": purpose, "sslConfiguration": {"status": "Disabled"}},
+        },
+    }
 
 
-def seed_world(clusters: dict[str, dict[str, Any]], computes: dict[str, dict[str, Any]] | None = None, *,
-               versions: dict[str, list[dict[str, Any]]] | None = None, sub: str = SUB, workspace: str = WORKSPACE,
-               resource_group: str = RESOURCE_GROUP) -> dict[str, Any]:
+def seed_world(
+    clusters: dict[str, dict[str, Any]],
+    computes: dict[str, dict[str, Any]] | None = None,
+    *,
+    versions: dict[str, list[dict[str, Any]]] | None = None,
+    sub: str = SUB,
+    workspace: str = WORKSPACE,
+    resource_group: str = RESOURCE_GROUP,
+) -> dict[str, Any]:
     """A seed with one subscription: `clusters` in aks-rg, one workspace holding `computes`."""
     return {
         "kubernetesVersions": versions or {"westeurope": [{"version": "1.30.5", "default": True}]},
-        "subscriptions": {sub: {"resourceGroups": {
-            "aks-rg": {"managedClusters": clusters},
-            resource_group: {"workspaces": {workspace: {"location": "westeurope", "computes": computes or {}}}},
-        }}},
+        "subscriptions": {
+            sub: {
+                "resourceGroups": {
+                    "aks-rg": {"managedClusters": clusters},
+                    resource_group: {"workspaces": {workspace: {"location": "westeurope", "computes": computes or {}}}},
+                }
+            }
+        },
     }
 
 
@@ -101,8 +118,15 @@ spec:
 """
 
 
-def attach(name: str = "scoring-prod", cluster: str = "scoring-aks", ws: str = "prod", extra: str = "",
-           cluster_id: str | None = None, purpose: str = "FastProd", description: str = "test") -> str:
+def attach(
+    name: str = "scoring-prod",
+    cluster: str = "scoring-aks",
+    ws: str = "prod",
+    extra: str = "",
+    cluster_id: str | None = None,
+    purpose: str = "FastProd",
+    description: str = "test",
+) -> str:
     """Line 1 apiVersion ... line 10 clusterId; `extra` lines follow at spec level."""
     return f"""apiVersion: reconciler.aml/v1
 kind: InferenceCluster
@@ -117,8 +141,14 @@ spec:
 {extra}"""
 
 
-def create(name: str = "dev-scoring", purpose: str = "DevTest", vm: str = "Standard_D3_v2", count: int = 1,
-           ws: str = "prod", extra: str = "") -> str:
+def create(
+    name: str = "dev-scoring",
+    purpose: str = "DevTest",
+    vm: str = "Standard_D3_v2",
+    count: int = 1,
+    ws: str = "prod",
+    extra: str = "",
+) -> str:
     """Line 10 location, 11 vmSize, 12 agentCount; `extra` continues under create."""
     return f"""apiVersion: reconciler.aml/v1
 kind: InferenceCluster
@@ -144,7 +174,11 @@ def write(folder: Path, **files: str) -> Path:
 # -- desired and observed state (planner, executor and render tests) ------------------------------------------------
 
 WS = WorkspaceRef(SUB, RESOURCE_GROUP, WORKSPACE)
-VERSIONS = (KubernetesVersion("1.30.5", default=True), KubernetesVersion("1.31.2"), KubernetesVersion("1.32.0", preview=True))
+VERSIONS = (
+    KubernetesVersion("1.30.5", default=True),
+    KubernetesVersion("1.31.2"),
+    KubernetesVersion("1.32.0", preview=True),
+)
 
 
 def desired(tmp_path: Path, *docs: str) -> Desired:
@@ -155,17 +189,44 @@ def desired(tmp_path: Path, *docs: str) -> Desired:
     return desired_from(result)
 
 
-def cluster(name: str, *, location: str = "westeurope", version: str = "1.30.5", vm: str = "Standard_D3_v2", count: int = 3, **kw) -> AksCluster:
+def cluster(
+    name: str,
+    *,
+    location: str = "westeurope",
+    version: str = "1.30.5",
+    vm: str = "Standard_D3_v2",
+    count: int = 3,
+    **kw,
+) -> AksCluster:
     return AksCluster(aks_id(name), location, version, (AgentPool("nodepool1", vm, count),), **kw)
 
 
-def attached(name: str, cluster_name: str, *, managed: bool = True, digest: str | None = None, purpose: str = "FastProd",
-             tls: Tls = Tls(), state: str = "Succeeded", description: str | None = "test", **kw) -> Compute:
+def attached(
+    name: str,
+    cluster_name: str,
+    *,
+    managed: bool = True,
+    digest: str | None = None,
+    purpose: str = "FastProd",
+    tls: Tls = Tls(),
+    state: str = "Succeeded",
+    description: str | None = "test",
+    **kw,
+) -> Compute:
     tags = {MANAGED_TAG: "true"} if managed else {}
     if digest:
         tags[SPEC_TAG] = digest
-    return Compute(name, cluster_id=aks_id(cluster_name), purpose=purpose, tls=tls, provisioning_state=state,
-                   description=description, tags=tags, modified_on="2026-11-01T00:00:00.000001+00:00", **kw)
+    return Compute(
+        name,
+        cluster_id=aks_id(cluster_name),
+        purpose=purpose,
+        tls=tls,
+        provisioning_state=state,
+        description=description,
+        tags=tags,
+        modified_on="2026-11-01T00:00:00.000001+00:00",
+        **kw,
+    )
 
 
 def observed(computes=(), clusters=(), versions=VERSIONS, exists: bool = True) -> ObservedState:
@@ -188,21 +249,40 @@ def tls_pair(cname: str = "api.example.com", *, days: int = 365) -> tuple[str, s
 
     import trustme
 
-    now = _dt.datetime.now(_dt.timezone.utc)
-    leaf = trustme.CA().issue_cert(cname, not_before=now - _dt.timedelta(days=1), not_after=now + _dt.timedelta(days=days))
+    now = _dt.datetime.now(_dt.UTC)
+    leaf = trustme.CA().issue_cert(
+        cname, not_before=now - _dt.timedelta(days=1), not_after=now + _dt.timedelta(days=days)
+    )
     return leaf.cert_chain_pems[0].bytes().decode(), leaf.private_key_pem.bytes().decode()
 
 
-def extension(name: str = "serving-aks", cluster: str = "serving-aks", *, inference: str = "allowInsecureConnections: true",
-              extra: str = "", sub: str = SUB) -> str:
+def extension(
+    name: str = "serving-aks",
+    cluster: str = "serving-aks",
+    *,
+    inference: str = "allowInsecureConnections: true",
+    extra: str = "",
+    sub: str = SUB,
+) -> str:
     """A ClusterExtension document; `inference` is the body of spec.inference (YAML flow items, one per line)."""
     body = "".join(f"    {line}\n" for line in inference.splitlines())
-    return (f"apiVersion: reconciler.aml/v1\nkind: ClusterExtension\nmetadata:\n  name: {name}\nspec:\n"
-            f"  clusterId: {aks_id(cluster, sub)}\n  inference:\n{body}{extra}")
+    return (
+        f"apiVersion: reconciler.aml/v1\nkind: ClusterExtension\nmetadata:\n  name: {name}\nspec:\n"
+        f"  clusterId: {aks_id(cluster, sub)}\n  inference:\n{body}{extra}"
+    )
 
 
-def kubernetes(name: str = "k8s-team-a", cluster: str = "serving-aks", namespace: str = "team-a", *, ws: str = "prod",
-               extra: str = "", sub: str = SUB) -> str:
+def kubernetes(
+    name: str = "k8s-team-a",
+    cluster: str = "serving-aks",
+    namespace: str = "team-a",
+    *,
+    ws: str = "prod",
+    extra: str = "",
+    sub: str = SUB,
+) -> str:
     """A KubernetesCompute document."""
-    return (f"apiVersion: reconciler.aml/v1\nkind: KubernetesCompute\nmetadata:\n  name: {name}\nspec:\n"
-            f"  workspace: {ws}\n  clusterId: {aks_id(cluster, sub)}\n  namespace: {namespace}\n{extra}")
+    return (
+        f"apiVersion: reconciler.aml/v1\nkind: KubernetesCompute\nmetadata:\n  name: {name}\nspec:\n"
+        f"  workspace: {ws}\n  clusterId: {aks_id(cluster, sub)}\n  namespace: {namespace}\n{extra}"
+    )

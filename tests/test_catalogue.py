@@ -18,7 +18,7 @@ def readme_rules() -> dict[str, str]:
     rows: dict[str, str] = {}
     for first, last, severity in ROW.findall((ROOT / "README.md").read_text()):
         prefix, start = re.match(r"([A-Z]+)(\d+)", first).groups()  # type: ignore[union-attr]
-        end = int(last[len(prefix):]) if last else int(start)
+        end = int(last[len(prefix) :]) if last else int(start)
         for n in range(int(start), end + 1):
             rows[f"{prefix}{n:0{len(start)}d}"] = severity
     return rows
@@ -42,7 +42,11 @@ def test_every_rule_id_raised_in_the_product_is_in_the_catalogue() -> None:
         if "emulator" in path.parts or path.name == "catalogue.py":
             continue
         for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and re.fullmatch(r"(IO|YAML|SCHEMA|WS|AKS)\d{3}", node.value):
+            if (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and re.fullmatch(r"(IO|YAML|SCHEMA|WS|AKS)\d{3}", node.value)
+            ):
                 used.add(node.value)
             elif isinstance(node, ast.Name) and re.fullmatch(r"(IO|YAML|SCHEMA|WS|AKS)\d{3}", node.id):
                 used.add(node.id)
@@ -51,5 +55,7 @@ def test_every_rule_id_raised_in_the_product_is_in_the_catalogue() -> None:
 
 def test_the_catalogue_imports_only_findings() -> None:
     tree = ast.parse((ROOT / "reconciler" / "catalogue.py").read_text())
-    product = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and (n.module or "").startswith("reconciler")}
+    product = {
+        n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and (n.module or "").startswith("reconciler")
+    }
     assert product == {"reconciler.findings"}

@@ -13,8 +13,24 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_emulator_command_serves_the_seed_and_stops_on_sigterm():
-    proc = subprocess.Popen([sys.executable, "-m", "reconciler", "emulator", "--port", "0", "--seed", "manifests/local-cloud.yaml",
-                             "--time-scale", "0"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "reconciler",
+            "emulator",
+            "--port",
+            "0",
+            "--seed",
+            "manifests/local-cloud.yaml",
+            "--time-scale",
+            "0",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         line = proc.stdout.readline().strip()
         assert line.startswith("listening on http://127.0.0.1:")
@@ -28,6 +44,11 @@ def test_emulator_command_serves_the_seed_and_stops_on_sigterm():
 
 
 def test_bad_fault_spec_is_a_usage_error_exit_64():
-    run = subprocess.run([sys.executable, "-m", "reconciler", "emulator", "--faults", "429=lots"], cwd=ROOT,
-                         capture_output=True, text=True, timeout=30)
+    run = subprocess.run(
+        [sys.executable, "-m", "reconciler", "emulator", "--faults", "429=lots"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert run.returncode == 64 and "Traceback" not in run.stderr and "429" in run.stderr

@@ -63,4 +63,9 @@ def test_a_usage_error_is_one_json_object_with_json_logs(run_cli):
 
 def test_hoisting_keeps_arguments_after_a_double_dash():
     assert cli._hoist_global_options(["plan", "--log-format", "json", "--", "--no-color"]) == [
-        "--log-format", "json", "plan", "--", "--no-color"]
+        "--log-format",
+        "json",
+        "plan",
+        "--",
+        "--no-color",
+    ]

@@ -40,14 +40,23 @@ def test_invalid_manifest_exits_1_with_file_line_col_and_hint(run_cli, tmp_path,
 def test_with_json_logs_every_stderr_line_is_one_json_object(run_cli, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "bad.yaml").write_text(workspace() + "---\n" + attach(name="'1-bad'"))
-    for args in (("validate", "bad.yaml", "--log-format", "json"), ("--log-format", "json", "plan", "bad.yaml"),
-                 ("--log-format", "json", "validate", "--no-such-flag")):
+    for args in (
+        ("validate", "bad.yaml", "--log-format", "json"),
+        ("--log-format", "json", "plan", "bad.yaml"),
+        ("--log-format", "json", "validate", "--no-such-flag"),
+    ):
         result = run_cli(*args)
         records = [json.loads(line) for line in result.stderr.splitlines()]
         assert records, args
         assert all(r["level"] in ("error", "warning", "info") and r["event"] for r in records)
     finding = [json.loads(line) for line in run_cli("validate", "bad.yaml", "--log-format=json").stderr.splitlines()][0]
-    assert (finding["kind"], finding["rule"], finding["file"], finding["line"], finding["col"]) == ("finding", "AKS001", "bad.yaml", 14, 9)
+    assert (finding["kind"], finding["rule"], finding["file"], finding["line"], finding["col"]) == (
+        "finding",
+        "AKS001",
+        "bad.yaml",
+        14,
+        9,
+    )
 
 
 def test_validate_json_format_is_one_document_on_stdout(run_cli, tmp_path, monkeypatch):
@@ -71,7 +80,9 @@ def test_validate_github_format_annotates_the_line(run_cli, tmp_path, monkeypatc
 
 
 def test_warnings_do_not_fail_validate(run_cli, tmp_path):
-    (tmp_path / "m.yaml").write_text(workspace() + "---\n" + attach(extra="  tls:\n    enabled: false\n    leafDomainLabel: x\n"))
+    (tmp_path / "m.yaml").write_text(
+        workspace() + "---\n" + attach(extra="  tls:\n    enabled: false\n    leafDomainLabel: x\n")
+    )
     result = run_cli("validate", tmp_path, "--log-format", "console")
     assert result.exit_code == 0 and "warning AKS017" in result.stderr
 
@@ -117,10 +128,12 @@ HEAVY = ("azure", "deepdiff", "structlog", "markdown_it")
 @pytest.mark.parametrize("args", [["--help"], ["validate", "manifests"], ["validate", "--help"]])
 def test_help_and_validate_import_neither_azure_deepdiff_nor_structlog(args: list[str]) -> None:
     """Start-up cost is what gets imported: these commands need none of the cloud, diff or log libraries."""
-    code = (f"import sys\nsys.argv = ['reconciler', *{args!r}]\nfrom reconciler.cli import main\n"
-            "try:\n    main()\nexcept SystemExit as exc:\n    code = exc.code\n"
-            f"loaded = sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r}))\n"
-            "print('LOADED', loaded, 'EXIT', code, file=sys.stderr)\n")
+    code = (
+        f"import sys\nsys.argv = ['reconciler', *{args!r}]\nfrom reconciler.cli import main\n"
+        "try:\n    main()\nexcept SystemExit as exc:\n    code = exc.code\n"
+        f"loaded = sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r}))\n"
+        "print('LOADED', loaded, 'EXIT', code, file=sys.stderr)\n"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert "Traceback" not in out.stderr, out.stderr
     assert out.stderr.strip().splitlines()[-1] == "LOADED [] EXIT 0"
@@ -154,8 +167,12 @@ def _registered_rule_ids() -> set[str]:
 
 
 def _rule_ids_in_product_source() -> set[str]:
-    return {m for f in (ROOT / "reconciler").rglob("*.py") if "emulator" not in f.parts
-            for m in RULE_ID.findall(f.read_text())}
+    return {
+        m
+        for f in (ROOT / "reconciler").rglob("*.py")
+        if "emulator" not in f.parts
+        for m in RULE_ID.findall(f.read_text())
+    }
 
 
 def test_readme_rule_tables_match_the_rules_the_product_defines():
@@ -170,4 +187,6 @@ def test_validate_azure_pipelines_format_logs_issues_with_file_and_line(run_cli,
     result = run_cli("validate", "bad.yaml", "--format", "azure-pipelines")
     assert result.exit_code == 1
     first = result.stdout.splitlines()[0]
-    assert first.startswith("##vso[task.logissue type=error;sourcepath=bad.yaml;linenumber=14;columnnumber=9;code=AKS001]")
+    assert first.startswith(
+        "##vso[task.logissue type=error;sourcepath=bad.yaml;linenumber=14;columnnumber=9;code=AKS001]"
+    )

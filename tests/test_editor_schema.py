@@ -29,8 +29,9 @@ class Lsp:
     """A minimal LSP client: JSON-RPC with Content-Length framing over the server's stdin/stdout."""
 
     def __init__(self, binary: Path, root: Path) -> None:
-        self.proc = subprocess.Popen([str(binary), "--stdio"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.DEVNULL, cwd=root)
+        self.proc = subprocess.Popen(
+            [str(binary), "--stdio"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=root
+        )
         self.messages: queue.Queue[dict[str, Any]] = queue.Queue()
         self.next_id = 0
         threading.Thread(target=self._read, daemon=True).start()
@@ -58,8 +59,12 @@ class Lsp:
     def _answer(self, request: dict[str, Any]) -> None:
         result: Any = None
         if request["method"] == "workspace/configuration":
-            result = [{"validate": True, "schemaStore": {"enable": False}, "format": {"enable": False}}
-                      if item.get("section") == "yaml" else None for item in request["params"]["items"]]
+            result = [
+                {"validate": True, "schemaStore": {"enable": False}, "format": {"enable": False}}
+                if item.get("section") == "yaml"
+                else None
+                for item in request["params"]["items"]
+            ]
         self._send({"jsonrpc": "2.0", "id": request["id"], "result": result})
 
     def _send(self, message: dict[str, Any]) -> None:
@@ -93,16 +98,24 @@ class Lsp:
 def _diagnostics_of(binary: Path, root: Path, files: dict[str, str]) -> dict[str, list[dict[str, Any]]]:
     lsp = Lsp(binary, root)
     try:
-        lsp.request("initialize", {"processId": None, "rootUri": root.as_uri(), "capabilities": {
-            "workspace": {"configuration": True}, "textDocument": {"publishDiagnostics": {}}}})
+        lsp.request(
+            "initialize",
+            {
+                "processId": None,
+                "rootUri": root.as_uri(),
+                "capabilities": {"workspace": {"configuration": True}, "textDocument": {"publishDiagnostics": {}}},
+            },
+        )
         lsp.notify("initialized", {})
         lsp.notify("workspace/didChangeConfiguration", {"settings": {"yaml": {"validate": True}}})
         found = {}
         for name, text in files.items():
             path = root / "manifests" / name
             path.write_text(text)
-            lsp.notify("textDocument/didOpen", {"textDocument": {"uri": path.as_uri(), "languageId": "yaml", "version": 1,
-                                                                  "text": text}})
+            lsp.notify(
+                "textDocument/didOpen",
+                {"textDocument": {"uri": path.as_uri(), "languageId": "yaml", "version": 1, "text": text}},
+            )
             found[name] = lsp.diagnostics(path.as_uri())
         return found
     finally:
@@ -111,22 +124,29 @@ def _diagnostics_of(binary: Path, root: Path, files: dict[str, str]) -> dict[str
 
 def test_yaml_language_server_flags_a_bad_manifest_and_accepts_a_good_one(language_server, tmp_path, run_cli):
     written = run_cli("schema", "--write", tmp_path / "schemas")
-    assert written.exit_code == 0 and json.loads((tmp_path / "schemas" / "manifest.schema.json").read_text()) == json_schema()
+    assert (
+        written.exit_code == 0
+        and json.loads((tmp_path / "schemas" / "manifest.schema.json").read_text()) == json_schema()
+    )
     line = "# yaml-language-server: $schema=../schemas/manifest.schema.json\n"
     assert line.strip() in written.stdout
     (tmp_path / "manifests").mkdir()
     bad_cluster = attach(name="1-bad").replace("  clusterPurpose", "  clusterPurpse")
     # yaml-language-server reads the modeline per YAML document: a multi-document file repeats it after `---`.
-    found = _diagnostics_of(language_server, tmp_path, {
-        "workspace.yaml": line + workspace(),
-        "attach.yaml": line + attach(),
-        "create.yaml": line + create().replace("DevTest", "FastProd").replace("agentCount: 1", "agentCount: 3"),
-        "many.yaml": line + workspace() + "---\n" + line + attach(name="second", cluster="other-aks"),
-        "bad.yaml": line + bad_cluster,
-        "both.yaml": line + attach().rstrip("\n") + "\n  create:\n    location: westeurope\n",
-        "few-nodes.yaml": line + create().replace("DevTest", "FastProd"),  # 1 x 4 vCPUs: production needs 3 nodes
-        "later.yaml": line + workspace() + "---\n" + line + attach(name="1-bad"),
-    })
+    found = _diagnostics_of(
+        language_server,
+        tmp_path,
+        {
+            "workspace.yaml": line + workspace(),
+            "attach.yaml": line + attach(),
+            "create.yaml": line + create().replace("DevTest", "FastProd").replace("agentCount: 1", "agentCount: 3"),
+            "many.yaml": line + workspace() + "---\n" + line + attach(name="second", cluster="other-aks"),
+            "bad.yaml": line + bad_cluster,
+            "both.yaml": line + attach().rstrip("\n") + "\n  create:\n    location: westeurope\n",
+            "few-nodes.yaml": line + create().replace("DevTest", "FastProd"),  # 1 x 4 vCPUs: production needs 3 nodes
+            "later.yaml": line + workspace() + "---\n" + line + attach(name="1-bad"),
+        },
+    )
     for good in ("workspace.yaml", "attach.yaml", "create.yaml", "many.yaml"):
         assert found[good] == [], (good, found[good])
     bad = {(d["range"]["start"]["line"], d["message"]) for d in found["bad.yaml"]}

@@ -58,7 +58,9 @@ class FakePoller:
 class FakeComputes:
     """The workspace computes client: a listing by name; chosen computes fail or never finish."""
 
-    def __init__(self, *listing: dict, failing: dict[str, Exception] | None = None, unfinished: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, *listing: dict, failing: dict[str, Exception] | None = None, unfinished: tuple[str, ...] = ()
+    ) -> None:
         self.listing = {b["name"]: b for b in listing}
         self.failing, self.unfinished = failing or {}, unfinished
         self.calls: list[tuple[str, str]] = []
@@ -97,8 +99,15 @@ class RecordedProgress:
 
 
 def rest_compute(name: str, cluster_name: str) -> dict:
-    return {"name": name, "properties": {"computeType": "AKS", "resourceId": aks_id(cluster_name),
-                                         "provisioningState": "Succeeded", "properties": {}}}
+    return {
+        "name": name,
+        "properties": {
+            "computeType": "AKS",
+            "resourceId": aks_id(cluster_name),
+            "provisioningState": "Succeeded",
+            "properties": {},
+        },
+    }
 
 
 def attach_change(dc, *, depends_on: tuple[str, ...] = ()) -> Change:
@@ -108,8 +117,13 @@ def attach_change(dc, *, depends_on: tuple[str, ...] = ()) -> Change:
 
 def run(computes: FakeComputes, *changes: Change) -> tuple[ApplyResult, RecordedProgress]:
     progress = RecordedProgress()
-    executor = Executor(computes, aks=None, observed=observed(clusters=[cluster("a-aks"), cluster("b-aks")]),
-                        progress=progress, resolve_secrets=lambda dc: None)
+    executor = Executor(
+        computes,
+        aks=None,
+        observed=observed(clusters=[cluster("a-aks"), cluster("b-aks")]),
+        progress=progress,
+        resolve_secrets=lambda dc: None,
+    )
     return executor.run(Plan(list(changes), [], [])), progress
 
 
@@ -124,8 +138,9 @@ def test_a_failed_step_skips_only_its_dependents(tmp_path):
     rename = Change("old-name", Action.DETACH, WS, "old-name", aks_id("a-aks"), steps=[detach])
     computes = FakeComputes(rest_compute("old-name", "a-aks"), failing={"old-name": RuntimeError("Message: conflict")})
 
-    result, progress = run(computes, rename, attach_change(dcs["new-name"], depends_on=(detach.id,)),
-                           attach_change(dcs["b-scoring"]))
+    result, progress = run(
+        computes, rename, attach_change(dcs["new-name"], depends_on=(detach.id,)), attach_change(dcs["b-scoring"])
+    )
 
     statuses = {sid: r.status for sid, r in result.results.items()}
     assert statuses == {"detach:old-name": "failed", "attach:new-name": "skipped", "attach:b-scoring": "succeeded"}
@@ -198,8 +213,13 @@ def test_every_ready_step_starts_at_once_at_the_default_parallelism(tmp_path):
     dcs = declared(tmp_path, *names)
     computes = RendezvousComputes(n)
     progress = RecordedProgress()
-    executor = Executor(computes, aks=None, observed=observed(clusters=[cluster(c) for _, c in names]),
-                        progress=progress, resolve_secrets=lambda dc: None)
+    executor = Executor(
+        computes,
+        aks=None,
+        observed=observed(clusters=[cluster(c) for _, c in names]),
+        progress=progress,
+        resolve_secrets=lambda dc: None,
+    )
 
     result = executor.run(Plan([attach_change(dc) for dc in dcs.values()], [], []))
 

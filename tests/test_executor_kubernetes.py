@@ -98,7 +98,7 @@ def test_a_pruned_kubernetes_compute_is_always_detached_never_deleted(tmp_path):
 
 # -- migration: the azureml-fe clean-up by Run Command ------------------------------------------------
 class CleanupKube(FakeKube):
-    def __init__(self, code: int = 0, logs: str = "deployment.apps \"azureml-fe\" deleted\n") -> None:
+    def __init__(self, code: int = 0, logs: str = 'deployment.apps "azureml-fe" deleted\n') -> None:
         super().__init__(None)
         self.code, self.logs = code, logs
 
@@ -118,7 +118,9 @@ def leftovers_world():
 
 def test_cleanup_runs_before_the_install_and_deletes_only_legacy_objects_in_default(tmp_path):
     kube = CleanupKube()
-    p, result = run(tmp_path, (extension(extra="  removeLegacyFrontEnd: true\n"),), kube, FakeComputes(), leftovers_world())
+    p, result = run(
+        tmp_path, (extension(extra="  removeLegacyFrontEnd: true\n"),), kube, FakeComputes(), leftovers_world()
+    )
     assert result.ok, result.failed
     assert [c[0] for c in kube.calls] == ["run", "install"]
     command = kube.calls[0][1]
@@ -137,8 +139,12 @@ def test_cleanup_is_refused_while_a_legacy_compute_is_attached_again_and_the_ins
 
 
 def test_a_failed_cleanup_reports_its_exit_code_and_never_secret_material(tmp_path):
-    kube = CleanupKube(1, "error: -----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\n")
-    p, result = run(tmp_path, (extension(extra="  removeLegacyFrontEnd: true\n"),), kube, FakeComputes(), leftovers_world())
+    kube = CleanupKube(
+        1, "error: -----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\n"
+    )
+    p, result = run(
+        tmp_path, (extension(extra="  removeLegacyFrontEnd: true\n"),), kube, FakeComputes(), leftovers_world()
+    )
     failed = next(r for r in result.failed if r.status == "failed")
     assert "exit code 1" in failed.message and "MIIEvQ" not in failed.message
     assert ("install",) not in [c[:1] for c in kube.calls]

@@ -240,7 +240,8 @@ def test_mapping_as_kind_is_a_schema_error_not_a_crash(run_cli, tmp_path, monkey
     result = _validate(run_cli, tmp_path, monkeypatch, "apiVersion: reconciler.aml/v1\nkind: {a: 1}\n")
     assert result.exit_code == 1
     assert (
-        _first(result) == "m.yaml:2:7: error SCHEMA001: kind must be one of Workspace, InferenceCluster, ClusterExtension, KubernetesCompute, not a mapping"
+        _first(result)
+        == "m.yaml:2:7: error SCHEMA001: kind must be one of Workspace, InferenceCluster, ClusterExtension, KubernetesCompute, not a mapping"
     )
 
 

@@ -23,8 +23,8 @@ def rules_of(result):
 def test_multi_document_file_yields_models_with_positions(tmp_path):
     result = load_text(tmp_path, workspace() + "---\n" + attach())
     assert result.findings == []
-    (wdoc, ws), = result.workspaces
-    (cdoc, ic), = result.clusters
+    ((wdoc, ws),) = result.workspaces
+    ((cdoc, ic),) = result.clusters
     assert isinstance(ws, Workspace) and isinstance(ic, InferenceCluster)
     assert str(cdoc.at(("spec", "attach", "clusterId"))).endswith("m.yaml:20:16")
 
@@ -56,7 +56,7 @@ def test_empty_folder_is_an_error(tmp_path):
 
 def test_syntax_error_points_at_line_and_column(tmp_path):
     result = load_text(tmp_path, "apiVersion: reconciler.aml/v1\nkind: [Workspace\n")
-    (rule, line, col), = rules_of(result)
+    ((rule, line, col),) = rules_of(result)
     assert rule == "YAML001" and line == 3
 
 
@@ -114,7 +114,7 @@ def test_unknown_field_points_at_its_key(tmp_path):
 
 def test_wrong_enum_points_at_the_value(tmp_path):
     result = load_text(tmp_path, workspace() + "---\n" + attach(purpose="Prod"))
-    (rule, line, col), = rules_of(result)
+    ((rule, line, col),) = rules_of(result)
     assert (rule, line, col) == ("SCHEMA001", 18, 19)
     assert "FastProd" in result.findings[0].message
 
@@ -135,7 +135,7 @@ def test_missing_required_field_points_at_its_parent(tmp_path):
 def test_secret_reference_needs_exactly_one_source(tmp_path):
     tls = "  tls:\n    enabled: true\n    cname: a.example.com\n    certificate: {file: c.pem, env: CERT}\n    key: {env: KEY}\n"
     result = load_text(tmp_path, workspace() + "---\n" + attach(extra=tls))
-    (rule, line, _), = rules_of(result)
+    ((rule, line, _),) = rules_of(result)
     assert rule == "SCHEMA001" and line == 24
     assert "exactly one" in result.findings[0].message
 

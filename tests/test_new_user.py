@@ -34,8 +34,14 @@ def test_readme_commands_work_on_a_fresh_clone(tmp_path):
     readme = (clone / "README.md").read_text()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RECONCILER_", "VIRTUAL_ENV", "PYTHON"))}
 
-    main = subprocess.run(["bash", "-c", readme_command(readme, "main-command")], cwd=clone, env=env,
-                          capture_output=True, text=True, timeout=900)
+    main = subprocess.run(
+        ["bash", "-c", readme_command(readme, "main-command")],
+        cwd=clone,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert main.returncode == 0, main.stdout[-3000:] + main.stderr[-3000:]
     assert "to create" in main.stdout and "Verified: the workspaces match the manifests." in main.stdout
     assert main.stdout.rstrip().endswith("No changes. The workspaces match the manifests.")

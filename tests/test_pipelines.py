@@ -20,10 +20,9 @@ import pytest
 from ruamel.yaml import YAML
 from typer.main import get_command
 
-from tests.builders import tls_pair
-
 from reconciler.cli import app
 from tests import npm
+from tests.builders import tls_pair
 
 ROOT = Path(__file__).resolve().parents[1]
 GITHUB = ROOT / "examples" / "github-actions" / "reconciler.yml"
@@ -156,7 +155,7 @@ def test_pull_requests_plan_with_the_secrets_and_upload_the_plan_file():
     wf = load(GITHUB)
     plan = wf["jobs"]["plan"]
     assert plan["if"] == "github.event_name == 'pull_request'"
-    assert SECRET_NAMES <= set(plan["env"])
+    assert set(plan["env"]) >= SECRET_NAMES
     assert all(plan["env"][name] == f"${{{{ secrets.{name} }}}}" for name in SECRET_NAMES)
     calls = invocations(plan)
     assert [subcommand(c) for c in calls] == ["validate", "plan"]
@@ -187,7 +186,7 @@ def test_merge_applies_exactly_the_reviewed_plan_behind_the_production_approval(
     assert [subcommand(c) for c in calls] == ["apply"]
     assert calls[0][calls[0].index("--plan") + 1] == "plan.json" and "--auto-approve" not in calls[0]
     # secrets in both jobs, so a rotated certificate is planned, reviewed and applied, not refused
-    assert SECRET_NAMES <= set(apply["env"]) and {k: apply["env"][k] for k in SECRET_NAMES} == {
+    assert set(apply["env"]) >= SECRET_NAMES and {k: apply["env"][k] for k in SECRET_NAMES} == {
         k: wf["jobs"]["plan"]["env"][k] for k in SECRET_NAMES
     }
 
@@ -404,8 +403,15 @@ def _checkout(tmp_path: Path) -> Path:
 
 
 def _bash(script: str, cwd: Path, env: dict[str, str], *options: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["bash", "--noprofile", "--norc", *options, "-c", script], check=False, cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        ["bash", "--noprofile", "--norc", *options, "-c", script],
+        check=False,
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def _step(job: dict, name: str) -> str:

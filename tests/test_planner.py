@@ -32,7 +32,10 @@ def test_new_create_is_planned_as_create(tmp_path):
 def test_attach_with_internal_load_balancer_updates_after_attaching(tmp_path):
     lb = "  loadBalancer:\n    type: InternalLoadBalancer\n    subnet: aks-subnet\n"
     p = planned(tmp_path, (workspace(), attach(extra=lb)), observed(clusters=[cluster("scoring-aks")]))
-    assert steps(p) == [("prod/scoring-prod#1", "attach", []), ("prod/scoring-prod#2", "update", ["prod/scoring-prod#1"])]
+    assert steps(p) == [
+        ("prod/scoring-prod#1", "attach", []),
+        ("prod/scoring-prod#2", "update", ["prod/scoring-prod#1"]),
+    ]
 
 
 def converged(tmp_path, doc, name="scoring-prod", **kw):
@@ -68,7 +71,9 @@ def test_unmanaged_compute_that_matches_its_declaration_is_noop(tmp_path):
 
 
 def test_declared_unmanaged_compute_that_differs_is_updated_and_tagged(tmp_path):
-    obs = observed([attached("scoring-prod", "scoring-aks", managed=False, description="old")], [cluster("scoring-aks")])
+    obs = observed(
+        [attached("scoring-prod", "scoring-aks", managed=False, description="old")], [cluster("scoring-aks")]
+    )
     (change,) = planned(tmp_path, (workspace(), attach()), obs).changes
     assert change.action is Action.UPDATE
 
@@ -79,7 +84,10 @@ def test_tls_label_change_detaches_then_attaches(tmp_path):
     (change,) = p.changes
     assert change.action is Action.REATTACH
     assert ("tls.leafDomainLabel", "old", "contoso") in [(d.path, d.before, d.after) for d in change.diff]
-    assert steps(p) == [("prod/scoring-prod#1", "detach", []), ("prod/scoring-prod#2", "attach", ["prod/scoring-prod#1"])]
+    assert steps(p) == [
+        ("prod/scoring-prod#1", "detach", []),
+        ("prod/scoring-prod#2", "attach", ["prod/scoring-prod#1"]),
+    ]
 
 
 def test_purpose_change_reattaches(tmp_path):
@@ -113,21 +121,35 @@ def test_unreadable_certificate_warns_and_does_not_reattach(tmp_path, monkeypatc
 
 
 def test_failed_attachment_is_planned_back_to_health(tmp_path):
-    obs = observed([converged(tmp_path, attach(), state="Failed", provisioning_errors=("broken by a second attachment",))], [cluster("scoring-aks")])
+    obs = observed(
+        [converged(tmp_path, attach(), state="Failed", provisioning_errors=("broken by a second attachment",))],
+        [cluster("scoring-aks")],
+    )
     (change,) = planned(tmp_path, (workspace(), attach()), obs).changes
     assert change.action is Action.REATTACH and "Failed" in change.reasons[0]
 
 
 def created(name, cluster_name, digest, **kw):
-    return Compute(name, attached=False, cluster_id=f"/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/ml-prod-rg/providers/Microsoft.ContainerService/managedClusters/{cluster_name}",
-                   purpose="DevTest", description="test", tags={"reconciler-managed": "true", "reconciler-spec": digest}, **kw)
+    return Compute(
+        name,
+        attached=False,
+        cluster_id=f"/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/ml-prod-rg/providers/Microsoft.ContainerService/managedClusters/{cluster_name}",
+        purpose="DevTest",
+        description="test",
+        tags={"reconciler-managed": "true", "reconciler-spec": digest},
+        **kw,
+    )
 
 
 def created_cluster(name, **kw):
     from reconciler.state import AgentPool, AksCluster
 
-    return AksCluster(f"/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/ml-prod-rg/providers/Microsoft.ContainerService/managedClusters/{name}",
-                      "westeurope", "1.30.5", (AgentPool("agentpool", kw.pop("vm", "Standard_D3_v2"), kw.pop("count", 1)),))
+    return AksCluster(
+        f"/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/ml-prod-rg/providers/Microsoft.ContainerService/managedClusters/{name}",
+        "westeurope",
+        "1.30.5",
+        (AgentPool("agentpool", kw.pop("vm", "Standard_D3_v2"), kw.pop("count", 1)),),
+    )
 
 
 def test_agent_count_change_scales_the_created_cluster(tmp_path):
@@ -215,7 +237,9 @@ def test_preview_kubernetes_version_warns(tmp_path):
 def test_too_small_real_cluster_is_an_error(tmp_path):
     p = planned(tmp_path, (workspace(), attach()), observed(clusters=[cluster("scoring-aks", count=2)]))
     assert [e.rule for e in p.errors] == ["AKS023"]
-    p = planned(tmp_path, (workspace(), attach(purpose="DevTest")), observed(clusters=[cluster("scoring-aks", count=2)]))
+    p = planned(
+        tmp_path, (workspace(), attach(purpose="DevTest")), observed(clusters=[cluster("scoring-aks", count=2)])
+    )
     assert not p.errors
 
 
@@ -238,7 +262,9 @@ def test_in_flight_compute_is_pending_with_a_warning_not_an_error(tmp_path):
     obs = observed([converged(tmp_path, attach(), state="Updating")], [cluster("scoring-aks")])
     p = planned(tmp_path, (workspace(), attach()), obs)
     assert not p.errors and [w.rule for w in p.warnings] == ["AKS034"]
-    assert [(c.action.value, c.reasons) for c in p.pending] == [("pending", ["scoring-prod: Updating (operation in flight)"])]
+    assert [(c.action.value, c.reasons) for c in p.pending] == [
+        ("pending", ["scoring-prod: Updating (operation in flight)"])
+    ]
     assert not p.has_changes
 
 

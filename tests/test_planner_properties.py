@@ -4,7 +4,6 @@ and ends in the desired state."""
 
 from __future__ import annotations
 
-import random
 from pathlib import Path
 
 from hypothesis import given, settings
@@ -27,7 +26,9 @@ def desired_cluster(name: str, cluster_name: str, label: str | None) -> DesiredC
     spec = {"workspace": "prod", "description": "d", "attach": {"clusterId": aks_id(cluster_name)}}
     if label:
         spec["tls"] = {"enabled": True, "leafDomainLabel": label}
-    ic = InferenceCluster.model_validate({"apiVersion": "reconciler.aml/v1", "kind": "InferenceCluster", "metadata": {"name": name}, "spec": spec})
+    ic = InferenceCluster.model_validate(
+        {"apiVersion": "reconciler.aml/v1", "kind": "InferenceCluster", "metadata": {"name": name}, "spec": spec}
+    )
     return DesiredCluster(ic, "prod", WS, Position(Path("m.yaml"), 1, 1), Path("."))
 
 
@@ -53,10 +54,20 @@ def build(computes, wanted, prune):
     for name, (cl, managed, label, state) in computes.items():
         tags = {MANAGED_TAG: "true", SPEC_TAG: digests.get(name, "sha256:x")} if managed else {}
         tls = Tls("Enabled", label) if label else Tls()
-        observed_computes[name] = Compute(name, cluster_id=aks_id(cl), purpose="FastProd", tls=tls, description="d", tags=tags, provisioning_state=state)
+        observed_computes[name] = Compute(
+            name,
+            cluster_id=aks_id(cl),
+            purpose="FastProd",
+            tls=tls,
+            description="d",
+            tags=tags,
+            provisioning_state=state,
+        )
     ws = DesiredWorkspace("prod", WS, Position(Path("m.yaml"), 1, 1), prune)
     desired = Desired({"prod": ws}, dcs, "sha256:d")
-    obs = ObservedState({WS.key: ObservedWorkspace(WS, computes=observed_computes)}, {cluster(c).key: cluster(c) for c in CLUSTERS}, {})
+    obs = ObservedState(
+        {WS.key: ObservedWorkspace(WS, computes=observed_computes)}, {cluster(c).key: cluster(c) for c in CLUSTERS}, {}
+    )
     return desired, obs
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 from reconciler import render
-from reconciler.state import Tls
 from tests.builders import attach, attached, cluster, create, digest_of, observed, planned, workspace
 
 CUSTOM = "  tls:\n    enabled: true\n    cname: a.example.com\n    certificate: {env: CERT}\n    key: {env: KEY}\n"
@@ -35,11 +34,27 @@ def test_text_has_symbols_reasons_and_summary(tmp_path, monkeypatch):
 def test_json_follows_the_plan_file_format(tmp_path, monkeypatch):
     doc = json.loads(render.to_json(mixed_plan(tmp_path, monkeypatch)))
     assert doc["formatVersion"] == 1 and doc["manifestsDigest"].startswith("sha256:")
-    assert set(doc["summary"]) == {"create", "attach", "update", "scale", "reattach", "detach", "replace", "install", "upgrade",
-                                   "uninstall", "pending", "noop"}
+    assert set(doc["summary"]) == {
+        "create",
+        "attach",
+        "update",
+        "scale",
+        "reattach",
+        "detach",
+        "replace",
+        "install",
+        "upgrade",
+        "uninstall",
+        "pending",
+        "noop",
+    }
     change = next(c for c in doc["changes"] if c["address"] == "prod/scoring-prod")
     assert change["action"] == "reattach"
-    assert change["workspace"] == {"subscriptionId": "00000000-0000-0000-0000-000000000001", "resourceGroup": "ml-prod-rg", "workspaceName": "ml-prod"}
+    assert change["workspace"] == {
+        "subscriptionId": "00000000-0000-0000-0000-000000000001",
+        "resourceGroup": "ml-prod-rg",
+        "workspaceName": "ml-prod",
+    }
     assert change["computeName"] == "scoring-prod" and change["clusterId"].endswith("/scoring-aks")
     assert {"path": "clusterPurpose", "before": "DevTest", "after": "FastProd"} in change["diff"]
     assert set(change["observed"]) >= {"etag", "modifiedOn"}
@@ -52,7 +67,7 @@ def test_json_follows_the_plan_file_format(tmp_path, monkeypatch):
 def test_secrets_never_appear_not_even_hashed_only_sensitive(tmp_path, monkeypatch):
     p = mixed_plan(tmp_path, monkeypatch)
     for text in (render.to_text(p), render.to_json(p), render.to_markdown(p)):
-        assert "TOPSECRET" not in text and "sha256:" + "" not in text.replace("manifestsDigest\": \"sha256:", "")
+        assert "TOPSECRET" not in text and "sha256:" + "" not in text.replace('manifestsDigest": "sha256:', "")
     doc = json.loads(render.to_json(p))
     change = next(c for c in doc["changes"] if c["address"] == "prod/scoring-prod")
     cert = next(d for d in change["diff"] if d["path"] == "tls.certificate")
@@ -62,7 +77,11 @@ def test_secrets_never_appear_not_even_hashed_only_sensitive(tmp_path, monkeypat
 
 def test_no_changes_text(tmp_path):
     d = digest_of(tmp_path, workspace(), attach(), name="scoring-prod")
-    p = planned(tmp_path, (workspace(), attach()), observed([attached("scoring-prod", "scoring-aks", digest=d)], [cluster("scoring-aks")]))
+    p = planned(
+        tmp_path,
+        (workspace(), attach()),
+        observed([attached("scoring-prod", "scoring-aks", digest=d)], [cluster("scoring-aks")]),
+    )
     assert "No changes." in render.to_text(p)
     assert "**No changes.**" in render.to_markdown(p)
 
@@ -101,12 +120,24 @@ def test_reattach_and_rename_are_marked_with_endpoint_downtime_in_every_format(t
 
 def test_markdown_names_the_commit_and_run_from_the_ci_environment(tmp_path, monkeypatch):
     p = mixed_plan(tmp_path, monkeypatch)
-    github = render.ci_run({"GITHUB_SHA": "0123456789abcdef0123", "GITHUB_SERVER_URL": "https://github.com",
-                            "GITHUB_REPOSITORY": "team/manifests", "GITHUB_RUN_ID": "42"})
+    github = render.ci_run(
+        {
+            "GITHUB_SHA": "0123456789abcdef0123",
+            "GITHUB_SERVER_URL": "https://github.com",
+            "GITHUB_REPOSITORY": "team/manifests",
+            "GITHUB_RUN_ID": "42",
+        }
+    )
     md = render.to_markdown(p, ci=github)
     assert "Planned at commit `0123456789ab` in [this run](https://github.com/team/manifests/actions/runs/42)." in md
-    devops = render.ci_run({"BUILD_SOURCEVERSION": "feedface", "SYSTEM_COLLECTIONURI": "https://dev.azure.com/org/",
-                            "SYSTEM_TEAMPROJECT": "ML Platform", "BUILD_BUILDID": "7"})
+    devops = render.ci_run(
+        {
+            "BUILD_SOURCEVERSION": "feedface",
+            "SYSTEM_COLLECTIONURI": "https://dev.azure.com/org/",
+            "SYSTEM_TEAMPROJECT": "ML Platform",
+            "BUILD_BUILDID": "7",
+        }
+    )
     assert devops == render.CiRun("feedface", "https://dev.azure.com/org/ML%20Platform/_build/results?buildId=7")
     assert render.ci_run({}) is None
 

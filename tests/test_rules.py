@@ -56,7 +56,12 @@ def test_compute_name_unique_per_workspace_across_files(tmp_path):
 
 
 def test_same_compute_name_in_two_workspaces_is_fine(tmp_path):
-    docs = (workspace(), workspace("dev", ws="ml-dev"), attach(name="scoring", cluster="one"), attach(name="scoring", cluster="two", ws="dev"))
+    docs = (
+        workspace(),
+        workspace("dev", ws="ml-dev"),
+        attach(name="scoring", cluster="one"),
+        attach(name="scoring", cluster="two", ws="dev"),
+    )
     assert findings_for(tmp_path, *docs) == []
 
 
@@ -88,14 +93,25 @@ def test_neither_attach_nor_create_fails_with_aks004(tmp_path):
     assert "neither" in hit.message
 
 
-@pytest.mark.parametrize("bad", ["/subscriptions/x/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/a", "scoring-aks", aks_id("a").replace("managedClusters", "virtualMachines")])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "/subscriptions/x/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/a",
+        "scoring-aks",
+        aks_id("a").replace("managedClusters", "virtualMachines"),
+    ],
+)
 def test_malformed_cluster_id_fails_with_aks005(tmp_path, bad):
     hit = only(findings_for(tmp_path, workspace(), attach(cluster_id=bad)), "AKS005")[0]
     assert hit.position.line == WS_LINES + 10
 
 
 def test_cluster_id_is_case_insensitive(tmp_path):
-    doc = attach(cluster_id=aks_id("Scoring-AKS").replace("resourceGroups", "resourcegroups").replace("Microsoft.ContainerService", "microsoft.containerservice"))
+    doc = attach(
+        cluster_id=aks_id("Scoring-AKS")
+        .replace("resourceGroups", "resourcegroups")
+        .replace("Microsoft.ContainerService", "microsoft.containerservice")
+    )
     assert findings_for(tmp_path, workspace(), doc) == []
 
 
@@ -106,23 +122,36 @@ def test_cluster_in_another_subscription_fails_with_aks006(tmp_path):
 
 def test_same_cluster_twice_in_one_workspace_fails_with_aks007_across_files(tmp_path):
     (tmp_path / "a.yaml").write_text(workspace() + "---\n" + attach(name="scoring-a", cluster="shared-aks"))
-    (tmp_path / "b.yaml").write_text(attach(name="scoring-b", cluster_id=aks_id("SHARED-aks").replace("resourceGroups", "resourcegroups")))
+    (tmp_path / "b.yaml").write_text(
+        attach(name="scoring-b", cluster_id=aks_id("SHARED-aks").replace("resourceGroups", "resourcegroups"))
+    )
     hit = only(rules.check(loader.load([tmp_path])), "AKS007")[0]
     assert hit.position.path.name == "b.yaml" and hit.position.line == 10
     assert "scoring-a" in hit.message
 
 
 def test_same_cluster_in_two_workspaces_is_allowed(tmp_path):
-    docs = (workspace(), workspace("dev", ws="ml-dev"), attach(name="a-one", cluster="shared"), attach(name="a-two", cluster="shared", ws="dev"))
+    docs = (
+        workspace(),
+        workspace("dev", ws="ml-dev"),
+        attach(name="a-one", cluster="shared"),
+        attach(name="a-two", cluster="shared", ws="dev"),
+    )
     assert findings_for(tmp_path, *docs) == []
 
 
-@pytest.mark.parametrize("purpose,vm,count", [("FastProd", "Standard_D3_v2", 3), ("DenseProd", "Standard_D4_v2", 2), ("DevTest", "Standard_D2_v2", 1)])
+@pytest.mark.parametrize(
+    "purpose,vm,count",
+    [("FastProd", "Standard_D3_v2", 3), ("DenseProd", "Standard_D4_v2", 2), ("DevTest", "Standard_D2_v2", 1)],
+)
 def test_enough_vcpus_pass(tmp_path, purpose, vm, count):
     assert findings_for(tmp_path, workspace(), create(purpose=purpose, vm=vm, count=count)) == []
 
 
-@pytest.mark.parametrize("purpose,vm,count", [("FastProd", "Standard_D3_v2", 2), ("DenseProd", "Standard_D2_v2", 5), ("DevTest", "Standard_D1_v2", 1)])
+@pytest.mark.parametrize(
+    "purpose,vm,count",
+    [("FastProd", "Standard_D3_v2", 2), ("DenseProd", "Standard_D2_v2", 5), ("DevTest", "Standard_D1_v2", 1)],
+)
 def test_too_few_vcpus_fail_with_aks008(tmp_path, purpose, vm, count):
     hit = only(findings_for(tmp_path, workspace(), create(purpose=purpose, vm=vm, count=count)), "AKS008")[0]
     assert hit.position.line == WS_LINES + 12
@@ -150,7 +179,9 @@ def test_agent_count_below_one_fails_with_aks011(tmp_path, count):
 
 
 TLS_LEAF = "  tls:\n    enabled: true\n    leafDomainLabel: contoso\n"
-TLS_CUSTOM = "  tls:\n    enabled: true\n    cname: a.example.com\n    certificate: {file: c.pem}\n    key: {env: KEY}\n"
+TLS_CUSTOM = (
+    "  tls:\n    enabled: true\n    cname: a.example.com\n    certificate: {file: c.pem}\n    key: {env: KEY}\n"
+)
 
 
 @pytest.mark.parametrize("tls", [TLS_LEAF, TLS_CUSTOM, "  tls:\n    enabled: false\n"])
@@ -158,11 +189,14 @@ def test_valid_tls_passes(tmp_path, tls):
     assert findings_for(tmp_path, workspace(), attach(extra=tls)) == []
 
 
-@pytest.mark.parametrize("tls,line", [
-    ("  tls:\n    enabled: true\n", 12),
-    (TLS_CUSTOM + "    leafDomainLabel: contoso\n", 12),
-    ("  tls:\n    enabled: true\n    cname: a.example.com\n    key: {env: KEY}\n", 12),
-])
+@pytest.mark.parametrize(
+    "tls,line",
+    [
+        ("  tls:\n    enabled: true\n", 12),
+        (TLS_CUSTOM + "    leafDomainLabel: contoso\n", 12),
+        ("  tls:\n    enabled: true\n    cname: a.example.com\n    key: {env: KEY}\n", 12),
+    ],
+)
 def test_incomplete_or_double_tls_fails_with_aks012(tmp_path, tls, line):
     hit = only(findings_for(tmp_path, workspace(), attach(extra=tls)), "AKS012")[0]
     assert hit.position.line == WS_LINES + line
@@ -190,7 +224,12 @@ SUBNET = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/net
 
 def network(subnet=SUBNET, service="10.0.0.0/16", dns="10.0.0.10", bridge="172.17.0.1/16") -> str:
     lines = ["    network:"]
-    for key, value in (("subnetId", subnet), ("serviceCidr", service), ("dnsServiceIP", dns), ("dockerBridgeCidr", bridge)):
+    for key, value in (
+        ("subnetId", subnet),
+        ("serviceCidr", service),
+        ("dnsServiceIP", dns),
+        ("dockerBridgeCidr", bridge),
+    ):
         if value is not None:
             lines.append(f"      {key}: {value}")
     return "\n".join(lines) + "\n"
@@ -205,16 +244,19 @@ def test_partial_network_fails_with_aks015(tmp_path):
     assert "dnsServiceIP" in hit.message and hit.position.line == WS_LINES + 14
 
 
-@pytest.mark.parametrize("kwargs,line,needle", [
-    ({"subnet": "aks-subnet"}, 14, "subnet id"),
-    ({"service": "10.0.0.1/16"}, 15, "serviceCidr"),
-    ({"dns": "10.1.0.10"}, 16, "outside"),
-    ({"dns": "10.0.0.1"}, 16, "first address"),
-    ({"dns": "10.0.0.0"}, 16, "network"),
-    ({"dns": "not-an-ip"}, 16, "not an IP"),
-    ({"bridge": "10.0.5.1/24"}, 17, "overlaps"),
-    ({"bridge": "172.17.0.1"}, 0, None),
-])
+@pytest.mark.parametrize(
+    "kwargs,line,needle",
+    [
+        ({"subnet": "aks-subnet"}, 14, "subnet id"),
+        ({"service": "10.0.0.1/16"}, 15, "serviceCidr"),
+        ({"dns": "10.1.0.10"}, 16, "outside"),
+        ({"dns": "10.0.0.1"}, 16, "first address"),
+        ({"dns": "10.0.0.0"}, 16, "network"),
+        ({"dns": "not-an-ip"}, 16, "not an IP"),
+        ({"bridge": "10.0.5.1/24"}, 17, "overlaps"),
+        ({"bridge": "172.17.0.1"}, 0, None),
+    ],
+)
 def test_bad_network_addresses_fail_with_aks016(tmp_path, kwargs, line, needle):
     found = [f for f in findings_for(tmp_path, workspace(), create(extra=network(**kwargs))) if f.rule == "AKS016"]
     if needle is None:  # a bare address is a /32 interface: valid, no overlap
@@ -224,7 +266,10 @@ def test_bad_network_addresses_fail_with_aks016(tmp_path, kwargs, line, needle):
 
 
 def test_tls_settings_while_disabled_warn_aks017(tmp_path):
-    hit = only(findings_for(tmp_path, workspace(), attach(extra="  tls:\n    enabled: false\n    leafDomainLabel: x\n")), "AKS017")[0]
+    hit = only(
+        findings_for(tmp_path, workspace(), attach(extra="  tls:\n    enabled: false\n    leafDomainLabel: x\n")),
+        "AKS017",
+    )[0]
     assert not hit.is_error
 
 

@@ -10,5 +10,13 @@ from reconciler.cloud.arm import CloudError, ComputesClient
 from reconciler.cloud.auth import CloudConfigError, Connection, connect
 from reconciler.cloud.observe import ObserveStats, observe_with_stats
 
-__all__ = ["AksClient", "CloudConfigError", "CloudError", "ComputesClient", "Connection", "ObserveStats", "connect",
-           "observe_with_stats"]
+__all__ = [
+    "AksClient",
+    "CloudConfigError",
+    "CloudError",
+    "ComputesClient",
+    "Connection",
+    "ObserveStats",
+    "connect",
+    "observe_with_stats",
+]

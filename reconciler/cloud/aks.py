@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import re
 import threading
-from typing import Any, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 from urllib.parse import quote
 
 from reconciler.clients import Poller
@@ -39,8 +40,12 @@ def cluster_from_rest(body: Mapping[str, Any]) -> AksCluster:
     network = props.get("networkProfile") or {}
     access = props.get("apiServerAccessProfile") or {}
     pools = tuple(
-        AgentPool(name=p.get("name") or "", vm_size=p.get("vmSize") or "", count=int(p.get("count") or 0),
-                  mode=p.get("mode") or "System")
+        AgentPool(
+            name=p.get("name") or "",
+            vm_size=p.get("vmSize") or "",
+            count=int(p.get("count") or 0),
+            mode=p.get("mode") or "System",
+        )
         for p in (props.get("agentPoolProfiles") or [])
     )
     return AksCluster(
@@ -65,11 +70,13 @@ def versions_from_sdk(result: Any) -> tuple[KubernetesVersion, ...]:
     for minor in result.values_property or []:
         patches = sorted(minor.patch_versions or {}, key=version_key) or ([minor.version] if minor.version else [])
         for patch in patches:
-            out.append(KubernetesVersion(
-                version=patch,
-                default=bool(minor.is_default) and patch == patches[-1],
-                preview=bool(minor.is_preview),
-            ))
+            out.append(
+                KubernetesVersion(
+                    version=patch,
+                    default=bool(minor.is_default) and patch == patches[-1],
+                    preview=bool(minor.is_preview),
+                )
+            )
     return tuple(sorted(out, key=lambda v: version_key(v.version)))
 
 
@@ -77,13 +84,17 @@ def versions_from_rest(body: Mapping[str, Any]) -> tuple[KubernetesVersion, ...]
     """`versions_from_sdk` over the REST body (KubernetesVersions_List) instead of the SDK's models."""
     out: list[KubernetesVersion] = []
     for minor in body.get("values") or []:
-        patches = sorted(minor.get("patchVersions") or {}, key=version_key) or ([minor["version"]] if minor.get("version") else [])
+        patches = sorted(minor.get("patchVersions") or {}, key=version_key) or (
+            [minor["version"]] if minor.get("version") else []
+        )
         for patch in patches:
-            out.append(KubernetesVersion(
-                version=patch,
-                default=bool(minor.get("isDefault")) and patch == patches[-1],
-                preview=bool(minor.get("isPreview")),
-            ))
+            out.append(
+                KubernetesVersion(
+                    version=patch,
+                    default=bool(minor.get("isDefault")) and patch == patches[-1],
+                    preview=bool(minor.get("isPreview")),
+                )
+            )
     return tuple(sorted(out, key=lambda v: version_key(v.version)))
 
 
@@ -111,9 +122,13 @@ class AksClient:
                 if self.conn.auth_policy is not None:
                     kwargs["authentication_policy"] = self.conn.auth_policy
                 client = ContainerServiceClient(
-                    self.conn.credential, subscription_id, base_url=self.conn.endpoint,
-                    credential_scopes=[self.conn.scope], polling_interval=self.conn.polling_interval,
-                    transport=self.conn.transport(), **kwargs,
+                    self.conn.credential,
+                    subscription_id,
+                    base_url=self.conn.endpoint,
+                    credential_scopes=[self.conn.scope],
+                    polling_interval=self.conn.polling_interval,
+                    transport=self.conn.transport(),
+                    **kwargs,
                 )
                 self._clients[key] = client
             return client
@@ -145,13 +160,17 @@ class AksClient:
 
         what = f"list AKS clusters of subscription {subscription_id}"
         client = self._raw()
-        url: str | None = (f"{self.conn.endpoint}/subscriptions/{quote(subscription_id, safe='')}"
-                           f"/providers/Microsoft.ContainerService/managedClusters")
+        url: str | None = (
+            f"{self.conn.endpoint}/subscriptions/{quote(subscription_id, safe='')}"
+            f"/providers/Microsoft.ContainerService/managedClusters"
+        )
         params: dict[str, str] | None = {"api-version": AKS_API_VERSION}
         out: list[AksCluster] = []
         try:
             while url:  # pagination only: retries live in the pipeline
-                response = client.send_request(HttpRequest("GET", url, params=params, headers={"Accept": "application/json"}))
+                response = client.send_request(
+                    HttpRequest("GET", url, params=params, headers={"Accept": "application/json"})
+                )
                 if response.status_code == 404 and not out:
                     return []
                 if response.status_code != 200:
@@ -170,7 +189,8 @@ class AksClient:
 
         try:
             response = self._raw().send_request(
-                HttpRequest("GET", url, params={"api-version": AKS_API_VERSION}, headers={"Accept": "application/json"}))
+                HttpRequest("GET", url, params={"api-version": AKS_API_VERSION}, headers={"Accept": "application/json"})
+            )
         except AzureError as exc:
             raise CloudError.from_azure(exc, what) from None
         if response.status_code == 404:
@@ -184,15 +204,19 @@ class AksClient:
         cid = parse_cluster_id(cluster_id)
         if cid is None:
             return None
-        url = (f"{self.conn.endpoint}/subscriptions/{quote(cid.subscription, safe='')}"
-               f"/resourceGroups/{quote(cid.resource_group, safe='')}"
-               f"/providers/Microsoft.ContainerService/managedClusters/{quote(cid.name, safe='')}")
+        url = (
+            f"{self.conn.endpoint}/subscriptions/{quote(cid.subscription, safe='')}"
+            f"/resourceGroups/{quote(cid.resource_group, safe='')}"
+            f"/providers/Microsoft.ContainerService/managedClusters/{quote(cid.name, safe='')}"
+        )
         body = self._get_json(url, f"get AKS cluster {cid.name}")
         return None if body is None else cluster_from_rest(body)
 
     def kubernetes_versions(self, subscription_id: str, region: str) -> tuple[KubernetesVersion, ...]:
-        url = (f"{self.conn.endpoint}/subscriptions/{quote(subscription_id, safe='')}"
-               f"/providers/Microsoft.ContainerService/locations/{quote(region, safe='')}/kubernetesVersions")
+        url = (
+            f"{self.conn.endpoint}/subscriptions/{quote(subscription_id, safe='')}"
+            f"/providers/Microsoft.ContainerService/locations/{quote(region, safe='')}/kubernetesVersions"
+        )
         what = f"list Kubernetes versions of {region}"
         body = self._get_json(url, what)
         if body is None:
@@ -212,7 +236,10 @@ class AksClient:
             pool = pools.get(cid.resource_group, cid.name, pool_name)
             pool.count = count
             return pools.begin_create_or_update(
-                cid.resource_group, cid.name, pool_name, pool,
+                cid.resource_group,
+                cid.name,
+                pool_name,
+                pool,
                 polling=error_mapping_polling(self.conn.polling_interval, what),
             )
         except AzureError as exc:

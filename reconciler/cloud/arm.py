@@ -10,7 +10,8 @@ Request bodies may hold TLS keys: they are never logged or put in errors.
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Literal, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any, Literal
 from urllib.parse import quote
 
 from reconciler import __version__
@@ -25,8 +26,17 @@ USER_AGENT = f"reconciler/{__version__}"
 class CloudError(Exception):
     """An error answered by Azure (or Azure unreachable), safe to print: no request bodies."""
 
-    def __init__(self, message: str, *, status: int | None = None, code: str | None = None, what: str = "",
-                 operation_failed: bool = False, request_id: str | None = None, operation_id: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        what: str = "",
+        operation_failed: bool = False,
+        request_id: str | None = None,
+        operation_id: str | None = None,
+    ) -> None:
         self.status = status  # HTTP status; None for a failed long-running operation or no response
         self.code = code
         self.message = message
@@ -42,7 +52,7 @@ class CloudError(Exception):
         super().__init__(f"{head}{detail}{f' {code}' if code else ''}: {message}{tail}")
 
     @classmethod
-    def from_response(cls, response: Any, what: str) -> "CloudError":
+    def from_response(cls, response: Any, what: str) -> CloudError:
         """From an azure-core HttpResponse carrying ARM's `{"error": {"code", "message"}}`."""
         code, message = None, None
         try:
@@ -52,11 +62,16 @@ class CloudError(Exception):
         if isinstance(body, dict):
             err = body.get("error") if isinstance(body.get("error"), dict) else body
             code, message = err.get("code"), err.get("message")
-        return cls(_clip(message or response.reason or "request failed"), status=response.status_code, code=code, what=what,
-                   request_id=_request_id(response))
+        return cls(
+            _clip(message or response.reason or "request failed"),
+            status=response.status_code,
+            code=code,
+            what=what,
+            request_id=_request_id(response),
+        )
 
     @classmethod
-    def from_azure(cls, exc: Exception, what: str) -> "CloudError":
+    def from_azure(cls, exc: Exception, what: str) -> CloudError:
         """From an azure-core exception (HttpResponseError, transport errors)."""
         from azure.core.exceptions import HttpResponseError
 
@@ -64,7 +79,9 @@ class CloudError(Exception):
             err = getattr(exc, "error", None)
             code = getattr(err, "code", None)
             message = getattr(err, "message", None) or (exc.message or str(exc)).strip().splitlines()[0]
-            return cls(_clip(message), status=exc.status_code, code=code, what=what, request_id=_request_id(exc.response))
+            return cls(
+                _clip(message), status=exc.status_code, code=code, what=what, request_id=_request_id(exc.response)
+            )
         text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         return cls(_clip(_network_message(exc, text)), what=what)
 
@@ -74,13 +91,17 @@ def _network_message(exc: Exception, text: str) -> str:
     from azure.core.exceptions import ServiceRequestError, ServiceRequestTimeoutError, ServiceResponseTimeoutError
 
     if isinstance(exc, (ServiceRequestTimeoutError, ServiceResponseTimeoutError)) and text in (
-            "Response timeout", "Timeout on reaching the service"):  # RetryPolicy's total `timeout` ran out
+        "Response timeout",
+        "Timeout on reaching the service",
+    ):  # RetryPolicy's total `timeout` ran out
         return f"Azure gave no answer within the {MAX_CALL_SECONDS:.0f} s allowed for a call, retries included"
     where = re.search(r"host='([^']+)', port=(\d+)", text)
     why = re.search(r"\[Errno -?\d+\] ([^'\")]+)", text)
     if isinstance(exc, ServiceRequestError) and where:
         reason = why.group(1).strip() if why else "no connection"
-        return f"cannot connect to {where.group(1)}:{where.group(2)}: {reason} (is the endpoint right, and is it running?)"
+        return (
+            f"cannot connect to {where.group(1)}:{where.group(2)}: {reason} (is the endpoint right, and is it running?)"
+        )
     return f"{type(exc).__name__}: {text}"
 
 
@@ -175,8 +196,14 @@ def error_mapping_polling(interval: float, what: str, **kwargs: Any) -> Any:
             except AzureError as exc:
                 err = CloudError.from_azure(exc, what)
                 if err.status is not None and err.status < 300:  # a poll answered 200 with status Failed/Canceled
-                    err = CloudError(err.message, code=err.code, what=what, operation_failed=True,
-                                     request_id=err.request_id, operation_id=self._operation_id())
+                    err = CloudError(
+                        err.message,
+                        code=err.code,
+                        what=what,
+                        operation_failed=True,
+                        request_id=err.request_id,
+                        operation_id=self._operation_id(),
+                    )
                 raise err from None
 
         def _operation_id(self) -> str | None:
@@ -212,8 +239,16 @@ class ComputesClient:
         return f"{self._ws_url(ws)}/computes/{quote(name, safe='')}"
 
     # -- plumbing --------------------------------------------------------------
-    def _send(self, method: str, url: str, what: str, *, params: dict[str, str] | None = None,
-              json: Any = None, pipeline_response: bool = False) -> Any:
+    def _send(
+        self,
+        method: str,
+        url: str,
+        what: str,
+        *,
+        params: dict[str, str] | None = None,
+        json: Any = None,
+        pipeline_response: bool = False,
+    ) -> Any:
         from azure.core.exceptions import AzureError
         from azure.core.rest import HttpRequest
 
@@ -265,13 +300,20 @@ class ComputesClient:
         initial = self._send("PUT", self._compute_url(ws, name), what, json=body, pipeline_response=True)
         return self._lro(initial, what, _json_body)
 
-    def begin_delete(self, ws: WorkspaceRef, name: str, underlying_resource_action: Literal["Detach", "Delete"]) -> Poller:
+    def begin_delete(
+        self, ws: WorkspaceRef, name: str, underlying_resource_action: Literal["Detach", "Delete"]
+    ) -> Poller:
         """Detach (keep the AKS cluster) or Delete (remove it too); the poller's result is None."""
         if underlying_resource_action not in ("Detach", "Delete"):
             raise ValueError(f"underlying_resource_action must be Detach or Delete, not {underlying_resource_action!r}")
         what = f"{underlying_resource_action.lower()} compute {name} in workspace {ws.workspace_name}"
-        initial = self._send("DELETE", self._compute_url(ws, name), what,
-                             params={"underlyingResourceAction": underlying_resource_action}, pipeline_response=True)
+        initial = self._send(
+            "DELETE",
+            self._compute_url(ws, name),
+            what,
+            params={"underlyingResourceAction": underlying_resource_action},
+            pipeline_response=True,
+        )
         return self._lro(initial, what, lambda _response: None)
 
     def list_keys(self, ws: WorkspaceRef, name: str) -> dict:

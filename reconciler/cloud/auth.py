@@ -56,18 +56,24 @@ def check_endpoint(endpoint: str) -> str:
         port = parts.port
     except ValueError:
         if "@" in endpoint:
-            raise CloudConfigError("endpoint must not contain credentials (user:password@); "
-                                   "sign in with `az login` or a service principal instead") from None
+            raise CloudConfigError(
+                "endpoint must not contain credentials (user:password@); "
+                "sign in with `az login` or a service principal instead"
+            ) from None
         raise CloudConfigError(f"endpoint {redact_url(endpoint)} has an invalid port (use 1-65535)") from None
     if parts.username is not None or parts.password is not None or "@" in parts.netloc:
-        raise CloudConfigError("endpoint must not contain credentials (user:password@); "
-                               "sign in with `az login` or a service principal instead")
+        raise CloudConfigError(
+            "endpoint must not contain credentials (user:password@); "
+            "sign in with `az login` or a service principal instead"
+        )
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise CloudConfigError(f"endpoint {endpoint!r} is not an http(s) URL like https://management.azure.com")
     if port == 0:
         raise CloudConfigError(f"endpoint {endpoint} has an invalid port (use 1-65535)")
     if parts.path or parts.query or parts.fragment:
-        raise CloudConfigError(f"endpoint {endpoint!r} must be a base URL without path or query (e.g. http://127.0.0.1:8080)")
+        raise CloudConfigError(
+            f"endpoint {endpoint!r} must be a base URL without path or query (e.g. http://127.0.0.1:8080)"
+        )
     if parts.scheme == "http" and not is_loopback_host(parts.hostname):
         raise CloudConfigError(
             f"endpoint {endpoint} uses plain http on a non-loopback host; only loopback addresses "
@@ -216,7 +222,9 @@ def connect(endpoint: str | None, *, retry_backoff: float | None = None) -> Conn
     if local:
         credential = DevelopmentCredential()
         # Loopback: connection refused means nothing listens there; say so at once.
-        conn = Connection(url, credential, True, _loopback_bearer_policy(credential), polling_interval=0.1, retry_connect=1)
+        conn = Connection(
+            url, credential, True, _loopback_bearer_policy(credential), polling_interval=0.1, retry_connect=1
+        )
     else:
         try:
             from azure.identity import DefaultAzureCredential

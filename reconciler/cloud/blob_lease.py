@@ -34,7 +34,14 @@ BLOB_POLL_SECONDS = 2.0
 BLOB_RETRY: dict[str, Any] = {"retry_total": 3, "initial_backoff": 1, "increment_base": 2}
 
 
-_META_KEYS = {"host": "host", "pid": "pid", "user": "user", "startedAt": "startedat", "command": "command", "workspace": "workspace"}
+_META_KEYS = {
+    "host": "host",
+    "pid": "pid",
+    "user": "user",
+    "startedAt": "startedat",
+    "command": "command",
+    "workspace": "workspace",
+}
 
 
 def _meta_encode(info: LockInfo) -> dict[str, str]:
@@ -75,8 +82,16 @@ class _BlobConfig:
 class BlobLeaseBackend:
     kind = "blob"
 
-    def __init__(self, ref: "WorkspaceRef", account_url: str | None, container: str, connection_string: str | None, *,
-                 credential: Any = None, secret: str | None = None) -> None:
+    def __init__(
+        self,
+        ref: WorkspaceRef,
+        account_url: str | None,
+        container: str,
+        connection_string: str | None,
+        *,
+        credential: Any = None,
+        secret: str | None = None,
+    ) -> None:
         self.ref = ref
         self.cfg = _BlobConfig(account_url, container, connection_string)
         self.blob_name = lock_name(ref)
@@ -113,7 +128,9 @@ class BlobLeaseBackend:
         status = getattr(exc, "status_code", None)
         detail = str(getattr(exc, "reason", None) or exc).splitlines()[0] if str(exc) else type(exc).__name__
         parts = [p for p in (f"HTTP {status}" if status else None, str(code) if code else None, detail) if p]
-        return LockError(self._scrub(f"workspace lock: cannot {doing} {self._where()}: {type(exc).__name__}: {'; '.join(parts)}"))
+        return LockError(
+            self._scrub(f"workspace lock: cannot {doing} {self._where()}: {type(exc).__name__}: {'; '.join(parts)}")
+        )
 
     def _client(self) -> Any:
         if self._service is None:
@@ -131,12 +148,16 @@ class BlobLeaseBackend:
                     from azure.identity import DefaultAzureCredential
 
                     self._service = BlobServiceClient(
-                        self.cfg.account_url, credential=DefaultAzureCredential(exclude_interactive_browser_credential=True), **kwargs
+                        self.cfg.account_url,
+                        credential=DefaultAzureCredential(exclude_interactive_browser_credential=True),
+                        **kwargs,
                     )
             except LockError:
                 raise
             except Exception as exc:
-                raise LockError(self._scrub(f"workspace lock: bad blob storage settings: {type(exc).__name__}: {exc}")) from None
+                raise LockError(
+                    self._scrub(f"workspace lock: bad blob storage settings: {type(exc).__name__}: {exc}")
+                ) from None
         return self._service
 
     def _blob(self) -> Any:
@@ -226,9 +247,17 @@ class BlobLeaseBackend:
                         workspace=self.ref.workspace_name,
                     )
                     return
-                log.warning("could not clear the lock holder", workspace=self.ref.workspace_name, error=self._scrub(str(exc).splitlines()[0] if str(exc) else type(exc).__name__))
+                log.warning(
+                    "could not clear the lock holder",
+                    workspace=self.ref.workspace_name,
+                    error=self._scrub(str(exc).splitlines()[0] if str(exc) else type(exc).__name__),
+                )
             except Exception as exc:
-                log.warning("could not clear the lock holder", workspace=self.ref.workspace_name, error=self._scrub(str(exc).splitlines()[0] if str(exc) else type(exc).__name__))
+                log.warning(
+                    "could not clear the lock holder",
+                    workspace=self.ref.workspace_name,
+                    error=self._scrub(str(exc).splitlines()[0] if str(exc) else type(exc).__name__),
+                )
             try:
                 lease.release()
             except Exception as exc:
@@ -308,6 +337,14 @@ class _Heartbeat:
                         error=_error_code(exc),
                     )
                     return
-                log.warning("lock heartbeat failed; retrying", workspace=self.workspace, error=self.scrub(str(exc).splitlines()[0]))
+                log.warning(
+                    "lock heartbeat failed; retrying",
+                    workspace=self.workspace,
+                    error=self.scrub(str(exc).splitlines()[0]),
+                )
             except Exception as exc:  # network blips: try again next beat
-                log.warning("lock heartbeat failed; retrying", workspace=self.workspace, error=self.scrub(str(exc).splitlines()[0] if str(exc) else type(exc).__name__))
+                log.warning(
+                    "lock heartbeat failed; retrying",
+                    workspace=self.workspace,
+                    error=self.scrub(str(exc).splitlines()[0] if str(exc) else type(exc).__name__),
+                )

@@ -18,15 +18,15 @@ from __future__ import annotations
 import concurrent.futures as cf
 import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from reconciler.cloud.aks import AksClient
 from reconciler.cloud.arm import ComputesClient
 from reconciler.cloud.auth import Connection
 from reconciler.ids import cluster_key, parse_cluster_id
-from reconciler.state import (AksCluster, Compute, KubernetesVersion, ObservedState, ObservedWorkspace,
-                              WorkspaceRef)
+from reconciler.state import AksCluster, Compute, KubernetesVersion, ObservedState, ObservedWorkspace, WorkspaceRef
 
 
 @dataclass
@@ -67,8 +67,14 @@ def _kind(method: str, url: str) -> str:
     return f"{method} other"
 
 
-def observe(conn: Connection, workspaces: Iterable[WorkspaceRef], attach_cluster_ids: Iterable[str] = (),
-            extra_regions: Iterable[str] = (), *, stats: ObserveStats | None = None) -> ObservedState:
+def observe(
+    conn: Connection,
+    workspaces: Iterable[WorkspaceRef],
+    attach_cluster_ids: Iterable[str] = (),
+    extra_regions: Iterable[str] = (),
+    *,
+    stats: ObserveStats | None = None,
+) -> ObservedState:
     """Observe the workspaces, the relevant AKS clusters and the needed regions' versions.
 
     Pass `stats` to learn how many calls it took (see `ObserveStats`).
@@ -85,15 +91,25 @@ def observe(conn: Connection, workspaces: Iterable[WorkspaceRef], attach_cluster
         aks.close()
 
 
-def observe_with(conn: Connection, computes: ComputesClient, aks: AksClient, workspaces: Iterable[WorkspaceRef],
-                 attach_cluster_ids: Iterable[str] = (), extra_regions: Iterable[str] = ()) -> ObservedState:
+def observe_with(
+    conn: Connection,
+    computes: ComputesClient,
+    aks: AksClient,
+    workspaces: Iterable[WorkspaceRef],
+    attach_cluster_ids: Iterable[str] = (),
+    extra_regions: Iterable[str] = (),
+) -> ObservedState:
     """Observe through clients the caller keeps (and closes): apply observes twice and executes
     in between on the same clients, so nothing is built twice."""
     return _Observation(conn, computes, aks, ObserveStats()).run(workspaces, attach_cluster_ids, extra_regions)
 
 
-def observe_with_stats(conn: Connection, workspaces: Iterable[WorkspaceRef], attach_cluster_ids: Iterable[str] = (),
-                       extra_regions: Iterable[str] = ()) -> tuple[ObservedState, ObserveStats]:
+def observe_with_stats(
+    conn: Connection,
+    workspaces: Iterable[WorkspaceRef],
+    attach_cluster_ids: Iterable[str] = (),
+    extra_regions: Iterable[str] = (),
+) -> tuple[ObservedState, ObserveStats]:
     stats = ObserveStats()
     return observe(conn, workspaces, attach_cluster_ids, extra_regions, stats=stats), stats
 
@@ -120,8 +136,11 @@ class _Observation:
         self.attach_keys = set(targets)
         self.relevant.update(targets)
         ws_subs = {ref.subscription_id.lower() for ref in refs}
-        default_sub = (refs[0].subscription_id if refs else
-                       next((parse_cluster_id(i).subscription for i in targets.values()), None))  # type: ignore[union-attr]
+        default_sub = (
+            refs[0].subscription_id
+            if refs
+            else next((parse_cluster_id(i).subscription for i in targets.values()), None)
+        )  # type: ignore[union-attr]
         self.stats.workspaces = len(refs)
         self.lists_left = len(refs)
         # Threads are started only as calls wait for one, so the pool is as large as the work needs
@@ -182,8 +201,10 @@ class _Observation:
             return
         self.regions.add(region)
         self.stats.regions += 1
-        self._submit(lambda: self.aks.kubernetes_versions(subscription, region),
-                     lambda versions: self._on_versions(region, versions))
+        self._submit(
+            lambda: self.aks.kubernetes_versions(subscription, region),
+            lambda versions: self._on_versions(region, versions),
+        )
 
     # -- results -----------------------------------------------------------------
     def _on_computes(self, ref: WorkspaceRef, listed: list[Compute] | None) -> None:

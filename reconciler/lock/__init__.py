@@ -26,9 +26,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING
 
 from reconciler.lock.base import Backend, LockError, LockInfo, lock_name
 from reconciler.lock.file import FileBackend
@@ -37,7 +38,16 @@ if TYPE_CHECKING:  # pragma: no cover
     from reconciler.manifest import LockSpec
     from reconciler.state import WorkspaceRef
 
-__all__ = ["Backend", "LockError", "LockInfo", "configured", "file_backend", "workspace_lock", "force_unlock", "lock_name"]
+__all__ = [
+    "Backend",
+    "LockError",
+    "LockInfo",
+    "configured",
+    "file_backend",
+    "force_unlock",
+    "lock_name",
+    "workspace_lock",
+]
 
 ENV_ACCOUNT_URL = "RECONCILER_LOCK_ACCOUNT_URL"
 ENV_CONTAINER = "RECONCILER_LOCK_CONTAINER"
@@ -47,8 +57,8 @@ ENV_AZURE_CONNECTION_STRING = "AZURE_STORAGE_CONNECTION_STRING"
 
 @contextlib.contextmanager
 def workspace_lock(
-    ref: "WorkspaceRef",
-    spec: "LockSpec | None",
+    ref: WorkspaceRef,
+    spec: LockSpec | None,
     *,
     command: str,
     root: Path = Path(".reconciler"),
@@ -68,16 +78,16 @@ def workspace_lock(
         held.release()
 
 
-def configured(spec: "LockSpec | None") -> bool:
+def configured(spec: LockSpec | None) -> bool:
     """Whether a lock is set explicitly (spec.lock blob or the RECONCILER_LOCK_* environment)."""
     return _blob_config(spec) is not None
 
 
-def file_backend(ref: "WorkspaceRef", root: Path = Path(".reconciler")) -> Backend:
+def file_backend(ref: WorkspaceRef, root: Path = Path(".reconciler")) -> Backend:
     return FileBackend(ref, root)
 
 
-def force_unlock(ref: "WorkspaceRef", spec: "LockSpec | None", *, root: Path = Path(".reconciler")) -> str:
+def force_unlock(ref: WorkspaceRef, spec: LockSpec | None, *, root: Path = Path(".reconciler")) -> str:
     """Break a workspace lock whose holder is gone; returns a message naming that holder."""
     return _backend(ref, spec, Path(root)).force_unlock()
 
@@ -94,7 +104,7 @@ def _env(name: str) -> str | None:
     return value or None
 
 
-def _blob_config(spec: "LockSpec | None") -> _BlobConfig | None:
+def _blob_config(spec: LockSpec | None) -> _BlobConfig | None:
     explicit = spec is not None and getattr(spec, "backend", "file") == "blob"
     account_url = (getattr(spec, "accountUrl", None) if explicit else None) or _env(ENV_ACCOUNT_URL)
     container = (getattr(spec, "container", None) if explicit else None) or _env(ENV_CONTAINER)
@@ -117,7 +127,7 @@ def _blob_config(spec: "LockSpec | None") -> _BlobConfig | None:
     return _BlobConfig(account_url=account_url, container=container, connection_string=conn)
 
 
-def _backend(ref: "WorkspaceRef", spec: "LockSpec | None", root: Path) -> Backend:
+def _backend(ref: WorkspaceRef, spec: LockSpec | None, root: Path) -> Backend:
     cfg = _blob_config(spec)
     if cfg is not None:
         from reconciler.cloud.blob_lease import BlobLeaseBackend  # only cloud/ talks to Azure

@@ -8,8 +8,9 @@ import hashlib
 import os
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 if TYPE_CHECKING:  # pragma: no cover
     from reconciler.state import WorkspaceRef
@@ -46,7 +47,7 @@ class LockInfo:
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any], backend: str) -> "LockInfo":
+    def from_json(cls, data: dict[str, Any], backend: str) -> LockInfo:
         pid = data.get("pid")
         try:
             pid = int(pid) if pid not in (None, "") else None
@@ -63,12 +64,12 @@ class LockInfo:
         )
 
 
-def lock_name(ref: "WorkspaceRef") -> str:
+def lock_name(ref: WorkspaceRef) -> str:
     """File / blob name of a workspace's lock: sha256 of the lower-case ARM id, 16 hex digits."""
     return hashlib.sha256(ref.key.encode("utf-8")).hexdigest()[:16] + ".lock"
 
 
-def holder_record(ref: "WorkspaceRef", command: str, backend: str) -> LockInfo:
+def holder_record(ref: WorkspaceRef, command: str, backend: str) -> LockInfo:
     try:
         user = getpass.getuser()
     except Exception:  # no passwd entry in some containers
@@ -77,14 +78,14 @@ def holder_record(ref: "WorkspaceRef", command: str, backend: str) -> LockInfo:
         host=socket.gethostname(),
         pid=os.getpid(),
         user=user,
-        started_at=_dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        started_at=_dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         command=command[:200],
         workspace=ref.arm_id,
         backend=backend,
     )
 
 
-def locked_message(ref: "WorkspaceRef", holder: LockInfo | None, waited: float, hint: str) -> str:
+def locked_message(ref: WorkspaceRef, holder: LockInfo | None, waited: float, hint: str) -> str:
     who = holder.describe() if holder is not None else "another run (holder unknown)"
     msg = f"workspace {ref.workspace_name} is locked by {who}"
     if waited > 0:
@@ -108,8 +109,9 @@ class Held:
             self._release()
 
 
-def wait_loop(try_once: Callable[[], tuple[T | None, LockInfo | None]], timeout: float,
-              poll: float) -> tuple[T | None, LockInfo | None, float]:
+def wait_loop(
+    try_once: Callable[[], tuple[T | None, LockInfo | None]], timeout: float, poll: float
+) -> tuple[T | None, LockInfo | None, float]:
     """Call ``try_once()`` → (held or None, holder) until it succeeds or ``timeout`` passes."""
     start = time.monotonic()
     deadline = start + timeout
@@ -121,8 +123,6 @@ def wait_loop(try_once: Callable[[], tuple[T | None, LockInfo | None]], timeout:
         if remaining <= 0:
             return None, holder, (time.monotonic() - start) if timeout > 0 else 0.0
         time.sleep(min(poll, remaining))
-
-
 
 
 class Backend(Protocol):

@@ -26,7 +26,7 @@ POLL_SECONDS = 0.2
 class FileBackend:
     kind = "file"
 
-    def __init__(self, ref: "WorkspaceRef", root: Path) -> None:
+    def __init__(self, ref: WorkspaceRef, root: Path) -> None:
         self.ref = ref
         self.path = root / "locks" / lock_name(ref)
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import requests
@@ -15,7 +16,19 @@ from tests.builders import WS as PROD
 from tests.builders import aks_id as cluster_id
 from tests.builders import seed_cluster as _cluster
 
-__all__ = ["BIG", "BIG_COUNT", "BIG_SUB", "DEV", "MISSING", "OTHER_SUB", "PROD", "SUB", "Admin", "cluster_id", "make_seed"]
+__all__ = [
+    "BIG",
+    "BIG_COUNT",
+    "BIG_SUB",
+    "DEV",
+    "MISSING",
+    "OTHER_SUB",
+    "PROD",
+    "SUB",
+    "Admin",
+    "cluster_id",
+    "make_seed",
+]
 # BIG_SUB holds many clusters: its lists are paged.
 DEV = WorkspaceRef(SUB, "ml-prod-rg", "ml-dev")
 BIG = WorkspaceRef(BIG_SUB, "big-rg", "ml-big")
@@ -24,46 +37,92 @@ BIG_COUNT = 55  # more than one page (the emulator pages by 50)
 
 
 def make_seed() -> dict:
-    big = {f"big-{i:03d}": {"properties": {"computeType": "AKS", "resourceId": cluster_id(f"big-aks-{i:03d}", BIG_SUB, "big-rg"),
-                                            "properties": {"clusterPurpose": "DevTest"}}}
-           for i in range(BIG_COUNT)}
+    big = {
+        f"big-{i:03d}": {
+            "properties": {
+                "computeType": "AKS",
+                "resourceId": cluster_id(f"big-aks-{i:03d}", BIG_SUB, "big-rg"),
+                "properties": {"clusterPurpose": "DevTest"},
+            }
+        }
+        for i in range(BIG_COUNT)
+    }
     clusters = {
-        "scoring-aks": _cluster("westeurope", "1.30.5", loadBalancerSku="standard", privateCluster=False,
-                                authorizedIPRanges=["20.0.0.0/16"]),
+        "scoring-aks": _cluster(
+            "westeurope", "1.30.5", loadBalancerSku="standard", privateCluster=False, authorizedIPRanges=["20.0.0.0/16"]
+        ),
         "second-aks": _cluster("westeurope", "1.31.2"),
-        "east-aks": {"location": "eastus", "kubernetesVersion": "1.31.1", "loadBalancerSku": "basic",
-                     "privateCluster": True, "agentPools": [
-                         {"name": "sys", "vmSize": "Standard_D3_v2", "count": 3, "mode": "System"},
-                         {"name": "user", "vmSize": "Standard_D4_v2", "count": 2, "mode": "User"}]},
+        "east-aks": {
+            "location": "eastus",
+            "kubernetesVersion": "1.31.1",
+            "loadBalancerSku": "basic",
+            "privateCluster": True,
+            "agentPools": [
+                {"name": "sys", "vmSize": "Standard_D3_v2", "count": 3, "mode": "System"},
+                {"name": "user", "vmSize": "Standard_D4_v2", "count": 2, "mode": "User"},
+            ],
+        },
         "legacy-aks": _cluster("westeurope", "1.30.5"),
         "unrelated-aks": _cluster("northeurope", "1.30.5"),
     }
     return {
         "kubernetesVersions": {
-            "westeurope": [{"version": "1.30.4"}, {"version": "1.30.5", "default": True}, {"version": "1.31.2"},
-                           {"version": "1.32.0", "preview": True}],
+            "westeurope": [
+                {"version": "1.30.4"},
+                {"version": "1.30.5", "default": True},
+                {"version": "1.31.2"},
+                {"version": "1.32.0", "preview": True},
+            ],
             "eastus": [{"version": "1.30.4", "default": True}, {"version": "1.31.1"}],
             "northeurope": [{"version": "1.30.5", "default": True}],
         },
         "subscriptions": {
-            SUB: {"resourceGroups": {
-                "aks-rg": {"managedClusters": clusters},
-                "ml-prod-rg": {"workspaces": {
-                    "ml-prod": {"location": "westeurope", "computes": {
-                        "legacy-scoring": {"tags": {"team": "fraud"}, "properties": {
-                            "computeType": "AKS", "resourceId": cluster_id("legacy-aks"), "description": "old one",
-                            "properties": {"clusterPurpose": "DevTest", "sslConfiguration": {"status": "Disabled"}}}},
-                    }},
-                    "ml-dev": {"location": "westeurope", "computes": {}},
-                }},
-            }},
-            BIG_SUB: {"resourceGroups": {"big-rg": {
-                "managedClusters": {f"big-aks-{i:03d}": _cluster("westeurope", "1.30.5") for i in range(BIG_COUNT)},
-                "workspaces": {"ml-big": {"location": "westeurope", "computes": big}},
-            }}},
-            OTHER_SUB: {"resourceGroups": {"other-rg": {"managedClusters": {
-                "foreign-aks": _cluster("westeurope", "1.30.5"),
-            }}}},
+            SUB: {
+                "resourceGroups": {
+                    "aks-rg": {"managedClusters": clusters},
+                    "ml-prod-rg": {
+                        "workspaces": {
+                            "ml-prod": {
+                                "location": "westeurope",
+                                "computes": {
+                                    "legacy-scoring": {
+                                        "tags": {"team": "fraud"},
+                                        "properties": {
+                                            "computeType": "AKS",
+                                            "resourceId": cluster_id("legacy-aks"),
+                                            "description": "old one",
+                                            "properties": {
+                                                "clusterPurpose": "DevTest",
+                                                "sslConfiguration": {"status": "Disabled"},
+                                            },
+                                        },
+                                    },
+                                },
+                            },
+                            "ml-dev": {"location": "westeurope", "computes": {}},
+                        }
+                    },
+                }
+            },
+            BIG_SUB: {
+                "resourceGroups": {
+                    "big-rg": {
+                        "managedClusters": {
+                            f"big-aks-{i:03d}": _cluster("westeurope", "1.30.5") for i in range(BIG_COUNT)
+                        },
+                        "workspaces": {"ml-big": {"location": "westeurope", "computes": big}},
+                    }
+                }
+            },
+            OTHER_SUB: {
+                "resourceGroups": {
+                    "other-rg": {
+                        "managedClusters": {
+                            "foreign-aks": _cluster("westeurope", "1.30.5"),
+                        }
+                    }
+                }
+            },
         },
     }
 

@@ -36,7 +36,10 @@ def test_get_cluster_normalised(aks: AksClient) -> None:
     c = aks.get_cluster(cluster_id("east-aks"))
     assert c is not None
     assert c.id == cluster_id("east-aks") and c.location == "eastus" and c.kubernetes_version == "1.31.1"
-    assert c.agent_pools == (AgentPool("sys", "Standard_D3_v2", 3, "System"), AgentPool("user", "Standard_D4_v2", 2, "User"))
+    assert c.agent_pools == (
+        AgentPool("sys", "Standard_D3_v2", 3, "System"),
+        AgentPool("user", "Standard_D4_v2", 2, "User"),
+    )
     assert c.load_balancer_sku == "basic" and c.private is True and c.provisioning_state == "Succeeded"
     s = aks.get_cluster(cluster_id("scoring-aks").upper().replace("SUBSCRIPTIONS", "subscriptions"))
     assert s is not None and s.authorized_ip_ranges == ("20.0.0.0/16",) and not s.private
@@ -53,19 +56,33 @@ def test_kubernetes_versions_expand_patches(aks: AksClient) -> None:
     versions = aks.kubernetes_versions(SUB, "westeurope")
     # 1.30 is the default minor (1.30.5 is seeded default): only its highest patch is the default.
     assert versions == (
-        KubernetesVersion("1.30.4"), KubernetesVersion("1.30.5", default=True),
-        KubernetesVersion("1.31.2"), KubernetesVersion("1.32.0", preview=True),
+        KubernetesVersion("1.30.4"),
+        KubernetesVersion("1.30.5", default=True),
+        KubernetesVersion("1.31.2"),
+        KubernetesVersion("1.32.0", preview=True),
     )
 
 
 def test_versions_highest_patch_of_default_minor_and_numeric_order() -> None:
-    minor = lambda v, patches, **kw: SimpleNamespace(version=v, patch_versions={p: {} for p in patches},  # noqa: E731
-                                                     is_default=kw.get("d"), is_preview=kw.get("p"))
-    result = SimpleNamespace(values_property=[
-        minor("1.31", ["1.31.10", "1.31.9"], d=True), minor("1.32", ["1.32.1"], p=True), minor("1.29", [])])
+    minor = lambda v, patches, **kw: SimpleNamespace(
+        version=v,
+        patch_versions={p: {} for p in patches},
+        is_default=kw.get("d"),
+        is_preview=kw.get("p"),
+    )
+    result = SimpleNamespace(
+        values_property=[
+            minor("1.31", ["1.31.10", "1.31.9"], d=True),
+            minor("1.32", ["1.32.1"], p=True),
+            minor("1.29", []),
+        ]
+    )
     assert versions_from_sdk(result) == (
-        KubernetesVersion("1.29"), KubernetesVersion("1.31.9"), KubernetesVersion("1.31.10", default=True),
-        KubernetesVersion("1.32.1", preview=True))
+        KubernetesVersion("1.29"),
+        KubernetesVersion("1.31.9"),
+        KubernetesVersion("1.31.10", default=True),
+        KubernetesVersion("1.32.1", preview=True),
+    )
 
 
 def test_versions_read_as_rest_match_the_sdk_reading_of_microsofts_example() -> None:
@@ -100,7 +117,9 @@ def test_begin_scale_changes_only_the_count(aks: AksClient, admin: Admin) -> Non
     assert pool.count == 4 and poller.done()
     c = aks.get_cluster(cluster_id("east-aks"))
     assert c is not None and [(p.name, p.count, p.vm_size) for p in c.agent_pools] == [
-        ("sys", 3, "Standard_D3_v2"), ("user", 4, "Standard_D4_v2")]
+        ("sys", 3, "Standard_D3_v2"),
+        ("user", 4, "Standard_D4_v2"),
+    ]
     requests = admin.requests()
     # one read before the PUT, one final GET by ARMPolling after the operation succeeded
     assert requests["AgentPools_Get"] == 2 and requests["AgentPools_CreateOrUpdate"] == 1

@@ -17,8 +17,11 @@ SECRET_KEY = "-----BEGIN PRIVATE KEY-----\nTOP-SECRET-KEY-MATERIAL\n-----END PRI
 
 
 def attach_body(cluster: str, **settings: object) -> dict:
-    return {"location": "westeurope", "tags": {"reconciler-managed": "true"},
-            "properties": {"computeType": "AKS", "resourceId": cluster, "properties": settings}}
+    return {
+        "location": "westeurope",
+        "tags": {"reconciler-managed": "true"},
+        "properties": {"computeType": "AKS", "resourceId": cluster, "properties": settings},
+    }
 
 
 @pytest.fixture
@@ -48,7 +51,9 @@ def test_get_and_get_missing(computes: ComputesClient) -> None:
 
 def test_attach_then_detach_through_lro(computes: ComputesClient, admin: Admin) -> None:
     t0 = time.perf_counter()
-    poller = computes.begin_create_or_update(PROD, "scoring", attach_body(cluster_id("scoring-aks"), clusterPurpose="FastProd"))
+    poller = computes.begin_create_or_update(
+        PROD, "scoring", attach_body(cluster_id("scoring-aks"), clusterPurpose="FastProd")
+    )
     result = poller.result(timeout=10)
     assert poller.done() and poller.status() == "Succeeded"
     assert result["properties"]["provisioningState"] == "Succeeded"
@@ -67,8 +72,13 @@ def test_attach_then_detach_through_lro(computes: ComputesClient, admin: Admin) 
 
 
 def test_create_through_lro(computes: ComputesClient) -> None:
-    body = {"location": "westeurope", "properties": {"computeType": "AKS", "properties": {
-        "agentCount": 3, "agentVmSize": "Standard_D3_v2", "clusterPurpose": "FastProd"}}}
+    body = {
+        "location": "westeurope",
+        "properties": {
+            "computeType": "AKS",
+            "properties": {"agentCount": 3, "agentVmSize": "Standard_D3_v2", "clusterPurpose": "FastProd"},
+        },
+    }
     result = computes.begin_create_or_update(PROD, "created-one", body).result(timeout=10)
     compute = compute_from_rest(result)
     assert not compute.attached and compute.provisioning_state == "Succeeded"
@@ -91,8 +101,9 @@ def test_list_keys(computes: ComputesClient) -> None:
 
 def test_azure_error_becomes_cloud_error_without_the_body(computes: ComputesClient) -> None:
     body = attach_body(cluster_id("scoring-aks"))
-    body["properties"]["properties"] = {"sslConfiguration": {"status": "Enabled", "cname": "x.contoso.com",
-                                                             "cert": "CERT", "key": SECRET_KEY}}
+    body["properties"]["properties"] = {
+        "sslConfiguration": {"status": "Enabled", "cname": "x.contoso.com", "cert": "CERT", "key": SECRET_KEY}
+    }
     with pytest.raises(CloudError) as info:
         computes.begin_create_or_update(PROD, "1-bad-name", body)
     err = info.value
@@ -132,7 +143,9 @@ def test_transient_faults_are_retried_by_azure_core(computes: ComputesClient, ad
     assert admin.requests()["Compute_List"] == 3  # two faults, then the answer
 
 
-def test_a_burst_of_server_errors_longer_than_azure_cores_default_is_retried(computes: ComputesClient, admin: Admin) -> None:
+def test_a_burst_of_server_errors_longer_than_azure_cores_default_is_retried(
+    computes: ComputesClient, admin: Admin
+) -> None:
     admin.faults({"500": 1.0, "limit": 5})  # azure-core alone gives up after 3 status retries
     assert computes.get(PROD, "legacy-scoring") is not None
     assert admin.requests()["Compute_Get"] == 6

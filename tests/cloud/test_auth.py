@@ -10,8 +10,10 @@ from azure.core.exceptions import ClientAuthenticationError
 from reconciler.cloud.auth import AZURE_ENDPOINT, DEV_TOKEN, CloudConfigError, connect, is_loopback_host
 
 
-@pytest.mark.parametrize("url", ["http://127.0.0.1:8080", "http://127.9.9.9", "http://localhost:1", "http://[::1]:9000",
-                                 "https://127.0.0.1:443/"])
+@pytest.mark.parametrize(
+    "url",
+    ["http://127.0.0.1:8080", "http://127.9.9.9", "http://localhost:1", "http://[::1]:9000", "https://127.0.0.1:443/"],
+)
 def test_loopback_endpoints_are_local_with_dev_credential(url: str) -> None:
     conn = connect(url)
     assert conn.is_local
@@ -20,8 +22,16 @@ def test_loopback_endpoints_are_local_with_dev_credential(url: str) -> None:
     assert conn.endpoint == url.rstrip("/")
 
 
-@pytest.mark.parametrize("url", ["http://10.0.0.1:8080", "http://example.com", "http://127.0.0.1.nip.io",
-                                 "http://localhost.evil.com:80", "http://0.0.0.0:80"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://10.0.0.1:8080",
+        "http://example.com",
+        "http://127.0.0.1.nip.io",
+        "http://localhost.evil.com:80",
+        "http://0.0.0.0:80",
+    ],
+)
 def test_non_loopback_http_is_refused(url: str) -> None:
     with pytest.raises(CloudConfigError, match="plain http"):
         connect(url)

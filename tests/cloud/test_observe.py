@@ -24,15 +24,34 @@ def delta(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
 
 def test_observe_two_workspaces_two_regions(conn: Connection, admin: Admin) -> None:
     computes = ComputesClient(conn)
-    computes.begin_create_or_update(PROD, "scoring", {
-        "location": "westeurope", "tags": {"reconciler-managed": "true", "reconciler-spec": "sha256:abc"},
-        "properties": {"computeType": "AKS", "resourceId": cluster_id("second-aks"), "properties": {
-            "clusterPurpose": "FastProd",
-            "sslConfiguration": {"status": "Enabled", "leafDomainLabel": "contoso", "overwriteExistingDomain": True}}},
-    }).result(timeout=10)
-    created = computes.begin_create_or_update(PROD, "made-here", {
-        "location": "westeurope", "properties": {"computeType": "AKS", "properties": {
-            "agentCount": 3, "agentVmSize": "Standard_D3_v2"}}}).result(timeout=10)
+    computes.begin_create_or_update(
+        PROD,
+        "scoring",
+        {
+            "location": "westeurope",
+            "tags": {"reconciler-managed": "true", "reconciler-spec": "sha256:abc"},
+            "properties": {
+                "computeType": "AKS",
+                "resourceId": cluster_id("second-aks"),
+                "properties": {
+                    "clusterPurpose": "FastProd",
+                    "sslConfiguration": {
+                        "status": "Enabled",
+                        "leafDomainLabel": "contoso",
+                        "overwriteExistingDomain": True,
+                    },
+                },
+            },
+        },
+    ).result(timeout=10)
+    created = computes.begin_create_or_update(
+        PROD,
+        "made-here",
+        {
+            "location": "westeurope",
+            "properties": {"computeType": "AKS", "properties": {"agentCount": 3, "agentVmSize": "Standard_D3_v2"}},
+        },
+    ).result(timeout=10)
     created_cluster = created["properties"]["resourceId"]
 
     before = admin.requests()
@@ -60,8 +79,9 @@ def test_observe_two_workspaces_two_regions(conn: Connection, admin: Admin) -> N
     assert dev.exists and dev.computes == {}
 
     # relevant clusters only: the attach targets and those the computes point at
-    assert set(state.clusters) == {cluster_key(cluster_id(n)) for n in ("scoring-aks", "east-aks", "second-aks", "legacy-aks")} | {
-        cluster_key(created_cluster)}
+    assert set(state.clusters) == {
+        cluster_key(cluster_id(n)) for n in ("scoring-aks", "east-aks", "second-aks", "legacy-aks")
+    } | {cluster_key(created_cluster)}
     east = state.cluster(cluster_id("east-aks"))
     assert east is not None and east.location == "eastus" and east.private and east.load_balancer_sku == "basic"
     assert east.agent_pools[1] == AgentPool("user", "Standard_D4_v2", 2, "User")
@@ -69,8 +89,11 @@ def test_observe_two_workspaces_two_regions(conn: Connection, admin: Admin) -> N
 
     assert set(state.versions) == {"westeurope", "eastus"}
     assert state.region_versions("WestEurope") == (
-        KubernetesVersion("1.30.4"), KubernetesVersion("1.30.5", default=True),
-        KubernetesVersion("1.31.2"), KubernetesVersion("1.32.0", preview=True))
+        KubernetesVersion("1.30.4"),
+        KubernetesVersion("1.30.5", default=True),
+        KubernetesVersion("1.31.2"),
+        KubernetesVersion("1.32.0", preview=True),
+    )
     assert [v.version for v in state.versions["eastus"] if v.default] == ["1.30.4"]
 
 
@@ -78,7 +101,10 @@ def test_lone_cluster_in_another_subscription_is_fetched_by_get(conn: Connection
     before = admin.requests()
     state, stats = observe_with_stats(conn, [DEV], [cluster_id("foreign-aks", sub=OTHER_SUB, rg="other-rg")])
     assert delta(before, admin.requests()) == {
-        "Compute_List": 1, "ManagedClusters_Get": 1, "ManagedClusters_ListKubernetesVersions": 1}
+        "Compute_List": 1,
+        "ManagedClusters_Get": 1,
+        "ManagedClusters_ListKubernetesVersions": 1,
+    }
     assert stats.calls == stats.lower_bound == 3
     assert [c.name for c in state.clusters.values()] == ["foreign-aks"]
     assert "westeurope" in state.versions
@@ -173,12 +199,16 @@ class FakeAks:
 
 
 def test_other_compute_types_are_names_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    fake_computes = FakeComputes({"ml-prod": [
-        {"name": "gpu-cluster", "properties": {"computeType": "AmlCompute"}},
-        {"name": "nb", "properties": {"computeType": "ComputeInstance"}},
-        {"name": "aks-one", "properties": {"computeType": "AKS", "resourceId": cluster_id("a")}},
-        {"name": "aks-two", "properties": {"computeType": "AKS", "resourceId": cluster_id("b")}},
-    ]})
+    fake_computes = FakeComputes(
+        {
+            "ml-prod": [
+                {"name": "gpu-cluster", "properties": {"computeType": "AmlCompute"}},
+                {"name": "nb", "properties": {"computeType": "ComputeInstance"}},
+                {"name": "aks-one", "properties": {"computeType": "AKS", "resourceId": cluster_id("a")}},
+                {"name": "aks-two", "properties": {"computeType": "AKS", "resourceId": cluster_id("b")}},
+            ]
+        }
+    )
     fake_aks = FakeAks()
     monkeypatch.setattr(observe_mod, "ComputesClient", lambda conn, on_request=None: fake_computes)
     monkeypatch.setattr(observe_mod, "AksClient", lambda conn, on_request=None: fake_aks)

@@ -32,7 +32,11 @@ def seed(computes: dict | None = None, clusters: dict | None = None) -> dict:
         **(clusters or {}),
     }
     versions = {
-        "westeurope": [{"version": "1.30.5", "default": True}, {"version": "1.31.2"}, {"version": "1.32.0", "preview": True}],
+        "westeurope": [
+            {"version": "1.30.5", "default": True},
+            {"version": "1.31.2"},
+            {"version": "1.32.0", "preview": True},
+        ],
         "northeurope": [{"version": "1.30.5", "default": True}],
     }
     return seed_world(base_clusters, computes, versions=versions)
@@ -60,7 +64,17 @@ class Cloud:
         yaml = YAML(typ="safe", pure=True)
         yaml.default_flow_style = False  # the pure dumper's flow style breaks URLs with a port
         yaml.dump(seed_data, seed_file)
-        cmd = [sys.executable, "-m", "reconciler.emulator", "--port", "0", "--seed", str(seed_file), "--time-scale", str(time_scale)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "reconciler.emulator",
+            "--port",
+            "0",
+            "--seed",
+            str(seed_file),
+            "--time-scale",
+            str(time_scale),
+        ]
         if faults:
             cmd += ["--faults", faults, "--fault-seed", "7"]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
@@ -81,18 +95,36 @@ class Cloud:
         return env
 
     def cli(self, *args: str, env: dict[str, str] | None = None, timeout: float = 120) -> Run:
-        proc = subprocess.run([sys.executable, "-m", "reconciler", *args], capture_output=True, text=True, cwd=self.dir,
-                              env=env or self.env(), timeout=timeout, stdin=subprocess.DEVNULL)
+        proc = subprocess.run(
+            [sys.executable, "-m", "reconciler", *args],
+            capture_output=True,
+            text=True,
+            cwd=self.dir,
+            env=env or self.env(),
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+        )
         return Run(proc.returncode, proc.stdout, proc.stderr)
 
     def popen(self, *args: str, **extra_env: str) -> subprocess.Popen:
-        return subprocess.Popen([sys.executable, "-m", "reconciler", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True, cwd=self.dir, env=self.env(**extra_env), stdin=subprocess.DEVNULL)
+        return subprocess.Popen(
+            [sys.executable, "-m", "reconciler", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=self.dir,
+            env=self.env(**extra_env),
+            stdin=subprocess.DEVNULL,
+        )
 
     def admin(self, path: str, body: dict | None = None) -> dict:
         data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(self.url + "/_emulator/" + path, data=data, method="POST" if data is not None else "GET",
-                                     headers={"Content-Type": "application/json"})
+        req = urllib.request.Request(
+            self.url + "/_emulator/" + path,
+            data=data,
+            method="POST" if data is not None else "GET",
+            headers={"Content-Type": "application/json"},
+        )
         with urllib.request.urlopen(req, timeout=10) as resp:
             raw = resp.read()
         return json.loads(raw) if raw else {}

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 import threading
 
-from tests.e2e.conftest import aks, attach_doc, attached_compute, create_doc, seed
 from tests.builders import tls_pair
+from tests.e2e.conftest import attach_doc, attached_compute, create_doc, seed
 
 TLS = "  tls:\n    enabled: true\n    leafDomainLabel: fraud\n"
 ILB = "  loadBalancer:\n    type: InternalLoadBalancer\n    subnet: aks-subnet\n"
@@ -32,8 +32,11 @@ def ops(cloud, kind=None):
 
 def test_apply_creates_attaches_and_updates_internal_load_balancer(make_cloud):
     cloud = make_cloud()
-    cloud.write(scoring=attach_doc("scoring-prod", "scoring-aks", extra=TLS), dev=create_doc("dev-scoring"),
-                batch=attach_doc("batch-internal", "internal-aks", extra=ILB))
+    cloud.write(
+        scoring=attach_doc("scoring-prod", "scoring-aks", extra=TLS),
+        dev=create_doc("dev-scoring"),
+        batch=attach_doc("batch-internal", "internal-aks", extra=ILB),
+    )
     converge(cloud)
     computes = cloud.computes()
     assert set(computes) == {"scoring-prod", "dev-scoring", "batch-internal"}
@@ -96,7 +99,9 @@ def test_scale_changes_the_agent_pool(make_cloud):
     run = converge(cloud)
     assert "~ prod/dev-scoring  scale" in run.stdout
     assert cloud.audit()["requests"].get("AgentPools_CreateOrUpdate", 0) == 1
-    clusters = cloud.admin("state")["subscriptions"]["00000000-0000-0000-0000-000000000001"]["resourceGroups"]["ml-prod-rg"]["managedClusters"]
+    clusters = cloud.admin("state")["subscriptions"]["00000000-0000-0000-0000-000000000001"]["resourceGroups"][
+        "ml-prod-rg"
+    ]["managedClusters"]
     (created,) = clusters.values()
     assert created["agentPools"][0]["count"] == 2
 
@@ -178,8 +183,12 @@ def test_two_concurrent_applies_never_both_run(make_cloud):
 
 def test_faults_converge_within_three_runs(make_cloud):
     cloud = make_cloud(faults="429=0.1,500=0.05,reset=0.02,lro-fail=0.05")
-    cloud.write(a=attach_doc("scoring-prod", "scoring-aks", extra=TLS), b=attach_doc("batch-internal", "internal-aks", extra=ILB),
-                c=create_doc("dev-scoring"), d=attach_doc("other", "other-aks"))
+    cloud.write(
+        a=attach_doc("scoring-prod", "scoring-aks", extra=TLS),
+        b=attach_doc("batch-internal", "internal-aks", extra=ILB),
+        c=create_doc("dev-scoring"),
+        d=attach_doc("other", "other-aks"),
+    )
     for _ in range(3):
         run = cloud.cli("apply", "--auto-approve")
         if run.code == 0:
@@ -193,10 +202,15 @@ def test_faults_converge_within_three_runs(make_cloud):
 
 def test_import_round_trip_shows_no_changes(make_cloud):
     cloud = make_cloud()
-    cloud.write(a=attach_doc("scoring-prod", "scoring-aks", extra=TLS), b=create_doc("dev-scoring"),
-                c=attach_doc("batch-internal", "internal-aks", extra=ILB))
+    cloud.write(
+        a=attach_doc("scoring-prod", "scoring-aks", extra=TLS),
+        b=create_doc("dev-scoring"),
+        c=attach_doc("batch-internal", "internal-aks", extra=ILB),
+    )
     converge(cloud)
-    run = cloud.cli("import", "--workspace", "00000000-0000-0000-0000-000000000001/ml-prod-rg/ml-prod", "--out", "imported")
+    run = cloud.cli(
+        "import", "--workspace", "00000000-0000-0000-0000-000000000001/ml-prod-rg/ml-prod", "--out", "imported"
+    )
     assert run.code == 0, run.stderr
     assert cloud.cli("validate", "imported").code == 0
     plan = cloud.cli("plan", "imported", "--detailed-exitcode")
@@ -220,10 +234,14 @@ def test_created_compute_whose_cluster_was_deleted_is_recreated(make_cloud):
     cloud = make_cloud()
     cloud.write(dev=create_doc("dev-scoring"))
     converge(cloud)
-    clusters = cloud.admin("state")["subscriptions"]["00000000-0000-0000-0000-000000000001"]["resourceGroups"]["ml-prod-rg"]["managedClusters"]
+    clusters = cloud.admin("state")["subscriptions"]["00000000-0000-0000-0000-000000000001"]["resourceGroups"][
+        "ml-prod-rg"
+    ]["managedClusters"]
     (name,) = clusters
-    url = (f"{cloud.url}/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/ml-prod-rg/providers/"
-           f"Microsoft.ContainerService/managedClusters/{name}?api-version=2026-08-01")
+    url = (
+        f"{cloud.url}/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/ml-prod-rg/providers/"
+        f"Microsoft.ContainerService/managedClusters/{name}?api-version=2026-08-01"
+    )
     req = urllib.request.Request(url, method="DELETE", headers={"Authorization": "Bearer test"})
     urllib.request.urlopen(req, timeout=10).close()
     import time

@@ -12,8 +12,16 @@ from tests.e2e.conftest import attach_doc
 TLS = "  tls:\n    enabled: true\n    leafDomainLabel: fraud\n"
 
 SCENARIOS = {
-    "rename": (dict(a=attach_doc("scoring-old", "scoring-aks")), dict(a=attach_doc("scoring-new", "scoring-aks")), {"scoring-new"}),
-    "tls": (dict(a=attach_doc("scoring-prod", "scoring-aks")), dict(a=attach_doc("scoring-prod", "scoring-aks", extra=TLS)), {"scoring-prod"}),
+    "rename": (
+        dict(a=attach_doc("scoring-old", "scoring-aks")),
+        dict(a=attach_doc("scoring-new", "scoring-aks")),
+        {"scoring-new"},
+    ),
+    "tls": (
+        dict(a=attach_doc("scoring-prod", "scoring-aks")),
+        dict(a=attach_doc("scoring-prod", "scoring-aks", extra=TLS)),
+        {"scoring-prod"},
+    ),
 }
 # Two steps each (detach, attach): started/finished of each is a boundary.
 BOUNDARIES = range(4)

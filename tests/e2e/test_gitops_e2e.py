@@ -31,7 +31,9 @@ def test_show_lists_computes_clusters_owners_and_states(make_cloud):
     assert any(r.split()[:6] == ["prod", "legacy", "attached", "Succeeded", "-", "no"] for r in rows), rows
     doc = json.loads(cloud.cli("show", "--format", "json").stdout)
     by_name = {c["compute"]: c for c in doc["computes"]}
-    assert by_name["scoring-prod"]["cluster"] == "scoring-aks" and by_name["scoring-prod"]["kubernetesVersion"] == "1.30.5"
+    assert (
+        by_name["scoring-prod"]["cluster"] == "scoring-aks" and by_name["scoring-prod"]["kubernetesVersion"] == "1.30.5"
+    )
     assert doc["missingWorkspaces"] == []
 
 
@@ -47,7 +49,9 @@ def test_plan_while_an_apply_runs_reports_pending_not_errors(make_cloud):
         warnings = [json.loads(line) for line in run.stderr.splitlines()]
         assert run.stderr == "" or all("event" in w for w in warnings)
         doc = json.loads(cloud.cli("plan", "--format", "json").stdout)
-        assert doc["summary"]["pending"] == 1 and [w["rule"] for w in doc["warnings"]] == ["AKS034"] and not doc["errors"]
+        assert (
+            doc["summary"]["pending"] == 1 and [w["rule"] for w in doc["warnings"]] == ["AKS034"] and not doc["errors"]
+        )
         second = cloud.cli("apply", "--auto-approve")
         assert second.code == 1 and "locked" in second.stderr  # apply still refuses while the other one runs
     finally:
@@ -65,7 +69,9 @@ def test_rename_and_tls_change_are_marked_with_downtime_in_every_format(make_clo
     assert "prune is off" not in text.stdout + text.stderr
     doc = json.loads(cloud.cli("plan", "--format", "json").stdout)
     assert {c["address"]: c["endpointDowntimeSeconds"] for c in doc["changes"] if c["endpointDowntimeSeconds"]} == {
-        "prod/scoring-new": 360, "prod/batch": 360}
+        "prod/scoring-new": 360,
+        "prod/batch": 360,
+    }
     md = cloud.cli("plan", "--format", "markdown")
     assert md.stdout.count("! endpoint unavailable for ~6 min") == 4
 
@@ -73,8 +79,12 @@ def test_rename_and_tls_change_are_marked_with_downtime_in_every_format(make_clo
 def test_pull_request_comment_names_the_commit_and_the_run(make_cloud):
     cloud = make_cloud()
     cloud.write(a=attach_doc("scoring-prod", "scoring-aks"))
-    ci = {"GITHUB_SHA": "c0ffee0123456789", "GITHUB_SERVER_URL": "https://github.com", "GITHUB_REPOSITORY": "team/ml",
-          "GITHUB_RUN_ID": "99"}
+    ci = {
+        "GITHUB_SHA": "c0ffee0123456789",
+        "GITHUB_SERVER_URL": "https://github.com",
+        "GITHUB_REPOSITORY": "team/ml",
+        "GITHUB_RUN_ID": "99",
+    }
     md = cloud.cli("plan", "--format", "markdown", env=cloud.env(**ci))
     assert "Planned at commit `c0ffee012345` in [this run](https://github.com/team/ml/actions/runs/99)." in md.stdout
     assert md.stdout.count("<details>") == 1
@@ -116,8 +126,14 @@ def _plan_on_a_terminal(cloud, *flags: str, **env: str) -> str:
     import sys
 
     master, slave = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-m", "reconciler", "plan", *flags], stdout=slave, stderr=subprocess.PIPE,
-                            stdin=subprocess.DEVNULL, cwd=cloud.dir, env=cloud.env(**env))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "reconciler", "plan", *flags],
+        stdout=slave,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        cwd=cloud.dir,
+        env=cloud.env(**env),
+    )
     os.close(slave)
     chunks = []
     while True:

@@ -22,7 +22,9 @@ def test_plan_shows_attach_and_create_and_exits_2_with_detailed_exitcode(make_cl
 
 def test_plan_makes_the_fewest_calls(make_cloud):
     cloud = make_cloud()
-    cloud.write(a=attach_doc("scoring-prod", "scoring-aks"), b=attach_doc("other", "other-aks"), c=create_doc("dev-scoring"))
+    cloud.write(
+        a=attach_doc("scoring-prod", "scoring-aks"), b=attach_doc("other", "other-aks"), c=create_doc("dev-scoring")
+    )
     before = cloud.audit()["requests"]
     assert cloud.cli("plan").code == 0
     after = cloud.audit()["requests"]

@@ -14,9 +14,9 @@ import textwrap
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -87,9 +87,12 @@ def azurite() -> Iterator[Azurite]:
             "--silent",
             "--disableTelemetry",
             "--skipApiVersionCheck",
-            "--blobHost", "127.0.0.1",
-            "--blobPort", "0",
-            "--location", location,
+            "--blobHost",
+            "127.0.0.1",
+            "--blobPort",
+            "0",
+            "--location",
+            location,
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -174,7 +177,16 @@ _HOLDER = textwrap.dedent(
 class Holder:
     def __init__(self, root: Path, ref: WorkspaceRef, hold: float) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", _HOLDER, str(root), ref.subscription_id, ref.resource_group, ref.workspace_name, str(hold)],
+            [
+                sys.executable,
+                "-c",
+                _HOLDER,
+                str(root),
+                ref.subscription_id,
+                ref.resource_group,
+                ref.workspace_name,
+                str(hold),
+            ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

@@ -52,7 +52,9 @@ def test_conflict_names_holder_and_never_the_connection_string(blob_env: str, az
             with lock.workspace_lock(ref, None, command="apply", root=tmp_path):
                 pytest.fail("took a leased lock")
     msg = str(err.value)
-    assert msg.startswith(f"workspace ml-prod is locked by apply (host {first.host}, pid {first.pid}, user {first.user}, since ")
+    assert msg.startswith(
+        f"workspace ml-prod is locked by apply (host {first.host}, pid {first.pid}, user {first.user}, since "
+    )
     assert "force-unlock ml-prod" in msg
     assert azurite.connection_string not in msg and DEV_KEY not in msg and "AccountKey" not in msg
     # Released: a new acquire succeeds at once.
@@ -76,9 +78,8 @@ def test_timeout_wait_succeeds_after_release(blob_env: str, tmp_path: Path, elap
     t = threading.Thread(target=first)
     t.start()
     assert held.wait(10)
-    with elapsed() as timer:
-        with lock.workspace_lock(ref, None, command="apply", root=tmp_path, timeout=15):
-            assert done.is_set()
+    with elapsed() as timer, lock.workspace_lock(ref, None, command="apply", root=tmp_path, timeout=15):
+        assert done.is_set()
     t.join(10)
     assert 0.3 < timer.seconds < 10
 
@@ -94,9 +95,8 @@ def test_timeout_expires_with_waited_time(blob_env: str, tmp_path: Path, elapsed
 
 def test_release_on_exception(blob_env: str, blob_service, tmp_path: Path) -> None:
     ref = new_ref()
-    with pytest.raises(RuntimeError):
-        with lock.workspace_lock(ref, None, command="apply", root=tmp_path):
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), lock.workspace_lock(ref, None, command="apply", root=tmp_path):
+        raise RuntimeError("boom")
     assert props(blob_service, blob_env, ref).lease.state == "available"
 
 
@@ -146,7 +146,9 @@ def test_force_unlock_breaks_the_lease(blob_env: str, blob_service, tmp_path: Pa
     assert "not locked" in lock.force_unlock(ref, None, root=tmp_path)
 
 
-def test_lost_lease_is_detected_by_the_heartbeat(blob_env: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_lost_lease_is_detected_by_the_heartbeat(
+    blob_env: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setattr(blob_lease, "HEARTBEAT_SECONDS", 0.2)
     ref = new_ref()
     beats: list[blob_lease._Heartbeat] = []
@@ -175,9 +177,8 @@ def test_unreachable_storage_is_a_lock_error_without_secrets(monkeypatch: pytest
     monkeypatch.setattr(blob_lease, "BLOB_RETRY", {"retry_total": 0})
     monkeypatch.setenv(lock.ENV_CONNECTION_STRING, conn)
     monkeypatch.setenv(lock.ENV_CONTAINER, "locks")
-    with pytest.raises(lock.LockError) as err:
-        with lock.workspace_lock(new_ref(), None, command="apply", root=tmp_path):
-            pass
+    with pytest.raises(lock.LockError) as err, lock.workspace_lock(new_ref(), None, command="apply", root=tmp_path):
+        pass
     msg = str(err.value)
     assert f"127.0.0.1:{port}/devstoreaccount1/locks/" in msg
     assert conn not in msg and DEV_KEY not in msg
@@ -189,7 +190,6 @@ def test_unreachable_storage_is_a_lock_error_without_secrets(monkeypatch: pytest
 def test_malformed_connection_string_is_a_lock_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv(lock.ENV_CONNECTION_STRING, "AccountKey=c2VjcmV0LXZhbHVl;nonsense")
     monkeypatch.setenv(lock.ENV_CONTAINER, "locks")
-    with pytest.raises(lock.LockError) as err:
-        with lock.workspace_lock(new_ref(), None, command="apply", root=tmp_path):
-            pass
+    with pytest.raises(lock.LockError) as err, lock.workspace_lock(new_ref(), None, command="apply", root=tmp_path):
+        pass
     assert "c2VjcmV0LXZhbHVl" not in str(err.value)

@@ -38,9 +38,8 @@ def test_lock_file_name_is_a_hash_of_the_workspace_key(tmp_path: Path) -> None:
 def test_second_process_fails_naming_the_holder(tmp_path: Path, holder) -> None:
     ref = new_ref("ml-prod")
     h = holder(ref)
-    with pytest.raises(lock.LockError) as err:
-        with lock.workspace_lock(ref, None, command="apply", root=tmp_path):
-            pytest.fail("took a lock held by another process")
+    with pytest.raises(lock.LockError) as err, lock.workspace_lock(ref, None, command="apply", root=tmp_path):
+        pytest.fail("took a lock held by another process")
     msg = str(err.value)
     assert msg.startswith("workspace ml-prod is locked by apply-test (host ")
     assert f"pid {h.pid}," in msg and "since " in msg and "--lock-timeout" in msg
@@ -55,9 +54,8 @@ def test_second_process_fails_naming_the_holder(tmp_path: Path, holder) -> None:
 def test_wait_with_timeout_succeeds_once_the_holder_releases(tmp_path: Path, holder, elapsed) -> None:
     ref = new_ref()
     holder(ref, hold=1.0)
-    with elapsed() as t:
-        with lock.workspace_lock(ref, None, command="apply", root=tmp_path, timeout=15) as info:
-            assert json.loads(lock_file(tmp_path, ref).read_text())["pid"] == info.pid
+    with elapsed() as t, lock.workspace_lock(ref, None, command="apply", root=tmp_path, timeout=15) as info:
+        assert json.loads(lock_file(tmp_path, ref).read_text())["pid"] == info.pid
     assert 0.3 < t.seconds < 10
 
 
@@ -83,19 +81,17 @@ def test_sigkilled_holder_frees_the_lock(tmp_path: Path, holder) -> None:
 
 def test_lock_is_released_when_the_body_raises(tmp_path: Path) -> None:
     ref = new_ref()
-    with pytest.raises(RuntimeError):
-        with lock.workspace_lock(ref, None, command="apply", root=tmp_path):
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), lock.workspace_lock(ref, None, command="apply", root=tmp_path):
+        raise RuntimeError("boom")
     with lock.workspace_lock(ref, None, command="apply", root=tmp_path):
         pass
 
 
 def test_same_process_second_lock_conflicts(tmp_path: Path) -> None:
     ref = new_ref()
-    with lock.workspace_lock(ref, None, command="apply", root=tmp_path):
-        with pytest.raises(lock.LockError):
-            with lock.workspace_lock(ref, None, command="apply", root=tmp_path):
-                pass
+    with lock.workspace_lock(ref, None, command="apply", root=tmp_path), pytest.raises(lock.LockError):
+        with lock.workspace_lock(ref, None, command="apply", root=tmp_path):
+            pass
 
 
 def test_many_threads_only_one_holds_at_a_time(tmp_path: Path) -> None:
@@ -164,7 +160,11 @@ def test_backend_selection(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
     spec = LockSpec(backend="blob", accountUrl="https://acct.blob.core.windows.net", container="locks")
     b = lock._backend(ref, spec, tmp_path)
     assert isinstance(b, BlobLeaseBackend)
-    assert (b.cfg.account_url, b.cfg.container, b.cfg.connection_string) == ("https://acct.blob.core.windows.net", "locks", None)
+    assert (b.cfg.account_url, b.cfg.container, b.cfg.connection_string) == (
+        "https://acct.blob.core.windows.net",
+        "locks",
+        None,
+    )
 
     with pytest.raises(lock.LockError, match="needs a container"):
         lock._backend(ref, LockSpec(backend="blob", accountUrl="https://a.blob.core.windows.net"), tmp_path)
