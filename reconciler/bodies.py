@@ -10,12 +10,13 @@ from typing import Any
 
 from reconciler.desired import DesiredCluster, DesiredKubernetes
 from reconciler.manifest import LoadBalancerType
-from reconciler.state import CREATED_TAG, MANAGED_TAG, SPEC_TAG
+from reconciler.state import CREATED_TAG, MANAGED_TAG, OWNER_TAG, SPEC_TAG
 
 
 def tags(dc: DesiredCluster, *, created: bool) -> dict[str, str]:
     out = dict(dc.spec.spec.tags)
     out[MANAGED_TAG] = "true"
+    out[OWNER_TAG] = dc.owner
     out[SPEC_TAG] = dc.digest()
     if created:
         out[CREATED_TAG] = "true"

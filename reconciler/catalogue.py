@@ -43,6 +43,10 @@ E, W = Severity.ERROR, Severity.WARNING
 
 # -- the loader: files, YAML, schema --
 IO001 = _rule("IO001", E, "manifest path cannot be read", "give a manifest file or a folder of them")
+IO002 = _rule(
+    "IO002", E, "a path under a manifests folder cannot be read",
+    "fix or remove it (dangling symlink, unreadable folder, FIFO, device, symlink loop); nothing is pruned while it is unread",
+)
 YAML001 = _rule("YAML001", E, "invalid YAML", "fix the YAML syntax at this position")
 YAML002 = _rule("YAML002", E, "YAML anchors and aliases are not allowed", "write the value out in full")
 YAML003 = _rule("YAML003", E, "custom YAML tags are not allowed", "remove the tag; manifests hold plain data only")
@@ -81,6 +85,11 @@ AKS013 = _rule("AKS013", E, "TLS with an internal load balancer", "TLS terminati
 AKS014 = _rule("AKS014", E, "load balancer subnet without an internal load balancer", "set loadBalancer.type: InternalLoadBalancer or remove loadBalancer.subnet")
 AKS015 = _rule("AKS015", E, "network settings incomplete", "give all four of subnetId, serviceCidr, dnsServiceIP, dockerBridgeCidr, or none")
 AKS016 = _rule("AKS016", E, "invalid network addresses", "use a subnet id and CIDRs such that dnsServiceIP is inside serviceCidr and the Docker bridge does not overlap it")
+AKS018 = _rule(
+    "AKS018", E, "TLS certificate or key is not usable",
+    "give a PEM certificate that covers tls.cname and has not expired, and the PEM private key that matches it",
+)
+AKS019 = _rule("AKS019", W, "TLS certificate expires soon", "renew the certificate and rotate it before it expires")
 AKS017 = _rule("AKS017", W, "TLS settings given while TLS is disabled", "set tls.enabled: true or remove the other tls fields")
 
 # -- rules that need Azure (checked by the planner) --
@@ -103,6 +112,14 @@ AKS032 = _rule("AKS032", W, "TLS secret not available to plan", "the certificate
 AKS033 = _rule("AKS033", E, "compute name taken by a non-AKS compute", "pick another compute name")
 AKS034 = _rule("AKS034", W, "operation in progress", "the compute is planned once its running operation ends; apply waits for it first")
 AKS035 = _rule("AKS035", W, "managed compute no longer declared", "set prune: true on the workspace to detach it, or declare it again")
+AKS036 = _rule(
+    "AKS036", E, "cluster held by a compute of another owner",
+    "that compute belongs to another team's manifests (tag reconciler-owner): agree with its owner, who detaches it, then apply",
+)
+AKS037 = _rule(
+    "AKS037", E, "TLS secret needed by a planned step cannot be read",
+    "the step sends the certificate and key to Azure: provide the file or environment variable, or the step would fail mid-way",
+)
 
 # -- Kubernetes compute (v2) and the Azure ML cluster extension: offline --
 KUBE001 = _rule(
@@ -146,6 +163,7 @@ MIG010 = _rule("MIG010", E, "unresolved TODO(migrate)", "`reconciler migrate` co
 
 RULES: dict[str, Rule] = {rule.id: rule for rule in (
     IO001,
+    IO002,
     YAML001,
     YAML002,
     YAML003,
@@ -173,6 +191,8 @@ RULES: dict[str, Rule] = {rule.id: rule for rule in (
     AKS015,
     AKS016,
     AKS017,
+    AKS018,
+    AKS019,
     AKS020,
     AKS021,
     AKS022,
@@ -189,6 +209,8 @@ RULES: dict[str, Rule] = {rule.id: rule for rule in (
     AKS033,
     AKS034,
     AKS035,
+    AKS036,
+    AKS037,
     KUBE001,
     KUBE002,
     KUBE003,

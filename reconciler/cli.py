@@ -165,11 +165,13 @@ def validate(
 
       reconciler validate --format json | jq '.findings[] | select(.severity == "error")'
     """
-    from reconciler import loader, rules
+    from datetime import datetime, timezone
+
+    from reconciler import loader, rules, secrets
     from reconciler.terminal import report_finding
 
     result = loader.load(paths)
-    findings = result.findings + rules.check(result)
+    findings = result.findings + rules.check(result) + secrets.pem_findings(result.clusters, datetime.now(timezone.utc))
     errors = sum(f.is_error for f in findings)
     warnings = len(findings) - errors
     summary = (f"{count(errors, 'error')}, {count(warnings, 'warning')} in {count(len(result.files), 'file')} "
@@ -187,6 +189,12 @@ def validate(
             report_finding(finding)
         typer.echo(summary)
     raise typer.Exit(EXIT_ERROR if errors else EXIT_OK)
+
+
+class LockMode(str, Enum):
+    auto = "auto"
+    blob = "blob"
+    file = "file"
 
 
 class PlanFormat(str, Enum):
@@ -234,7 +242,7 @@ def plan(
         result = workflow.plan(desired, cloud, PlanOptions(frozenset(target or []), frozenset(replace or [])), tls_backups=tls_backups,
                                backup_tls=backup_tls)
     if format is PlanFormat.json:
-        typer.echo(render.to_json(result), nl=False)
+        typer.echo(planfile.to_json(result, desired), nl=False)
     elif format is PlanFormat.markdown:
         import os
 
@@ -243,7 +251,7 @@ def plan(
         print_plan(result)
     if out is not None:
         try:
-            planfile.write(out, result)
+            planfile.write(out, result, desired)
         except planfile.PlanFileError as exc:
             fail(str(exc))
     if result.errors:
@@ -289,6 +297,7 @@ def apply(
     settle_timeout: Annotated[float, typer.Option(min=0, callback=lambda v: _finite(v, "--settle-timeout"), help="Seconds to wait for operations already in flight before planning")] = 900.0,
     target: TargetOpt = None,
     replace: ReplaceOpt = None,
+    lock: Annotated[LockMode, typer.Option("--lock", help="auto: the lock the manifests set, else on Azure a Blob lease in the workspace's storage account (role Storage Blob Data Contributor), else a local file; file: this machine only; blob: a shared lock or an error")] = LockMode.auto,
     tls_backups: TlsBackupsOpt = Path("tls-backups"),
     backup_tls: BackupTlsOpt = False,
     accept_new_domain: Annotated[bool, typer.Option("--accept-new-domain", help="Detach or re-attach a leaf-label TLS compute without a certificate backup: its scoring FQDN changes")] = False,
@@ -313,7 +322,7 @@ def apply(
     desired = _load_desired(paths)
     options = workflow.ApplyOptions(
         frozenset(target or []), frozenset(replace or []), plan_file, auto_approve, parallelism, lock_timeout,
-        operation_timeout, settle_timeout, tls_backups, accept_new_domain, backup_tls,
+        operation_timeout, settle_timeout, lock.value, tls_backups, accept_new_domain, backup_tls,
     )
     from reconciler.terminal import TerminalUi
 
@@ -335,6 +344,7 @@ def apply(
 def force_unlock(
     workspace: Annotated[str, typer.Argument(help="Workspace alias (metadata.name) from the manifests, or SUBSCRIPTION/RESOURCE_GROUP/WORKSPACE")],
     paths: Annotated[Optional[list[Path]], typer.Option("--manifests", help="Manifests that declare the workspace (default: manifests/)")] = None,
+    lock: Annotated[LockMode, typer.Option("--lock", help="Which lock to break, as for apply (auto: on Azure the Blob lease in the workspace's storage account)")] = LockMode.auto,
 ) -> None:
     """Break a workspace lock left by an apply that can no longer release it.
 
@@ -350,7 +360,7 @@ def force_unlock(
     from reconciler import workflow
 
     with user_errors():
-        message = workflow.force_unlock(workspace, paths)
+        message = workflow.force_unlock(workspace, paths, lock.value, _connection)
     typer.echo(message)
 
 

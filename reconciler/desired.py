@@ -23,6 +23,7 @@ class DesiredWorkspace:
     position: Position
     prune: bool = False
     lock: LockSpec | None = None
+    owner: str = "default"
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class DesiredCluster:
     position: Position
     base_dir: Path
     fingerprints: Mapping[str, str | None] = field(default_factory=dict)  # "certificate"/"key"
+    owner: str = "default"
 
     @property
     def name(self) -> str:
@@ -184,7 +186,8 @@ def desired_from(result: LoadResult, *, read_secrets: bool = True) -> Desired:
     """Resolve valid loaded manifests; secrets are only fingerprinted, never kept."""
     workspaces = {
         ws.metadata.name: DesiredWorkspace(
-            ws.metadata.name, WorkspaceRef(ws.spec.subscriptionId, ws.spec.resourceGroup, ws.spec.workspaceName), doc.at(), ws.spec.prune, ws.spec.lock
+            ws.metadata.name, WorkspaceRef(ws.spec.subscriptionId, ws.spec.resourceGroup, ws.spec.workspaceName), doc.at(), ws.spec.prune, ws.spec.lock,
+            ws.spec.owner,
         )
         for doc, ws in result.workspaces
     }
@@ -197,7 +200,7 @@ def desired_from(result: LoadResult, *, read_secrets: bool = True) -> Desired:
                 ref = getattr(ic.spec.tls, key)
                 if ref is not None:
                     fps[key] = secrets.fingerprint(ref, doc.path.parent)
-        clusters.append(DesiredCluster(ic, ws.alias, ws.ref, doc.at(), doc.path.parent, fps))
+        clusters.append(DesiredCluster(ic, ws.alias, ws.ref, doc.at(), doc.path.parent, fps, ws.owner))
     extensions = []
     for doc, ext in result.extensions:
         tls = ext.spec.inference.tls

@@ -253,6 +253,26 @@ class Executor:
             created = was_created or (change.observed is None and dc.spec.spec.create is not None)
             body = bodies.update_body(dc, cluster_id, location, tls, created=created)
         self._wait(step, self.computes.begin_create_or_update(self._ws(change), step.compute, body))
+        if step.op in (Op.ATTACH, Op.CREATE):
+            self._check_after(step, cluster_id)
+
+    def _check_after(self, step: Step, cluster_id: str | None) -> None:
+        """List the workspace again: an attachment made meanwhile elsewhere (another machine, a
+        person in the portal) must fail the run loudly, with the repair, never pass unseen."""
+        computes = self.fresh_listing(step.workspace)
+        mine = next((c for c in computes if c.name.lower() == step.compute.lower()), None)
+        key = cluster_key(cluster_id) if cluster_id else (mine.cluster_key if mine else None)
+        if not key:
+            return
+        others = [c for c in computes
+                  if c.name.lower() != step.compute.lower() and c.cluster_key == key and not c.is_kubernetes]
+        if others:
+            names = ", ".join(repr(c.name) for c in others)
+            raise StepError(
+                f"after {step.op} of {step.compute!r}: cluster {key.rsplit('/', 1)[-1]!r} is also attached as {names} in this "
+                f"workspace, so one of the attachments is broken. Repair: detach {names} (or {step.compute!r} if that is "
+                f"the one to keep elsewhere), then run `reconciler apply`"
+            )
 
     def _target_cluster(self, step: Step, change: Change) -> str | None:
         if step.op is Op.CREATE:

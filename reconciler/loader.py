@@ -146,6 +146,7 @@ def discover(paths: list[Path]) -> tuple[list[Path], list[Finding]]:
             continue
         if stat.S_ISDIR(mode):
             files.extend(_walk(path, findings))
+            findings.extend(unreadable_under(path))
         elif stat.S_ISREG(mode):
             files.append(path)
         else:
@@ -175,7 +176,7 @@ def _walk(root: Path, findings: list[Finding]) -> list[Path]:
 
     def on_error(exc: OSError) -> None:
         where = Path(exc.filename) if exc.filename else root
-        findings.append(_io_finding(where, f"cannot list this folder: {describe_error(exc)}"))
+        findings.append(_io_finding(where, f"cannot list this folder: {describe_error(exc)}", "IO002"))
 
     for folder, dirs, names in os.walk(root, onerror=on_error):
         dirs.sort()
@@ -186,17 +187,50 @@ def _walk(root: Path, findings: list[Finding]) -> list[Path]:
             try:
                 mode = os.stat(file).st_mode
             except OSError as exc:
-                findings.append(_io_finding(file, describe_error(exc)))
+                findings.append(_io_finding(file, describe_error(exc), "IO002"))
                 continue
             if stat.S_ISREG(mode):
                 found.append(file)
             else:
-                findings.append(_io_finding(file, f"{kind_of(mode)}, not a manifest file"))
+                findings.append(_io_finding(file, f"{kind_of(mode)}, not a manifest file", "IO002"))
     return sorted(found)
 
 
-def _io_finding(path: Path, what: str) -> Finding:
-    return _finding("IO001", f"cannot read {path}: {what}", Position(path), "give a manifest file or a folder of them")
+def _io_finding(path: Path, what: str, rule: str = "IO001") -> Finding:
+    """IO001: a path given on the command line; IO002: a path under a manifests folder (nothing is pruned then)."""
+    hint = "give a manifest file or a folder of them" if rule == "IO001" else RULES["IO002"].hint
+    return _finding(rule, f"cannot read {path}: {what}", Position(path), hint)
+
+
+def unreadable_under(root: Path) -> list[Finding]:
+    """IO002 for every path under a manifests folder that cannot be read: a manifest skipped in
+    silence would look undeclared, and `prune: true` would detach what it declares."""
+    findings: list[Finding] = []
+
+    def report(path: Path, why: str) -> None:
+        findings.append(_finding("IO002", f"cannot read {path}: {why}", Position(path), RULES["IO002"].hint))
+
+    # Manifest names (*.yaml, *.yml) and folders that cannot be listed are `_walk`'s findings;
+    # here: every other entry that is not readable, whatever its name.
+    for folder, dirs, names in os.walk(root):
+        dirs.sort()
+        for name in sorted(dirs + names):
+            if name.endswith((".yaml", ".yml")) and name not in dirs:
+                continue
+            entry = Path(folder) / name
+            try:
+                mode = os.lstat(entry).st_mode
+                if stat.S_ISLNK(mode):
+                    mode = os.stat(entry).st_mode
+            except OSError as exc:
+                import errno
+
+                report(entry, "a symbolic link loop" if exc.errno == errno.ELOOP else
+                       "a dangling symbolic link" if exc.errno == errno.ENOENT else exc.strerror or "unreadable")
+                continue
+            if not stat.S_ISDIR(mode) and not stat.S_ISREG(mode):
+                report(entry, kind_of(mode))
+    return findings
 
 
 def load(paths: Iterable[Path] | None = None) -> LoadResult:

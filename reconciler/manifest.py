@@ -123,9 +123,15 @@ class WorkspaceSpec(_Strict):
     workspaceName: str = Field(..., min_length=1, max_length=260, description="Name of the Azure ML workspace.",
                                examples=["ml-prod"])
     prune: StrictBool = Field(False, description="Detach managed computes that are no longer declared.", examples=[True])
-    lock: LockSpec | None = Field(None, description="Where applies take this workspace's lock (default: a local file).",
+    lock: LockSpec | None = Field(None, description="Where applies take this workspace's lock (default: on Azure a Blob lease in the workspace's storage account, with --cloud local a local file).",
                                   examples=[{"backend": "blob", "accountUrl": "https://mlopslocks.blob.core.windows.net",
                                              "container": "reconciler-locks"}])
+    owner: str = Field(
+        "default", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$",
+        description="Who owns the computes these manifests write (ARM tag reconciler-owner); computes of other owners "
+                    "are never updated, detached or pruned.",
+        examples=["team-scoring"],
+    )
 
 
 class Workspace(_Strict):

@@ -17,10 +17,11 @@ from reconciler.desired import Desired, DesiredCluster, DesiredKubernetes, Desir
 from reconciler.diff import desired_view, observed_view
 from reconciler.diff import diff as diff_views
 from reconciler.catalogue import (AKS020, AKS021, AKS022, AKS023, AKS024, AKS025, AKS026, AKS027, AKS028, AKS029, AKS030,
-                                  AKS031, AKS032, AKS033, AKS034, AKS035, Rule)
+                                  AKS031, AKS032, AKS033, AKS034, AKS035, AKS036, AKS037, Rule)
 from reconciler.findings import Finding, Position
 from reconciler.manifest import ClusterPurpose, LoadBalancerType
 from reconciler.plan import SUMMARY_ORDER, Action, Change, FieldDiff, Op, Plan, PlanOptions, Step, downtime_seconds
+from reconciler.secrets import SENSITIVE, SENSITIVE_CHANGED
 from reconciler.planner_kubernetes import KubernetesPlanner
 from reconciler.planner_kubernetes import order as order_kubernetes
 from reconciler.state import Compute, ObservedState, ObservedWorkspace
@@ -32,6 +33,7 @@ __all__ = ["SUMMARY_ORDER", "Action", "Change", "FieldDiff", "Op", "Plan", "Plan
 REATTACH_FIELDS = ("mode", "clusterId", "clusterPurpose", "tls.enabled", "tls.leafDomainLabel", "tls.cname", "specDigest")
 REPLACE_FIELDS = ("location", "vmSize", "network")
 SCALE_FIELDS = ("agentCount",)
+SENDS_TLS = (Op.CREATE, Op.ATTACH, Op.UPDATE)  # the PUTs that carry the certificate and key
 
 
 def plan(desired: Desired, observed: ObservedState, options: PlanOptions = PlanOptions(), *, created_at: str = "") -> Plan:
@@ -92,6 +94,8 @@ class _WorkspacePlanner:
         for name, compute in sorted(self.ows.computes.items()):
             if name.lower() in self.by_name or name in self.detaching:
                 continue
+            if compute.foreign_to(self.dws.owner):
+                continue  # another team's: never pruned, not even warned about
             if name.lower() in self.replaced:  # migration: detach (never Delete), whatever prune says
                 self._detach(compute, [f"replaced by Kubernetes compute {self.replaced[name.lower()].name!r}"])
                 continue
@@ -108,8 +112,10 @@ class _WorkspacePlanner:
             self._error(AKS033, f"compute {name!r} exists in the workspace with another compute type", dc)
             return
         current = self._observed_compute(name)
-        if dc.custom_tls and not dc.secrets_known:
-            self._warn(AKS032, f"TLS certificate or key of {name!r} could not be read here", dc)
+        if current is not None and current.foreign_to(self.dws.owner):
+            self._error(AKS036, f"compute {name!r} belongs to owner {current.owner!r}, not {self.dws.owner!r}; "
+                                f"it is never updated or detached from these manifests", dc)
+            return
         if current is not None and current.in_flight:
             self._pending(dc, current)
             return
@@ -228,6 +234,16 @@ class _WorkspacePlanner:
             for other in self.ows.by_cluster(key):
                 if other.name == change.compute_name:
                     continue
+                if other.foreign_to(self.dws.owner):
+                    self._error(
+                        AKS036,
+                        f"cluster {(other.cluster_id or '').rsplit('/', 1)[-1]!r} is held by compute {other.name!r} of owner "
+                        f"{other.owner!r}; {change.compute_name!r} cannot be attached to it",
+                        change.desired,
+                    )
+                    if change in self.changes:
+                        self.changes.remove(change)
+                    break
                 if other.name.lower() in self.by_name:
                     continue  # declared: its own change detaches it, and the cluster chain orders both
                 if other.in_flight:
@@ -260,7 +276,7 @@ class _WorkspacePlanner:
     def _add(self, dc: DesiredCluster, action: Action, current: Compute | None, reasons: list[str], diff: list[FieldDiff], *,
              gone: bool = False, repair_created: bool = False, also_update: bool = False) -> None:
         change = Change(dc.address, action, dc.workspace, current.name if current else dc.name, dc.cluster_id or (current.cluster_id if current else None),
-                        reasons, diff, current, [], dc)
+                        reasons, _shown(diff, dc), current, [], dc)
         ops: list[tuple[Op, str | None]] = []
         old = current.cluster_key if current else None
         new = dc.cluster_key or old
@@ -281,6 +297,12 @@ class _WorkspacePlanner:
         change.steps = [Step(f"{dc.address}#{i}", op, change.compute_name, dc.workspace, cluster) for i, (op, cluster) in enumerate(ops, 1)]
         change.downtime_seconds = downtime_seconds([op for op, _ in ops])
         self.changes.append(change)
+        if dc.custom_tls and not dc.secrets_known:
+            if any(op in SENDS_TLS for op, _ in ops) and dc.spec.spec.tls.cname:
+                self._error(AKS037, f"TLS certificate or key of {dc.name!r} cannot be read here, and the planned "
+                                    f"{action.value} sends them to Azure", dc)
+            else:
+                self._warn(AKS032, f"TLS certificate or key of {dc.name!r} could not be read here", dc)
 
     def _pending(self, dc: DesiredCluster, current: Compute) -> None:
         """An operation runs in Azure now (another apply, the portal): report it and plan it next time."""
@@ -309,6 +331,18 @@ class _WorkspacePlanner:
     def _warn(self, rule: Rule, message: str, dc: DesiredCluster | None, address: str | None = None) -> None:
         pos = dc.position if dc else self.dws.position
         self.warnings.append(_finding(rule, message, pos, dc.address if dc else address))
+
+
+def _shown(diff: list[FieldDiff], dc: DesiredCluster) -> list[FieldDiff]:
+    """The diff as output shows it: the attach-time digest (an ARM tag) is never shown; a rotated
+    certificate or key appears as `(sensitive, changed)`, never as a value or a hash of one."""
+    shown = [d for d in diff if d.path != "specDigest"]
+    digest_only = any(d.path == "specDigest" for d in diff) and not any(d.path in REATTACH_FIELDS for d in shown)
+    if digest_only and dc.custom_tls:
+        tls = dc.spec.spec.tls
+        shown = [d for d in shown if d.path not in ("tls.certificate", "tls.key")]
+        shown += [FieldDiff(f"tls.{k}", SENSITIVE, SENSITIVE_CHANGED) for k in ("certificate", "key") if getattr(tls, k) is not None]
+    return sorted(shown, key=lambda d: d.path)
 
 
 def _reason(d: FieldDiff) -> str:

@@ -1,7 +1,10 @@
 """Secret references (`{file: ...}` / `{env: ...}`): fingerprinted for plans, resolved for apply.
 
-A value read here is returned to the caller and never logged or rendered; only
-`sha256:` fingerprints leave this module in output.
+A value read here is returned to the caller and never logged or rendered, and neither
+is a hash of it: output shows `(sensitive)` or `(sensitive, changed)` only. The
+fingerprint (an unsalted sha256) exists only inside the attach-time digest written as
+an ARM tag, which is how a rotated certificate is detected; it is never printed.
+A `{file:}` reference must stay inside the directory tree the command runs in.
 """
 
 from __future__ import annotations
@@ -9,11 +12,20 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, Iterable
 
 from reconciler.manifest import SecretRef
 from reconciler.safeio import UnsafeFileError, read_bounded
 
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from reconciler.findings import Finding
+    from reconciler.loader import Document
+    from reconciler.manifest import InferenceCluster
+
 SENSITIVE = "(sensitive)"
+SENSITIVE_CHANGED = "(sensitive, changed)"
 MAX_SECRET_BYTES = 256 * 1024
 
 
@@ -22,6 +34,8 @@ class SecretError(Exception):
 
 
 def resolve(ref: SecretRef, base_dir: Path) -> str:
+    if ref.file is not None:
+        confine(ref.file, base_dir)
     if ref.env is not None:
         value = os.environ.get(ref.env)
         if not value:
@@ -56,4 +70,63 @@ def fingerprint(ref: SecretRef, base_dir: Path) -> str | None:
 
 
 def redact(fp: str | None) -> str:
-    return f"{SENSITIVE} {fp}" if fp else f"{SENSITIVE} (not available)"
+    """What output shows for a secret: never the value, never a hash of it."""
+    return SENSITIVE
+
+
+def confine(file: str, base_dir: Path, root: Path | None = None) -> Path:
+    """The path of a `{file:}` reference, refused unless it stays inside `root` (the working directory).
+
+    A manifest must not be able to read (and send to Azure) any file of the machine it
+    runs on: no absolute path, no `..` out of the tree, no symlink pointing out of it.
+    """
+    top = (root or Path.cwd()).resolve()
+    if Path(file).is_absolute() or file.startswith("~"):
+        raise SecretError(f"file reference {file!r} must be a relative path inside {top}")
+    try:
+        path = (base_dir / file).resolve()
+    except (OSError, RuntimeError, ValueError):
+        return base_dir / file  # a NUL, a symlink loop: the read says what it is
+    if not path.is_relative_to(top):
+        raise SecretError(f"file reference {file!r} resolves outside the directory tree the command runs in ({top})")
+    return path
+
+
+def read_tls(ref_cert: SecretRef | None, ref_key: SecretRef | None, base_dir: Path) -> tuple[str | None, str | None, list[str]]:
+    """The certificate and key values that can be read here, and why the others cannot."""
+    values: list[str | None] = []
+    unreadable: list[str] = []
+    for name, ref in (("certificate", ref_cert), ("key", ref_key)):
+        if ref is None:
+            values.append(None)
+            continue
+        try:
+            values.append(resolve(ref, base_dir))
+        except SecretError as exc:
+            values.append(None)
+            unreadable.append(f"tls.{name}: {exc}")
+    return values[0], values[1], unreadable
+
+
+def pem_findings(clusters: "Iterable[tuple[Document, InferenceCluster]]", now: "datetime") -> "list[Finding]":
+    """`validate`: the TLS files that can be read here are checked (PEM, key matches, cname, expiry).
+
+    Environment references are not read by `validate`, and unreadable files are not an
+    error offline (a pull-request pipeline has no secrets); `plan` reports those it needs.
+    """
+    from reconciler.catalogue import AKS018, AKS019
+    from reconciler.tlscheck import check
+
+    findings = []
+    for doc, ic in clusters:
+        tls = ic.spec.tls
+        if not (tls.enabled and tls.cname and (tls.certificate or tls.key)):
+            continue
+        cert_ref = tls.certificate if tls.certificate is not None and tls.certificate.file is not None else None
+        key_ref = tls.key if tls.key is not None and tls.key.file is not None else None
+        cert, key, _ = read_tls(cert_ref, key_ref, doc.path.parent)
+        address = f"{ic.spec.workspace}/{ic.metadata.name}"
+        for problem in check(cert, key, tls.cname, now):
+            rule = AKS018 if problem.error else AKS019
+            findings.append(rule.at(doc, ("spec", "tls"), problem.message, address=address))
+    return findings

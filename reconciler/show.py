@@ -9,9 +9,9 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from reconciler.state import ObservedState
+from reconciler.state import OWNER_TAG, ObservedState
 
-OWNER_TAG = "reconciler-owner"
+__all__ = ["OWNER_TAG"]
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,7 @@ class ComputeRow:
     cluster: str | None  # AKS cluster name
     clusterId: str | None
     state: str  # the compute's provisioningState
-    owner: str  # the reconciler's owner tag, "reconciler" when managed without one, "-" when not managed
+    owner: str  # the owner tag (spec.owner of the manifests that wrote it), "default" when managed without one, "-" when not managed
     declared: bool
     kubernetesVersion: str | None
     nodes: str | None  # e.g. "3 x Standard_D3_v2"
@@ -39,7 +39,7 @@ def rows(aliases: dict[str, str], declared: set[tuple[str, str]], observed: Obse
         for name, c in sorted({**ows.computes, **ows.kubernetes}.items()):
             cluster = observed.cluster(c.cluster_id)
             pool = cluster.primary_pool if cluster else None
-            owner = c.tags.get(OWNER_TAG) or ("reconciler" if c.managed else "-")
+            owner = c.owner or "-"
             kind = f"kubernetes (namespace {c.namespace or 'default'})" if c.is_kubernetes else "created" if c.created else "attached"
             out.append(ComputeRow(
                 alias, name, kind,

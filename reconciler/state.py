@@ -15,6 +15,8 @@ from reconciler.ids import cluster_key
 
 MANAGED_TAG = "reconciler-managed"
 SPEC_TAG = "reconciler-spec"
+OWNER_TAG = "reconciler-owner"
+DEFAULT_OWNER = "default"
 CREATED_TAG = "reconciler-created"  # a created cluster re-attached after a failure stays "created"
 
 
@@ -87,6 +89,18 @@ class Compute:
     @property
     def managed(self) -> bool:
         return str(self.tags.get(MANAGED_TAG, "")).lower() == "true"
+
+    @property
+    def owner(self) -> str | None:
+        """The team whose manifests wrote it: the owner tag; a managed compute without one is `default`'s."""
+        tagged = str(self.tags.get(OWNER_TAG, "")).strip()
+        if tagged:
+            return tagged
+        return DEFAULT_OWNER if self.managed else None
+
+    def foreign_to(self, owner: str) -> bool:
+        """Written by another owner's manifests: never updated, detached or pruned by this one."""
+        return self.owner is not None and self.owner != owner
 
     @property
     def spec_digest(self) -> str | None:

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from reconciler.cloud.observe import ObserveStats
     from reconciler.executor import ApplyResult, Executor
     from reconciler.findings import Finding
+    from reconciler.lock import Backend
     from reconciler.show import ComputeRow
     from reconciler.plan import Step
     from reconciler.manifest import LockSpec
@@ -67,6 +68,7 @@ class ApplyOptions:
     lock_timeout: float = 0.0
     operation_timeout: float | None = None
     settle_timeout: float = 900.0
+    lock: str = "auto"  # auto | blob | file
     tls_backups: Path = Path("tls-backups")  # where `backup-tls` saved leaf-label certificates
     accept_new_domain: bool = False  # detach/re-attach a leaf-label TLS compute without a backup
     backup_tls: bool = False  # plan a save-tls step (AKS Run Command) before losing a leaf-label certificate
@@ -97,6 +99,9 @@ class Cloud:
     kube: KubernetesApi | None = None
     # Adds extensions, versions and what is inside clusters: (observed, cluster ids, pinned ids, wanted ids).
     read_kubernetes: Callable[[ObservedState, list[str], list[str], list[str]], None] | None = None
+    # The default shared lock: the workspace's storage account (None: --cloud local, file lock).
+    default_lock: "Callable[[WorkspaceRef], Backend | None] | None" = None
+    loopback: bool = False  # an emulator: a workspace without a storage account falls back to the file lock
 
     def observe(self, desired: Desired) -> ObservedState:
         """The workspaces, attach targets and regions the manifests name, and the Kubernetes side."""
@@ -119,11 +124,11 @@ def now() -> str:
 # -- loading and connecting -------------------------------------------------------------------
 def load(paths: list[Path] | None, report: Callable[["Finding"], None]) -> Desired:
     """Load + offline rules, each finding reported; any error ends with exit 1 before any network call."""
-    from reconciler import loader, rules
+    from reconciler import loader, rules, secrets
     from reconciler.desired import desired_from
 
     result = loader.load(paths)
-    findings = result.findings + rules.check(result)
+    findings = result.findings + rules.check(result) + secrets.pem_findings(result.clusters, datetime.now(timezone.utc))
     for finding in findings:
         report(finding)
     errors = sum(f.is_error for f in findings)
@@ -140,6 +145,7 @@ def connect(endpoint: str | None = None, *, local: bool = False, stats: "Observe
     from reconciler.cloud.auth import connect as connect_arm
     from reconciler.cloud.kubernetes import KubernetesClient, observe_kubernetes
     from reconciler.cloud.observe import observe, observe_with
+    from reconciler.cloud.storage import WorkspaceStorage
 
     with _endpoint(endpoint, local) as (url, scale), cloud_errors():
         conn = connect_arm(url)
@@ -156,7 +162,8 @@ def connect(endpoint: str | None = None, *, local: bool = False, stats: "Observe
             def read_kubernetes(observed: ObservedState, ids: list[str], pinned: list[str], wanted: list[str]) -> None:
                 observe_kubernetes(kube, observed, ids, pinned, wanted, workers=conn.max_workers)
 
-            yield Cloud(computes, aks, read, scale, kube, read_kubernetes)
+            yield Cloud(computes, aks, read, scale, kube, read_kubernetes,
+                        None if local else WorkspaceStorage(conn).backend, conn.is_local)
         finally:
             kube.close()
             computes.close()
@@ -208,11 +215,27 @@ def plan(desired: Desired, cloud: Cloud, options: PlanOptions = PlanOptions(), *
          backup_tls: bool = False) -> Plan:
     from reconciler import tlsbackup
 
+    check_targets(desired, options)
     result = planner.plan(desired, cloud.observe(desired), options, created_at=now())
     if backup_tls:
         tlsbackup.add_save_steps(result, tls_backups or tlsbackup.DEFAULT_FOLDER)
     result.warnings.extend(tlsbackup.findings(result, desired, tls_backups or tlsbackup.DEFAULT_FOLDER))
     return result
+
+
+def check_targets(desired: Desired, options: PlanOptions) -> None:
+    """A --target or --replace that names nothing declared is a mistake, never "No changes"."""
+    import difflib
+
+    names = sorted({c.name for c in desired.clusters} | {c.address for c in desired.clusters})
+    for flag, given in (("--target", options.targets), ("--replace", options.replace)):
+        for name in sorted(given):
+            if name in names:
+                continue
+            close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            shown = ", ".join(c.address for c in desired.clusters) or "none"
+            fail(f"{flag} {name!r} names no declared compute{hint}\n  declared: {shown}")
 
 
 # -- apply ------------------------------------------------------------------------------------
@@ -233,9 +256,16 @@ def apply(desired: Desired, connection: Callable[[], ContextManager[Cloud]], opt
 
     `connection` is called once the saved plan (if any) has been read: `lambda: connect(url)`.
     """
+    if options.plan_file is not None and (options.targets or options.replace):
+        fail("--target and --replace cannot be used with --plan: a saved plan carries its own (make a new plan instead)",
+             EXIT_USAGE)
+    if options.plan_file is None:
+        check_targets(desired, PlanOptions(options.targets, options.replace))
     saved = _read_saved(options.plan_file, desired)
+    if saved is not None:
+        _check_binding(saved, desired)
     _import_in_background("reconciler.executor", "reconciler.progress", "structlog")
-    with connection() as cloud, (locks or workspace_locks)(desired, options.lock_timeout):
+    with connection() as cloud, (locks or _default_locks(cloud, options.lock, ui))(desired, options.lock_timeout):
         plan_options = saved.options if saved is not None else PlanOptions(options.targets, options.replace)
         observed = settle(desired, cloud, options.settle_timeout, getattr(ui, "waiting", None))
         result = planner.plan(desired, observed, plan_options, created_at=now())
@@ -244,6 +274,7 @@ def apply(desired: Desired, connection: Callable[[], ContextManager[Cloud]], opt
         if options.backup_tls or (saved is not None and tlsbackup.saves_tls(saved.data)):
             tlsbackup.add_save_steps(result, options.tls_backups)
         if saved is not None:
+            _check_binding(saved, desired, result)
             _refuse_stale(saved, result)
         if not options.accept_new_domain:
             result.warnings.extend(tlsbackup.findings(result, desired, options.tls_backups))
@@ -292,6 +323,13 @@ def _read_saved(path: Path | None, desired: Desired) -> planfile.SavedPlan | Non
         fail(str(exc))
 
 
+def _check_binding(saved: planfile.SavedPlan, desired: Desired, current: Plan | None = None) -> None:
+    try:
+        planfile.check_binding(saved, desired, current)
+    except planfile.PlanFileError as exc:
+        fail(str(exc))
+
+
 def _refuse_stale(saved: planfile.SavedPlan, current: Plan) -> None:
     try:
         planfile.refuse_stale(saved, current)
@@ -299,18 +337,55 @@ def _refuse_stale(saved: planfile.SavedPlan, current: Plan) -> None:
         fail(str(exc))
 
 
+def _default_locks(cloud: Cloud, mode: str, ui: Ui) -> LockFactory:
+    return lambda desired, timeout: workspace_locks(desired, timeout, mode=mode, cloud=cloud, warn=ui.err)
+
+
 @contextlib.contextmanager
-def workspace_locks(desired: Desired, timeout: float) -> Iterator[None]:
-    """One lock per workspace for the whole apply, taken in a fixed order (no deadlock)."""
+def workspace_locks(desired: Desired, timeout: float, *, mode: str = "file", cloud: Cloud | None = None,
+                    warn: Callable[[str], None] | None = None) -> Iterator[None]:
+    """One lock per workspace for the whole apply, taken in a fixed order (no deadlock).
+
+    `mode` auto: a lock set in the manifest or environment, else on Azure the Blob lease in
+    the workspace's storage account, else (--cloud local) the file lock. blob: a shared lock
+    or an error. file: this machine only (the explicit opt-out).
+    """
     from reconciler import lock
 
     with contextlib.ExitStack() as stack:
         for ws in sorted(desired.workspaces.values(), key=lambda w: w.ref.key):
             try:
-                stack.enter_context(lock.workspace_lock(ws.ref, ws.lock, command="apply", timeout=timeout))
+                backend = _lock_backend(ws.ref, ws.lock, mode, cloud, warn)
+                stack.enter_context(lock.workspace_lock(ws.ref, ws.lock, command="apply", timeout=timeout, backend=backend))
             except lock.LockError as exc:
                 fail(str(exc))
         yield
+
+
+def _lock_backend(ref: WorkspaceRef, spec: "LockSpec | None", mode: str, cloud: Cloud | None,
+                  warn: Callable[[str], None] | None) -> "Backend | None":
+    """None: the lock the manifest or environment configures."""
+    from reconciler import lock
+
+    if mode == "file":
+        return lock.file_backend(ref)
+    if lock.configured(spec):
+        return None
+    if cloud is None or cloud.default_lock is None:
+        if mode == "blob":
+            fail("--lock blob needs a storage account: set spec.lock in the Workspace manifest or RECONCILER_LOCK_*, "
+                 "or use Azure (the workspace's own storage account); --cloud local has none")
+        return lock.file_backend(ref)
+    backend = cloud.default_lock(ref)
+    if backend is not None:
+        return backend
+    if cloud.loopback and mode != "blob":
+        if warn is not None:
+            warn(f"warning: workspace {ref.workspace_name!r} has no storage account in this emulator; "
+                 "using the file lock (this machine only)")
+        return lock.file_backend(ref)
+    fail(f"workspace lock: workspace {ref.workspace_name!r} has no storage account for the shared lock; "
+         "opt out with `--lock file` if only this machine ever applies to it")
 
 
 Waiting = Callable[[str, float, float], None]  # (what is in flight, seconds waited, limit); "" when done
@@ -355,8 +430,38 @@ def _log_waiting() -> Waiting:
     return show
 
 
-def preflight(desired: Desired, observed: ObservedState, plan: Plan) -> None:
-    """Checks that must pass before the first step runs; raise WorkflowError to stop. None yet."""
+def preflight(desired: Desired, observed: ObservedState, plan: Plan, *, at: datetime | None = None) -> None:
+    """Every input a step will need, read and checked before the first step runs.
+
+    A chain whose later step cannot run must not start its first: a re-attach with an
+    unreadable or invalid certificate would detach a working compute and then fail.
+    """
+    from reconciler import secrets
+    from reconciler.plan import Op
+    from reconciler.tlscheck import check
+
+    log = logs.get("reconciler.apply")
+    when = at or datetime.now(timezone.utc)
+    problems: list[str] = []
+    for change in plan.actionable:
+        dc = change.desired
+        ops = {s.op for s in change.steps}
+        if dc is None:
+            continue
+        tls = dc.spec.spec.tls
+        if ops & {Op.CREATE, Op.ATTACH, Op.UPDATE} and tls.enabled and tls.cname:
+            cert, key, unreadable = secrets.read_tls(tls.certificate, tls.key, dc.base_dir)
+            problems += [f"{change.address}: {why}" for why in unreadable]
+            for problem in check(cert, key, tls.cname, when):
+                if problem.error:
+                    problems.append(f"{change.address}: {problem.message}")
+                else:
+                    log.warning(problem.message, address=change.address)
+        if Op.ATTACH in ops and dc.cluster_id and not (change.observed and change.observed.created):
+            if observed.cluster(dc.cluster_id) is None:
+                problems.append(f"{change.address}: AKS cluster {dc.cluster_id} does not exist (or is not visible to you)")
+    if problems:
+        fail("preflight failed, nothing was changed:\n  " + "\n  ".join(problems))
 
 
 def abandoned_operations() -> bool:
@@ -462,12 +567,21 @@ def show(desired: Desired, cloud: Cloud) -> tuple[list["ComputeRow"], list[str]]
 
 
 # -- force-unlock -----------------------------------------------------------------------------
-def force_unlock(workspace: str, paths: list[Path] | None) -> str:
-    """Break the lock of a workspace given by alias (from the manifests) or SUBSCRIPTION/RESOURCE_GROUP/WORKSPACE."""
+def force_unlock(workspace: str, paths: list[Path] | None, mode: str = "file",
+                 connection: Callable[[], ContextManager[Cloud]] | None = None) -> str:
+    """Break the lock of a workspace given by alias (from the manifests) or SUBSCRIPTION/RESOURCE_GROUP/WORKSPACE.
+
+    The same lock apply would take: with `mode` auto on Azure, the default Blob lease.
+    """
     from reconciler import lock
 
     ref, spec = _workspace_for_unlock(workspace, paths)
     try:
+        if mode != "file" and not lock.configured(spec) and connection is not None:
+            with connection() as cloud:
+                backend = _lock_backend(ref, spec, mode, cloud, None)
+                if backend is not None:
+                    return backend.force_unlock()
         return lock.force_unlock(ref, spec)
     except lock.LockError as exc:
         fail(str(exc))

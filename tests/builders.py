@@ -182,6 +182,17 @@ def digest_of(tmp_path: Path, *docs: str, name: str) -> str:
     return next(c for c in desired(tmp_path, *docs).clusters if c.name == name).digest()
 
 
+def tls_pair(cname: str = "api.example.com", *, days: int = 365) -> tuple[str, str]:
+    """A real PEM certificate for `cname` (from a throw-away trustme CA) and its private key."""
+    import datetime as _dt
+
+    import trustme
+
+    now = _dt.datetime.now(_dt.timezone.utc)
+    leaf = trustme.CA().issue_cert(cname, not_before=now - _dt.timedelta(days=1), not_after=now + _dt.timedelta(days=days))
+    return leaf.cert_chain_pems[0].bytes().decode(), leaf.private_key_pem.bytes().decode()
+
+
 def extension(name: str = "serving-aks", cluster: str = "serving-aks", *, inference: str = "allowInsecureConnections: true",
               extra: str = "", sub: str = SUB) -> str:
     """A ClusterExtension document; `inference` is the body of spec.inference (YAML flow items, one per line)."""

@@ -159,6 +159,24 @@ def test_a_timeout_says_the_operation_may_still_run_in_azure(tmp_path):
     assert "did not finish within" in outcome.message and "it may still be running in Azure" in outcome.message
 
 
+class AttachedMeanwhile(FakeComputes):
+    """Another machine attaches the same cluster while our attach runs."""
+
+    def begin_create_or_update(self, ws, name, body):
+        poller = super().begin_create_or_update(ws, name, body)
+        self.listing[name] = rest_compute(name, "a-aks")
+        self.listing["their-name"] = rest_compute("their-name", "a-aks")
+        return poller
+
+
+def test_workspace_is_listed_again_after_attach_and_a_second_attachment_fails_the_run_with_the_repair(tmp_path):
+    dcs = declared(tmp_path, ("new-name", "a-aks"))
+    result, _ = run(AttachedMeanwhile(), attach_change(dcs["new-name"]))
+    failure = result.results["attach:new-name"]
+    assert failure.status == "failed" and "'their-name'" in failure.message
+    assert "Repair: detach 'their-name'" in failure.message and "reconciler apply" in failure.message
+
+
 class RendezvousComputes(FakeComputes):
     """Every PUT waits until `parties` PUTs are in flight together: only a fully parallel start passes."""
 

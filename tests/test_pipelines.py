@@ -20,6 +20,8 @@ import pytest
 from ruamel.yaml import YAML
 from typer.main import get_command
 
+from tests.builders import tls_pair
+
 from reconciler.cli import app
 from tests import npm
 
@@ -384,11 +386,14 @@ def _ci_env(tmp_path: Path, **extra: str) -> dict[str, str]:
         RECONCILER_CLOUD="local",
         RECONCILER_LOCAL_TIME_SCALE="0",
         RECONCILER_LOCAL_STATE=str(tmp_path / "local-cloud.json"),
-        PARTNER_TLS_CERT="demo certificate",
-        PARTNER_TLS_KEY="demo key",
+        PARTNER_TLS_CERT=DEMO_CERT,
+        PARTNER_TLS_KEY=DEMO_KEY,
         **extra,
     )
     return env
+
+
+DEMO_CERT, DEMO_KEY = tls_pair("scoring.partner.example.com")  # a real pair: values that are not PEM are refused
 
 
 def _checkout(tmp_path: Path) -> Path:
@@ -423,7 +428,7 @@ def test_github_plan_and_apply_scripts_apply_the_reviewed_plan_once(tmp_path: Pa
     assert output.read_text().splitlines() == ["planned=true", "exitcode=2"]  # changes: the check stays green
     assert summary.read_text().startswith("<!-- reconciler-plan -->")
     assert (repo / "plan.json").stat().st_mode & 0o777 == 0o600
-    assert "demo key" not in (repo / "plan.json").read_text() + (repo / "plan.md").read_text()
+    assert DEMO_KEY.splitlines()[2] not in (repo / "plan.json").read_text() + (repo / "plan.md").read_text()
 
     apply = _bash(_step(wf["jobs"]["apply"], "Apply the reviewed plan"), repo, env, *shell)
     assert apply.returncode == 0, apply.stderr

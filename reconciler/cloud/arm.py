@@ -282,6 +282,15 @@ class ComputesClient:
             raise CloudError.from_response(response, what)
         return response.json()
 
+    def workspace_storage_account(self, ws: WorkspaceRef) -> str | None:
+        """The ARM id of the workspace's storage account (where the default lock lives), or None."""
+        what = f"read workspace {ws.workspace_name}"
+        response = self._send("GET", self._ws_url(ws), what)
+        if response.status_code != 200:
+            raise CloudError.from_response(response, what)
+        value = ((response.json() or {}).get("properties") or {}).get("storageAccount")
+        return str(value) if value else None
+
 
 def _json_body(pipeline_response: Any) -> Any:
     response = pipeline_response.http_response

@@ -75,12 +75,14 @@ class _BlobConfig:
 class BlobLeaseBackend:
     kind = "blob"
 
-    def __init__(self, ref: "WorkspaceRef", account_url: str | None, container: str, connection_string: str | None) -> None:
+    def __init__(self, ref: "WorkspaceRef", account_url: str | None, container: str, connection_string: str | None, *,
+                 credential: Any = None, secret: str | None = None) -> None:
         self.ref = ref
         self.cfg = _BlobConfig(account_url, container, connection_string)
         self.blob_name = lock_name(ref)
         self._service: Any = None
-        self._secrets = self._secret_values(connection_string)
+        self._credential = credential  # given: the workspace's storage account (token or account key)
+        self._secrets = self._secret_values(connection_string) + ([secret] if secret else [])
 
     # -- helpers
     @staticmethod
@@ -123,6 +125,8 @@ class BlobLeaseBackend:
             try:
                 if self.cfg.connection_string:
                     self._service = BlobServiceClient.from_connection_string(self.cfg.connection_string, **kwargs)
+                elif self._credential is not None:
+                    self._service = BlobServiceClient(self.cfg.account_url, credential=self._credential, **kwargs)
                 else:
                     from azure.identity import DefaultAzureCredential
 

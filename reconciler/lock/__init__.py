@@ -37,7 +37,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from reconciler.manifest import LockSpec
     from reconciler.state import WorkspaceRef
 
-__all__ = ["LockError", "LockInfo", "workspace_lock", "force_unlock", "lock_name"]
+__all__ = ["Backend", "LockError", "LockInfo", "configured", "file_backend", "workspace_lock", "force_unlock", "lock_name"]
 
 ENV_ACCOUNT_URL = "RECONCILER_LOCK_ACCOUNT_URL"
 ENV_CONTAINER = "RECONCILER_LOCK_CONTAINER"
@@ -53,17 +53,28 @@ def workspace_lock(
     command: str,
     root: Path = Path(".reconciler"),
     timeout: float = 0.0,
+    backend: Backend | None = None,
 ) -> Iterator[LockInfo]:
     """Hold the workspace's lock for the body of the ``with``; released on exit, also on errors.
 
     Waits up to ``timeout`` seconds for another holder (0 = try once), then raises LockError.
+    ``backend`` overrides the choice (the default Blob lease in the workspace's storage account).
     """
-    backend = _backend(ref, spec, Path(root))
+    backend = backend or _backend(ref, spec, Path(root))
     held = backend.acquire(command, max(0.0, float(timeout or 0.0)))
     try:
         yield held.info
     finally:
         held.release()
+
+
+def configured(spec: "LockSpec | None") -> bool:
+    """Whether a lock is set explicitly (spec.lock blob or the RECONCILER_LOCK_* environment)."""
+    return _blob_config(spec) is not None
+
+
+def file_backend(ref: "WorkspaceRef", root: Path = Path(".reconciler")) -> Backend:
+    return FileBackend(ref, root)
 
 
 def force_unlock(ref: "WorkspaceRef", spec: "LockSpec | None", *, root: Path = Path(".reconciler")) -> str:

@@ -57,7 +57,9 @@ class Cloud:
         self.manifests = tmp / "manifests"
         self.manifests.mkdir()
         seed_file = tmp / "seed.yaml"
-        YAML(typ="safe", pure=True).dump(seed_data, seed_file)
+        yaml = YAML(typ="safe", pure=True)
+        yaml.default_flow_style = False  # the pure dumper's flow style breaks URLs with a port
+        yaml.dump(seed_data, seed_file)
         cmd = [sys.executable, "-m", "reconciler.emulator", "--port", "0", "--seed", str(seed_file), "--time-scale", str(time_scale)]
         if faults:
             cmd += ["--faults", faults, "--fault-seed", "7"]

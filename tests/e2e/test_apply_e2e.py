@@ -7,6 +7,7 @@ import json
 import threading
 
 from tests.e2e.conftest import aks, attach_doc, attached_compute, create_doc, seed
+from tests.builders import tls_pair
 
 TLS = "  tls:\n    enabled: true\n    leafDomainLabel: fraud\n"
 ILB = "  loadBalancer:\n    type: InternalLoadBalancer\n    subnet: aks-subnet\n"
@@ -73,16 +74,18 @@ def test_custom_certificate_from_env_never_leaks(make_cloud):
     cloud = make_cloud()
     tls = "  tls:\n    enabled: true\n    cname: api.example.com\n    certificate: {env: CERT}\n    key: {env: KEY}\n"
     cloud.write(a=attach_doc("partner-api", "other-aks", extra=tls))
-    env = cloud.env(CERT="-----BEGIN CERTIFICATE-----SECRETCERT", KEY="-----BEGIN PRIVATE KEY-----SECRETKEY")
+    cert, key = tls_pair("api.example.com")
+    env = cloud.env(CERT=cert, KEY=key)
     run = cloud.cli("--log-format", "json", "apply", "--auto-approve", env=env)
     assert run.code == 0, run.stdout + run.stderr
-    assert "SECRET" not in run.stdout + run.stderr
-    assert "SECRET" not in json.dumps(cloud.admin("state"))
-    # Rotating the key is seen through the spec digest and re-attaches.
-    env["KEY"] = "-----BEGIN PRIVATE KEY-----ROTATED"
+    key_body = key.splitlines()[2]
+    assert key_body not in run.stdout + run.stderr
+    # Rotating the pair is seen through the spec digest and re-attaches, shown as (sensitive, changed).
+    env["CERT"], env["KEY"] = tls_pair("api.example.com")
     plan = cloud.cli("plan", "--format", "json", env=env)
     change = json.loads(plan.stdout)["changes"][0]
-    assert change["action"] == "reattach" and "ROTATED" not in plan.stdout
+    assert change["action"] == "reattach" and env["KEY"].splitlines()[2] not in plan.stdout
+    assert {"path": "tls.key", "before": "(sensitive)", "after": "(sensitive, changed)"} in change["diff"]
 
 
 def test_scale_changes_the_agent_pool(make_cloud):

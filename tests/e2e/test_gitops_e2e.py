@@ -27,7 +27,7 @@ def test_show_lists_computes_clusters_owners_and_states(make_cloud):
     assert table.code == 0, table.stderr
     header, *rows = table.stdout.splitlines()
     assert header.split()[:5] == ["WORKSPACE", "COMPUTE", "KIND", "STATE", "OWNER"]
-    assert any(r.split()[:6] == ["prod", "scoring-prod", "attached", "Succeeded", "reconciler", "yes"] for r in rows), rows
+    assert any(r.split()[:6] == ["prod", "scoring-prod", "attached", "Succeeded", "default", "yes"] for r in rows), rows
     assert any(r.split()[:6] == ["prod", "legacy", "attached", "Succeeded", "-", "no"] for r in rows), rows
     doc = json.loads(cloud.cli("show", "--format", "json").stdout)
     by_name = {c["compute"]: c for c in doc["computes"]}
