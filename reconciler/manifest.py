@@ -509,9 +509,7 @@ class KubernetesCompute(_Strict):
     spec: KubernetesComputeSpec = Field(..., description="The compute's settings.")
 
 
-Manifest = Annotated[
-    Workspace | InferenceCluster | ClusterExtension | KubernetesCompute, Field(discriminator="kind")
-]
+Manifest = Annotated[Workspace | InferenceCluster | ClusterExtension | KubernetesCompute, Field(discriminator="kind")]
 Model = Workspace | InferenceCluster | ClusterExtension | KubernetesCompute
 KINDS: dict[str, type[Model]] = {
     "Workspace": Workspace,

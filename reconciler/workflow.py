@@ -139,9 +139,7 @@ def load(paths: list[Path] | None, report: Callable[[Finding], None]) -> Desired
 
 
 @contextlib.contextmanager
-def connect(
-    endpoint: str | None = None, *, local: bool = False, stats: ObserveStats | None = None
-) -> Iterator[Cloud]:
+def connect(endpoint: str | None = None, *, local: bool = False, stats: ObserveStats | None = None) -> Iterator[Cloud]:
     """Clients for Azure (or an ARM endpoint), or for the local cloud; Azure errors become WorkflowError."""
     from reconciler.cloud.aks import AksClient
     from reconciler.cloud.arm import ComputesClient
