@@ -218,7 +218,7 @@ def main() -> None:
         fleet = make_fleet(size, n_ws, n_subs)
         with emulator(fleet.seed, args.latency_ms, args.in_process) as url:
             walls, calls, stats = [], 0, ObserveStats()
-            for i in range(max(1, args.repeat)):
+            for _ in range(max(1, args.repeat)):
                 stats = ObserveStats()
                 before = audit_total(url)
                 with workflow.connect(url, stats=stats) as cloud:  # the reads `reconciler plan` makes

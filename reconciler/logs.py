@@ -45,11 +45,13 @@ def _setup() -> None:
     )
 
 
-def get(name: str = "reconciler") -> structlog.stdlib.BoundLogger:
+def get(name: str = "reconciler") -> structlog.typing.FilteringBoundLogger:
     global _configured
     import structlog
 
     if not _configured:
         _setup()
         _configured = True
-    return structlog.get_logger(name)
+    # `_setup` makes every logger a filtering bound logger; structlog types get_logger() as Any.
+    logger: structlog.typing.FilteringBoundLogger = structlog.get_logger(name)
+    return logger

@@ -101,64 +101,78 @@ def to_text(plan: Plan, *, color: bool = False) -> str:
     return printable(_to_text(plan, color=color))
 
 
+class _Painter:
+    """Rich markup for a TTY, plain text otherwise: the one place `color` is decided for a text plan."""
+
+    def __init__(self, color: bool) -> None:
+        self.color = color
+
+    def paint(self, text: str, style: str) -> str:
+        return f"[{style}]{_escape(text)}[/{style}]" if self.color else text
+
+    def plain(self, text: str) -> str:
+        return _escape(text) if self.color else text
+
+
 def _to_text(plan: Plan, *, color: bool) -> str:
-    def paint(text: str, style: str) -> str:
-        return f"[{style}]{_escape(text)}[/{style}]" if color else text
-
-    def plain(text: str) -> str:
-        return _escape(text) if color else text
-
+    out = _Painter(color)
     lines: list[str] = []
     for finding in plan.errors + plan.warnings:
         style = "red" if finding.is_error else "yellow"
-        lines.append(paint(finding.format().splitlines()[0], style))
+        lines.append(out.paint(finding.format().splitlines()[0], style))
         if finding.hint:
-            lines.append(plain(f"  hint: {finding.hint}"))
+            lines.append(out.plain(f"  hint: {finding.hint}"))
     if plan.errors:
-        lines.append(plain(f"Planning failed: {plural(len(plan.errors), 'error')}."))
+        lines.append(out.plain(f"Planning failed: {plural(len(plan.errors), 'error')}."))
         return "\n".join(lines) + "\n"
     if lines:
         lines.append("")
     for change in plan.pending:
         lines.append(
-            paint(f"  {SYMBOLS[Action.PENDING][0]} {change.address}", "cyan")
-            + plain(f"  pending: {'; '.join(change.reasons)}")
+            out.paint(f"  {SYMBOLS[Action.PENDING][0]} {change.address}", "cyan")
+            + out.plain(f"  pending: {'; '.join(change.reasons)}")
         )
     if plan.pending:
         lines.append("")
     if not plan.has_changes:
         if plan.pending:
-            lines.append(plain("No other changes. Plan again when the operations in flight end."))
+            lines.append(out.plain("No other changes. Plan again when the operations in flight end."))
             return "\n".join(lines) + "\n"
-        lines.append(plain("No changes. The workspaces match the manifests."))
+        lines.append(out.plain("No changes. The workspaces match the manifests."))
         return "\n".join(lines) + "\n"
-    lines.append(plain("The reconciler will perform these actions:"))
+    lines.append(out.plain("The reconciler will perform these actions:"))
     for change in plan.actionable:
-        symbol, style = SYMBOLS[change.action]
         lines.append("")
-        lines.append(paint(f"  {symbol} {change.address}", style) + plain(f"  {change.action.value}"))
-        if change.downtime_seconds:
-            lines.append(paint(f"      {downtime_mark(change)}", "bold red"))
-        if change.cluster_id:
-            lines.append(plain(f"      cluster: {change.cluster_id}"))
-        if change.disruptive:
-            lines.append(
-                paint(f"      ! disruptive: {', '.join(change.disruptive)} (running endpoints are interrupted)", "red")
-            )
-        for reason in change.reasons:
-            lines.append(plain(f"      # {reason}"))
-        for d in change.diff:
-            if d.path in HIDDEN_FIELDS:
-                continue
-            if change.action in (Action.CREATE, Action.ATTACH, Action.INSTALL) and d.before is None:
-                lines.append(plain(f"      + {d.path} = {_value(d.after)}"))
-            else:
-                lines.append(plain(f"      ~ {d.path}: {_value(d.before)} -> {_value(d.after)}"))
-        if len(change.steps) > 1:
-            lines.append(plain("      steps: " + " -> ".join(s.op for s in change.steps)))
+        lines.extend(_change_text(change, out))
     lines.append("")
-    lines.append(paint(summary_line(plan), "bold"))
+    lines.append(out.paint(summary_line(plan), "bold"))
     return "\n".join(lines) + "\n"
+
+
+def _change_text(change: Change, out: _Painter) -> list[str]:
+    """The block of one actionable change: header, downtime, cluster, reasons, diff and steps."""
+    symbol, style = SYMBOLS[change.action]
+    lines = [out.paint(f"  {symbol} {change.address}", style) + out.plain(f"  {change.action.value}")]
+    if change.downtime_seconds:
+        lines.append(out.paint(f"      {downtime_mark(change)}", "bold red"))
+    if change.cluster_id:
+        lines.append(out.plain(f"      cluster: {change.cluster_id}"))
+    if change.disruptive:
+        lines.append(
+            out.paint(f"      ! disruptive: {', '.join(change.disruptive)} (running endpoints are interrupted)", "red")
+        )
+    for reason in change.reasons:
+        lines.append(out.plain(f"      # {reason}"))
+    for d in change.diff:
+        if d.path in HIDDEN_FIELDS:
+            continue
+        if change.action in (Action.CREATE, Action.ATTACH, Action.INSTALL) and d.before is None:
+            lines.append(out.plain(f"      + {d.path} = {_value(d.after)}"))
+        else:
+            lines.append(out.plain(f"      ~ {d.path}: {_value(d.before)} -> {_value(d.after)}"))
+    if len(change.steps) > 1:
+        lines.append(out.plain("      steps: " + " -> ".join(s.op for s in change.steps)))
+    return lines
 
 
 def _finding_json(f: Finding) -> dict[str, Any]:
@@ -217,9 +231,9 @@ def to_json(plan: Plan) -> str:
 
 def _md(text: Any) -> str:
     """Text for a Markdown table cell or list item: no raw newline, pipe, backtick or HTML."""
-    text = printable(str(text)).replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\\n").replace("\t", " ")
+    cell = printable(str(text)).replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\\n").replace("\t", " ")
     return (
-        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|").replace("`", "&#96;")
+        cell.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|").replace("`", "&#96;")
     )
 
 
@@ -249,7 +263,7 @@ def to_markdown(plan: Plan, *, limit: int = MARKDOWN_LIMIT, ci: CiRun | None = N
     for c in plan.pending:
         head.append(f"- ⏳ `{_md(c.address)}` pending: {_md('; '.join(c.reasons))}")
     if not plan.has_changes:
-        return "\n".join(head + ["", "**No changes.** The workspaces match the manifests."]) + "\n"
+        return "\n".join([*head, "", "**No changes.** The workspaces match the manifests."]) + "\n"
     head += ["", f"**{summary_line(plan)}**", "", "| | address | action | reasons |", "|---|---|---|---|"]
     for c in plan.actionable:
         mark = f"**{downtime_mark(c)}**; " if c.downtime_seconds else ""

@@ -163,7 +163,8 @@ class AksCluster:
     @property
     def primary_pool(self) -> AgentPool | None:
         system = [p for p in self.agent_pools if p.mode.lower() == "system"]
-        return (system or list(self.agent_pools) or [None])[0]
+        pools = system or list(self.agent_pools)
+        return pools[0] if pools else None
 
     @property
     def vcpus(self) -> int | None:

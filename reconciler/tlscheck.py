@@ -38,11 +38,11 @@ def check(certificate: str | None, key: str | None, cname: str | None, now: date
     private = None
     if key is not None:
         if "-----BEGIN" not in key or "PRIVATE KEY" not in key:
-            return problems + [TlsProblem("tls.key is not a PEM private key")]
+            return [*problems, TlsProblem("tls.key is not a PEM private key")]
         try:
             private = serialization.load_pem_private_key(key.strip().encode(), password=None)
         except (ValueError, TypeError):
-            return problems + [TlsProblem("tls.key is not a valid unencrypted PEM private key")]
+            return [*problems, TlsProblem("tls.key is not a valid unencrypted PEM private key")]
     if cert is None:
         return problems
     if private is not None:

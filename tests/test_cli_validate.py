@@ -49,7 +49,9 @@ def test_with_json_logs_every_stderr_line_is_one_json_object(run_cli, tmp_path, 
         records = [json.loads(line) for line in result.stderr.splitlines()]
         assert records, args
         assert all(r["level"] in ("error", "warning", "info") and r["event"] for r in records)
-    finding = [json.loads(line) for line in run_cli("validate", "bad.yaml", "--log-format=json").stderr.splitlines()][0]
+    finding = next(
+        json.loads(line) for line in run_cli("validate", "bad.yaml", "--log-format=json").stderr.splitlines()
+    )
     assert (finding["kind"], finding["rule"], finding["file"], finding["line"], finding["col"]) == (
         "finding",
         "AKS001",

@@ -118,7 +118,7 @@ def leftovers_world():
 
 def test_cleanup_runs_before_the_install_and_deletes_only_legacy_objects_in_default(tmp_path):
     kube = CleanupKube()
-    p, result = run(
+    _p, result = run(
         tmp_path, (extension(extra="  removeLegacyFrontEnd: true\n"),), kube, FakeComputes(), leftovers_world()
     )
     assert result.ok, result.failed
@@ -132,7 +132,7 @@ def test_cleanup_is_refused_while_a_legacy_compute_is_attached_again_and_the_ins
 
     kube = CleanupKube()
     computes = FakeComputes(rest_compute("someone-else", "serving-aks"))
-    p, result = run(tmp_path, (extension(extra="  removeLegacyFrontEnd: true\n"),), kube, computes, leftovers_world())
+    _p, result = run(tmp_path, (extension(extra="  removeLegacyFrontEnd: true\n"),), kube, computes, leftovers_world())
     assert not result.ok and kube.calls == []
     message = next(r.message for r in result.failed if r.status == "failed")
     assert "someone-else" in message and "still attached" in message
@@ -142,7 +142,7 @@ def test_a_failed_cleanup_reports_its_exit_code_and_never_secret_material(tmp_pa
     kube = CleanupKube(
         1, "error: -----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\n"
     )
-    p, result = run(
+    _p, result = run(
         tmp_path, (extension(extra="  removeLegacyFrontEnd: true\n"),), kube, FakeComputes(), leftovers_world()
     )
     failed = next(r for r in result.failed if r.status == "failed")

@@ -23,7 +23,7 @@ def rules_of(result):
 def test_multi_document_file_yields_models_with_positions(tmp_path):
     result = load_text(tmp_path, workspace() + "---\n" + attach())
     assert result.findings == []
-    ((wdoc, ws),) = result.workspaces
+    ((_wdoc, ws),) = result.workspaces
     ((cdoc, ic),) = result.clusters
     assert isinstance(ws, Workspace) and isinstance(ic, InferenceCluster)
     assert str(cdoc.at(("spec", "attach", "clusterId"))).endswith("m.yaml:20:16")
@@ -56,7 +56,7 @@ def test_empty_folder_is_an_error(tmp_path):
 
 def test_syntax_error_points_at_line_and_column(tmp_path):
     result = load_text(tmp_path, "apiVersion: reconciler.aml/v1\nkind: [Workspace\n")
-    ((rule, line, col),) = rules_of(result)
+    ((rule, line, _col),) = rules_of(result)
     assert rule == "YAML001" and line == 3
 
 

@@ -37,13 +37,13 @@ def scenarios(draw):
     observed_clusters = draw(st.permutations(CLUSTERS))[: draw(st.integers(0, 4))]
     observed_names = draw(st.permutations(NAMES))[: len(observed_clusters)]
     computes = {}
-    for name, cl in zip(observed_names, observed_clusters):
+    for name, cl in zip(observed_names, observed_clusters, strict=True):
         managed = draw(st.booleans())
         label = draw(st.sampled_from(LABELS))
         computes[name] = (cl, managed, label, draw(st.sampled_from(["Succeeded", "Succeeded", "Failed"])))
     desired_clusters = draw(st.permutations(CLUSTERS))[: draw(st.integers(0, 4))]
     desired_names = draw(st.permutations(NAMES))[: len(desired_clusters)]
-    wanted = {n: (c, draw(st.sampled_from(LABELS))) for n, c in zip(desired_names, desired_clusters)}
+    wanted = {n: (c, draw(st.sampled_from(LABELS))) for n, c in zip(desired_names, desired_clusters, strict=True)}
     return computes, wanted, draw(st.booleans()), draw(st.randoms(use_true_random=False))
 
 

@@ -121,7 +121,7 @@ def test_file_reference_must_stay_inside_the_working_tree(tmp_path, monkeypatch)
     (tmp_path / "m" / "out.pem").symlink_to("/etc/hostname")
     assert secrets.resolve(SecretRef(file="ok.pem"), tmp_path / "m") == "x"
     for bad in ("/etc/hostname", "../../etc/hostname", "out.pem", "~/.ssh/id_rsa"):
-        with pytest.raises(secrets.SecretError, match="inside|outside|relative"):
+        with pytest.raises(secrets.SecretError, match=r"inside|outside|relative"):
             secrets.resolve(SecretRef(file=bad), tmp_path / "m")
 
 
@@ -147,7 +147,7 @@ def _doc_and_desired(tmp_path, monkeypatch):
 def test_binding_holds_no_plain_hash_of_a_secret(tmp_path, monkeypatch):
     import hashlib
 
-    doc, d, _ = _doc_and_desired(tmp_path, monkeypatch)
+    doc, _d, _ = _doc_and_desired(tmp_path, monkeypatch)
     text = str(doc)
     for name in ("CERT", "KEY"):
         value = os.environ[name]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from reconciler.clients import Poller
@@ -21,6 +21,9 @@ from reconciler.cloud.arm import CloudError, build_pipeline_client, error_mappin
 from reconciler.cloud.auth import Connection
 from reconciler.ids import parse_cluster_id
 from reconciler.state import AgentPool, AksCluster, KubernetesVersion
+
+if TYPE_CHECKING:
+    from azure.mgmt.containerservice import ContainerServiceClient
 
 AKS_API_VERSION = "2026-08-01"  # what azure-mgmt-containerservice 41.x speaks
 
@@ -105,11 +108,11 @@ class AksClient:
         """`on_request` sees every request sent (pages and retries included): for counting calls."""
         self.conn = conn
         self.on_request = on_request
-        self._clients: dict[str, Any] = {}
+        self._clients: dict[str, ContainerServiceClient] = {}
         self._lock = threading.Lock()
         self._pipeline: Any = None
 
-    def _client(self, subscription_id: str) -> Any:
+    def _client(self, subscription_id: str) -> ContainerServiceClient:
         key = subscription_id.lower()
         with self._lock:
             client = self._clients.get(key)

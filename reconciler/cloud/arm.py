@@ -60,7 +60,8 @@ class CloudError(Exception):
         except Exception:  # not JSON (a proxy page, an empty body)
             body = None
         if isinstance(body, dict):
-            err = body.get("error") if isinstance(body.get("error"), dict) else body
+            error = body.get("error")
+            err: dict[str, Any] = error if isinstance(error, dict) else body
             code, message = err.get("code"), err.get("message")
         return cls(
             _clip(message or response.reason or "request failed"),
@@ -273,7 +274,7 @@ class ComputesClient:
         """Every compute of the workspace (all pages, any compute type); None when the workspace does not exist."""
         what = f"list computes of workspace {ws.workspace_name}"
         url: str | None = f"{self._ws_url(ws)}/computes"
-        items: list[dict] = []
+        items: list[dict[str, Any]] = []
         while url:  # pagination only: retries live in the pipeline
             response = self._send("GET", url, what)
             if response.status_code == 404 and not items:
@@ -316,13 +317,14 @@ class ComputesClient:
         )
         return self._lro(initial, what, lambda _response: None)
 
-    def list_keys(self, ws: WorkspaceRef, name: str) -> dict:
+    def list_keys(self, ws: WorkspaceRef, name: str) -> dict[str, Any]:
         """Kubeconfigs and the like: secrets, so the caller must never log the result."""
         what = f"list keys of compute {name} in workspace {ws.workspace_name}"
         response = self._send("POST", f"{self._compute_url(ws, name)}/listKeys", what)
         if response.status_code != 200:
             raise CloudError.from_response(response, what)
-        return response.json()
+        keys: dict[str, Any] = response.json()  # azure-core types a JSON body as Any
+        return keys
 
     def workspace_storage_account(self, ws: WorkspaceRef) -> str | None:
         """The ARM id of the workspace's storage account (where the default lock lives), or None."""

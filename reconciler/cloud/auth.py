@@ -112,7 +112,8 @@ def _loopback_bearer_policy(credential: Any) -> Any:
     from azure.core.exceptions import ClientAuthenticationError
     from azure.core.pipeline.policies import SansIOHTTPPolicy
 
-    class LoopbackBearerPolicy(SansIOHTTPPolicy):
+    # Any, Any: the same policy serves the ARM pipeline (azure.core.rest) and the SDK clients (legacy transport types).
+    class LoopbackBearerPolicy(SansIOHTTPPolicy[Any, Any]):
         def on_request(self, request: Any) -> None:
             host = urlsplit(request.http_request.url).hostname
             if not is_loopback_host(host):

@@ -140,15 +140,18 @@ class BlobLeaseBackend:
                 raise LockError(f"the blob lock backend needs azure-storage-blob: {exc}") from None
             kwargs: dict[str, Any] = {"connection_timeout": 10, "read_timeout": 30, **BLOB_RETRY}
             try:
+                account_url = self.cfg.account_url
                 if self.cfg.connection_string:
                     self._service = BlobServiceClient.from_connection_string(self.cfg.connection_string, **kwargs)
+                elif account_url is None:  # the lock settings always give one or the other
+                    raise LockError("workspace lock: bad blob storage settings: no account URL nor connection string")
                 elif self._credential is not None:
-                    self._service = BlobServiceClient(self.cfg.account_url, credential=self._credential, **kwargs)
+                    self._service = BlobServiceClient(account_url, credential=self._credential, **kwargs)
                 else:
                     from azure.identity import DefaultAzureCredential
 
                     self._service = BlobServiceClient(
-                        self.cfg.account_url,
+                        account_url,
                         credential=DefaultAzureCredential(exclude_interactive_browser_credential=True),
                         **kwargs,
                     )

@@ -19,7 +19,9 @@ import concurrent.futures as cf
 import threading
 import time
 from collections.abc import Callable, Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from reconciler.cloud.aks import AksClient
@@ -127,7 +129,7 @@ class _Observation:
         self.attach_keys: set[str] = set()
         self.referenced: list[str] = []  # cluster ids the computes point at
         self.seen: dict[str, AksCluster] = {}  # every cluster fetched, by key; filtered at the end
-        self.pending: dict[cf.Future, Callable[[Any], None]] = {}
+        self.pending: dict[cf.Future[Any], Callable[[Any], None]] = {}
         self.lists_left = 0
 
     def run(self, workspaces: Iterable[WorkspaceRef], attach_ids: Iterable[str], extra: Iterable[str]) -> ObservedState:
@@ -139,8 +141,8 @@ class _Observation:
         default_sub = (
             refs[0].subscription_id
             if refs
-            else next((parse_cluster_id(i).subscription for i in targets.values()), None)
-        )  # type: ignore[union-attr]
+            else next((cid.subscription for i in targets.values() if (cid := parse_cluster_id(i))), None)
+        )
         self.stats.workspaces = len(refs)
         self.lists_left = len(refs)
         # Threads are started only as calls wait for one, so the pool is as large as the work needs
@@ -156,7 +158,7 @@ class _Observation:
                     if default_sub:
                         self._fetch_versions(default_sub, region)
                 for ref in refs:
-                    self._submit(lambda r=ref: self.computes.list(r), lambda body, r=ref: self._on_computes(r, body))
+                    self._submit(partial(self.computes.list, ref), partial(self._on_computes, ref))
                 self._drain()
             except BaseException:
                 pool.shutdown(wait=False, cancel_futures=True)
@@ -176,25 +178,26 @@ class _Observation:
                 then = self.pending.pop(future)
                 then(future.result())  # a CloudError ends the observation
 
-    def _fetch_clusters(self, ids: list[str], list_if_single: set[str] = frozenset()) -> None:  # type: ignore[assignment]
+    def _fetch_clusters(self, ids: list[str], list_if_single: AbstractSet[str] = frozenset()) -> None:
         """Per subscription: a GET for a lone cluster, otherwise one list."""
         by_sub: dict[str, list[str]] = {}
+        spelled: dict[str, str] = {}  # subscription as first seen, by lower-case key
         for cluster_id in ids:
             key = cluster_key(cluster_id)
             cid = parse_cluster_id(cluster_id)
             if cid is None or key in self.fetched or cid.subscription.lower() in self.listed_subs:
                 continue
             by_sub.setdefault(cid.subscription.lower(), []).append(cluster_id)
+            spelled.setdefault(cid.subscription.lower(), cid.subscription)
         for sub, sub_ids in by_sub.items():
             if len(sub_ids) == 1 and sub not in list_if_single:
                 self.fetched.add(cluster_key(sub_ids[0]))
                 self.stats.cluster_fetches += 1
-                self._submit(lambda i=sub_ids[0]: self.aks.get_cluster(i), self._on_cluster)
+                self._submit(partial(self.aks.get_cluster, sub_ids[0]), self._on_cluster)
             else:
                 self.listed_subs.add(sub)
                 self.stats.cluster_fetches += 1
-                subscription = parse_cluster_id(sub_ids[0]).subscription  # type: ignore[union-attr]
-                self._submit(lambda s=subscription: self.aks.list_clusters(s), self._on_clusters)
+                self._submit(partial(self.aks.list_clusters, spelled[sub]), self._on_clusters)
 
     def _fetch_versions(self, subscription: str, region: str) -> None:
         if region in self.regions:

@@ -64,12 +64,14 @@ def test_kubernetes_versions_expand_patches(aks: AksClient) -> None:
 
 
 def test_versions_highest_patch_of_default_minor_and_numeric_order() -> None:
-    minor = lambda v, patches, **kw: SimpleNamespace(
-        version=v,
-        patch_versions={p: {} for p in patches},
-        is_default=kw.get("d"),
-        is_preview=kw.get("p"),
-    )
+    def minor(v: str, patches: list[str], **kw: bool) -> SimpleNamespace:
+        return SimpleNamespace(
+            version=v,
+            patch_versions={p: {} for p in patches},
+            is_default=kw.get("d"),
+            is_preview=kw.get("p"),
+        )
+
     result = SimpleNamespace(
         values_property=[
             minor("1.31", ["1.31.10", "1.31.9"], d=True),

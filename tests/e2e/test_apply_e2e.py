@@ -174,7 +174,7 @@ def test_two_concurrent_applies_never_both_run(make_cloud):
 
     t = threading.Thread(target=second)
     t.start()
-    out, err = first.communicate(timeout=120)
+    _out, err = first.communicate(timeout=120)
     t.join()
     assert first.returncode == 0, err
     assert results["second"].code == 1 and "locked" in results["second"].stderr

@@ -47,10 +47,12 @@ def test_manifest_spec_selects_blob(azurite, blob_service, monkeypatch: pytest.M
 
 def test_conflict_names_holder_and_never_the_connection_string(blob_env: str, azurite, tmp_path: Path) -> None:
     ref = new_ref("ml-prod")
-    with lock.workspace_lock(ref, None, command="apply", root=tmp_path) as first:
-        with pytest.raises(lock.LockError) as err:
-            with lock.workspace_lock(ref, None, command="apply", root=tmp_path):
-                pytest.fail("took a leased lock")
+    with (
+        lock.workspace_lock(ref, None, command="apply", root=tmp_path) as first,
+        pytest.raises(lock.LockError) as err,
+        lock.workspace_lock(ref, None, command="apply", root=tmp_path),
+    ):
+        pytest.fail("took a leased lock")
     msg = str(err.value)
     assert msg.startswith(
         f"workspace ml-prod is locked by apply (host {first.host}, pid {first.pid}, user {first.user}, since "
@@ -86,10 +88,13 @@ def test_timeout_wait_succeeds_after_release(blob_env: str, tmp_path: Path, elap
 
 def test_timeout_expires_with_waited_time(blob_env: str, tmp_path: Path, elapsed) -> None:
     ref = new_ref("ml-prod")
-    with lock.workspace_lock(ref, None, command="apply", root=tmp_path):
-        with elapsed() as timer, pytest.raises(lock.LockError, match=r"waited 1 s"):
-            with lock.workspace_lock(ref, None, command="apply", root=tmp_path, timeout=1.0):
-                pass
+    with (
+        lock.workspace_lock(ref, None, command="apply", root=tmp_path),
+        elapsed() as timer,
+        pytest.raises(lock.LockError, match=r"waited 1 s"),
+        lock.workspace_lock(ref, None, command="apply", root=tmp_path, timeout=1.0),
+    ):
+        pass
     assert 0.9 < timer.seconds < 5
 
 
@@ -120,9 +125,11 @@ def test_heartbeat_keeps_the_lease_past_its_duration(
     with lock.workspace_lock(ref, None, command="apply", root=tmp_path):
         time.sleep(16.5)  # longer than the 15 s lease
         assert props(blob_service, blob_env, ref).lease.state == "leased"
-        with pytest.raises(lock.LockError, match="is locked by apply"):
-            with lock.workspace_lock(ref, None, command="apply", root=tmp_path):
-                pass
+        with (
+            pytest.raises(lock.LockError, match="is locked by apply"),
+            lock.workspace_lock(ref, None, command="apply", root=tmp_path),
+        ):
+            pass
         assert len(renewals) >= 6
     n = len(renewals)
     time.sleep(2.5)

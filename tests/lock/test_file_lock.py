@@ -62,9 +62,12 @@ def test_wait_with_timeout_succeeds_once_the_holder_releases(tmp_path: Path, hol
 def test_wait_times_out_with_the_waited_time(tmp_path: Path, holder, elapsed) -> None:
     ref = new_ref("ml-prod")
     h = holder(ref)
-    with elapsed() as t, pytest.raises(lock.LockError) as err:
-        with lock.workspace_lock(ref, None, command="apply", root=tmp_path, timeout=0.8):
-            pass
+    with (
+        elapsed() as t,
+        pytest.raises(lock.LockError) as err,
+        lock.workspace_lock(ref, None, command="apply", root=tmp_path, timeout=0.8),
+    ):
+        pass
     assert 0.7 < t.seconds < 5
     assert f"pid {h.pid}" in str(err.value) and "waited 1 s" in str(err.value)
 
@@ -89,9 +92,12 @@ def test_lock_is_released_when_the_body_raises(tmp_path: Path) -> None:
 
 def test_same_process_second_lock_conflicts(tmp_path: Path) -> None:
     ref = new_ref()
-    with lock.workspace_lock(ref, None, command="apply", root=tmp_path), pytest.raises(lock.LockError):
-        with lock.workspace_lock(ref, None, command="apply", root=tmp_path):
-            pass
+    with (
+        lock.workspace_lock(ref, None, command="apply", root=tmp_path),
+        pytest.raises(lock.LockError),
+        lock.workspace_lock(ref, None, command="apply", root=tmp_path),
+    ):
+        pass
 
 
 def test_many_threads_only_one_holds_at_a_time(tmp_path: Path) -> None:
@@ -144,9 +150,11 @@ def test_force_unlock_removes_a_stale_holder_file(tmp_path: Path, holder) -> Non
 def test_unwritable_root_is_a_lock_error(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("")
-    with pytest.raises(lock.LockError, match="cannot create the lock file"):
-        with lock.workspace_lock(new_ref(), None, command="apply", root=blocker):
-            pass
+    with (
+        pytest.raises(lock.LockError, match="cannot create the lock file"),
+        lock.workspace_lock(new_ref(), None, command="apply", root=blocker),
+    ):
+        pass
 
 
 # -- backend selection ---------------------------------------------------------------
