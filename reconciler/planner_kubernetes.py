@@ -3,13 +3,11 @@
 Pure, like `planner`. Unlike legacy AKS computes, one cluster carries many Kubernetes computes
 (one namespace each, in one or several workspaces), so the one-attachment chain does not apply;
 the order that does is per cluster, across workspaces: Kubernetes detaches, then an uninstall,
-then install or upgrade, then the namespace, then the attach (`order`).
+then install or upgrade, then the namespace, then the attach (`planner_order.order_kubernetes`).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from itertools import pairwise
 from typing import Any
 
 from reconciler import extension_body as eb
@@ -508,24 +506,3 @@ def _identity(kind: str | None, ids: Any) -> str | None:
     if not kind or kind.lower() == "none":
         return None
     return kind + (f" {', '.join(sorted(i.lower() for i in ids))}" if ids else "")
-
-
-# -- ordering ---------------------------------------------------------------------------------------
-def order(changes: list[Change]) -> None:
-    """Per cluster, over every workspace, phase after phase: Kubernetes detaches → uninstall → install/upgrade →
-    namespace → attach. Each step waits for every step of the cluster's previous phase; steps of one phase
-    (two computes' attaches, say) run side by side. Legacy steps on such a cluster take part at their phase."""
-    k8s_clusters = {s.cluster for c in changes for s in c.steps if s.op.kubernetes and s.cluster}
-    phases: dict[str, dict[int, list[Step]]] = defaultdict(lambda: defaultdict(list))
-    for change in changes:
-        for prev, step in pairwise(change.steps):
-            if prev.id not in step.depends_on:
-                step.depends_on.append(prev.id)
-        for step in change.steps:
-            if step.cluster in k8s_clusters:
-                phases[step.cluster][step.op.phase].append(step)
-    for by_phase in phases.values():
-        ordered = sorted(by_phase)
-        for before, after in pairwise(ordered):
-            for step in by_phase[after]:
-                step.depends_on.extend(s.id for s in by_phase[before] if s.id not in step.depends_on)
