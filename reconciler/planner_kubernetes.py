@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.catalogue import AKS020, AKS035, KUBE009, KUBE011, KUBE028, KUBE029, Rule
+from reconciler.catalogue import AKS020, AKS035, AKS036, KUBE009, KUBE011, KUBE028, KUBE029, Rule
 from reconciler.desired import Desired, DesiredKubernetes
 from reconciler.diff import diff as diff_views
 from reconciler.findings import Finding, Position
@@ -22,7 +22,6 @@ from reconciler.planner_extension import ExtensionPlanner
 from reconciler.state import Compute, ObservedState
 
 REATTACH_FIELDS = ("clusterId", "namespace", "defaultInstanceType", "instanceTypes")
-MANAGED_TAG = "reconciler-managed"
 
 
 class KubernetesPlanner:
@@ -65,6 +64,15 @@ class KubernetesPlanner:
             )
             return
         current = next((c for n, c in ows.kubernetes.items() if n.lower() == name), None)
+        if current is not None and current.foreign_to(dk.owner):
+            self._error(
+                AKS036,
+                f"Kubernetes compute {dk.name!r} belongs to owner {current.owner!r}, not {dk.owner!r}; "
+                "it is never updated or detached from these manifests",
+                dk.position,
+                dk.address,
+            )
+            return
         if current is not None and current.in_flight:
             self.warnings.append(
                 KUBE029.finding(
@@ -180,8 +188,8 @@ class KubernetesPlanner:
             ows = self.observed.workspace(dws.ref)
             declared = {k.name.lower() for k in self.desired.kubernetes if k.alias == alias}
             for name, compute in sorted(ows.kubernetes.items()):
-                if name.lower() in declared or str(compute.tags.get(MANAGED_TAG, "")).lower() != "true":
-                    continue
+                if name.lower() in declared or not compute.managed or compute.foreign_to(dws.owner):
+                    continue  # another team's is never pruned, not even warned about
                 address = f"{alias}/{name}"
                 if not dws.prune:
                     self.warnings.append(
