@@ -108,7 +108,7 @@ def update_body(
 
 
 def kubernetes_body(dk: DesiredKubernetes, location: str | None) -> dict[str, Any]:
-    """Attach (or re-PUT) a Kubernetes compute: the cluster, its namespace and instance types.
+    """Attach (or re-PUT) a Kubernetes compute: the cluster, its namespace and instance types, tagged with its owner.
 
     Never `relayConnectionString` / `serviceBusConnectionString`: write-only legacy plumbing.
     """
@@ -121,7 +121,7 @@ def kubernetes_body(dk: DesiredKubernetes, location: str | None) -> dict[str, An
             name: it.model_dump(mode="json", exclude_defaults=False) for name, it in spec.instanceTypes.items()
         }
     body: dict[str, Any] = {
-        "tags": {**spec.tags, MANAGED_TAG: "true"},
+        "tags": {**spec.tags, MANAGED_TAG: "true", OWNER_TAG: dk.owner},
         "properties": {"computeType": "Kubernetes", "resourceId": spec.clusterId, "properties": inner},
     }
     if spec.description is not None:

@@ -141,6 +141,7 @@ class DesiredKubernetes:
     alias: str
     workspace: WorkspaceRef
     position: Position
+    owner: str = "default"  # the workspace's owner: tagged on every write, foreign computes are never touched
 
     @property
     def name(self) -> str:
@@ -216,7 +217,9 @@ def desired_from(result: LoadResult, *, read_secrets: bool = True) -> Desired:
                     fps[key] = secrets.fingerprint(ref, doc.path.parent)
         extensions.append(DesiredExtension(ext, doc.at(), doc.path.parent, fps))
     kubernetes = [
-        DesiredKubernetes(kc, kc.spec.workspace, workspaces[kc.spec.workspace].ref, doc.at())
+        DesiredKubernetes(
+            kc, kc.spec.workspace, workspaces[kc.spec.workspace].ref, doc.at(), workspaces[kc.spec.workspace].owner
+        )
         for doc, kc in result.kubernetes_computes
     ]
     return Desired(workspaces, clusters, manifests_digest(result), extensions, kubernetes)

@@ -1,45 +1,27 @@
-"""Desired × observed → the changes of the Kubernetes side: the Azure ML extension and Kubernetes computes.
+"""Desired × observed → the changes of the Kubernetes side: Kubernetes computes, then the Azure ML extension.
 
-Pure, like `planner`. Unlike legacy AKS computes, one cluster carries many Kubernetes computes
-(one namespace each, in one or several workspaces), so the one-attachment chain does not apply;
-the order that does is per cluster, across workspaces: Kubernetes detaches, then an uninstall,
-then install or upgrade, then the namespace, then the attach (`order`).
+Pure, like `planner`. This module decides the Kubernetes computes (attach, re-attach, update, prune) and hands
+the extension of each cluster to `planner_extension`, which needs to know which computes are detached first.
+
+Unlike legacy AKS computes, one cluster carries many Kubernetes computes (one namespace each, in one or several
+workspaces), so the one-attachment chain does not apply; the order that does is per cluster, across workspaces:
+Kubernetes detaches, then an uninstall, then install or upgrade, then the namespace, then the attach
+(`planner_order.order_kubernetes`).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from itertools import pairwise
 from typing import Any
 
-from reconciler import extension_body as eb
-from reconciler.catalogue import (
-    AKS020,
-    AKS035,
-    KUBE009,
-    KUBE011,
-    KUBE020,
-    KUBE021,
-    KUBE022,
-    KUBE023,
-    KUBE024,
-    KUBE025,
-    KUBE026,
-    KUBE027,
-    KUBE028,
-    KUBE029,
-    Rule,
-)
-from reconciler.desired import Desired, DesiredExtension, DesiredKubernetes
+from reconciler.catalogue import AKS020, AKS035, AKS036, KUBE009, KUBE011, KUBE028, KUBE029, Rule
+from reconciler.desired import Desired, DesiredKubernetes
 from reconciler.diff import diff as diff_views
 from reconciler.findings import Finding, Position
 from reconciler.plan import Action, Change, FieldDiff, Op, Step, downtime_seconds
-from reconciler.secrets import SENSITIVE
-from reconciler.state import AksCluster, Compute, Extension, ObservedState
+from reconciler.planner_extension import ExtensionPlanner
+from reconciler.state import Compute, ObservedState
 
-TLS_SECRETS = "inference.tls.certificate+key"
 REATTACH_FIELDS = ("clusterId", "namespace", "defaultInstanceType", "instanceTypes")
-MANAGED_TAG = "reconciler-managed"
 
 
 class KubernetesPlanner:
@@ -58,8 +40,12 @@ class KubernetesPlanner:
         for dk in self.desired.kubernetes:
             self._compute(dk)
         self._undeclared_computes()
-        for de in self.desired.extensions:
-            self._extension(de)
+        extensions = ExtensionPlanner(self.desired, self.observed, self.detaching, self.legacy_detaching)
+        extensions.run()
+        self.changes.extend(extensions.changes)
+        self.warnings.extend(extensions.warnings)
+        self.errors.extend(extensions.errors)
+        self.cleanup = extensions.cleanup
 
     # -- Kubernetes computes ------------------------------------------------------------------
     def _compute(self, dk: DesiredKubernetes) -> None:
@@ -78,6 +64,15 @@ class KubernetesPlanner:
             )
             return
         current = next((c for n, c in ows.kubernetes.items() if n.lower() == name), None)
+        if current is not None and current.foreign_to(dk.owner):
+            self._error(
+                AKS036,
+                f"Kubernetes compute {dk.name!r} belongs to owner {current.owner!r}, not {dk.owner!r}; "
+                "it is never updated or detached from these manifests",
+                dk.position,
+                dk.address,
+            )
+            return
         if current is not None and current.in_flight:
             self.warnings.append(
                 KUBE029.finding(
@@ -193,8 +188,8 @@ class KubernetesPlanner:
             ows = self.observed.workspace(dws.ref)
             declared = {k.name.lower() for k in self.desired.kubernetes if k.alias == alias}
             for name, compute in sorted(ows.kubernetes.items()):
-                if name.lower() in declared or str(compute.tags.get(MANAGED_TAG, "")).lower() != "true":
-                    continue
+                if name.lower() in declared or not compute.managed or compute.foreign_to(dws.owner):
+                    continue  # another team's is never pruned, not even warned about
                 address = f"{alias}/{name}"
                 if not dws.prune:
                     self.warnings.append(
@@ -219,245 +214,8 @@ class KubernetesPlanner:
                 change.steps = [Step(f"{address}#1", Op.K8S_DETACH, name, dws.ref, compute.cluster_key)]
                 self.changes.append(change)
 
-    # -- the extension ----------------------------------------------------------------------------
-    def _extension(self, de: DesiredExtension) -> None:
-        cluster = self.observed.cluster(de.cluster_id)
-        if cluster is None:
-            self._error(
-                AKS020,
-                f"AKS cluster {de.cluster_id} does not exist (or is not visible to you)",
-                de.position,
-                de.address,
-            )
-            return
-        ext = self.observed.azureml_extension(de.cluster_id)
-        if ext is not None and ext.in_flight:
-            self.warnings.append(
-                KUBE025.finding(
-                    f"extension {ext.name!r} on cluster {cluster.name!r} is {ext.provisioning_state} (an operation is in "
-                    "flight); it is planned once that ends",
-                    de.position,
-                    de.address,
-                )
-            )
-            reason = f"{ext.name}: {ext.provisioning_state} (operation in flight)"
-            self.changes.append(
-                Change(
-                    de.address,
-                    Action.PENDING,
-                    None,
-                    ext.name,
-                    cluster.id,
-                    [reason],
-                    [],
-                    None,
-                    extension=de,
-                    observed_extension=ext,
-                )
-            )
-            return
-        if not de.present:
-            self._uninstall(de, cluster, ext)
-            return
-        self._check_cluster(de, cluster)
-        if de.pem_tls and not de.secrets_known:
-            self.warnings.append(
-                KUBE026.finding(
-                    f"TLS certificate or key of {de.address!r} could not be read here", de.position, de.address
-                )
-            )
-        after = eb.desired_view(de, cluster)
-        if ext is None or ext.failed:
-            if not self._can_take_extension(de, cluster):
-                return
-            reasons = (
-                ["the cluster has no Azure ML extension"]
-                if ext is None
-                else [f"the extension's last operation failed{': ' + ext.error if ext.error else ''}"]
-            )
-            before = eb.observed_view(ext, de) if ext is not None else {}
-            self._add_extension(de, cluster, Action.INSTALL, ext, reasons, _redact(diff_views(before, after)))
-            return
-        before = eb.observed_view(ext, de)
-        removed = sorted(
-            k[len(eb.NODE_SELECTOR) :] for k in before if k.startswith(eb.NODE_SELECTOR) and k not in after
-        )
-        if removed:
-            self._error(
-                KUBE021,
-                f"nodeSelector key(s) {', '.join(removed)} would be removed from the extension on {cluster.name!r}",
-                de.position,
-                de.address,
-            )
-            return
-        diff = _redact(diff_views(before, after))
-        if not diff:
-            self._add_extension(de, cluster, Action.NOOP, ext, [], [])
-            return
-        reasons = [_extension_reason(d) for d in diff]
-        self._add_extension(de, cluster, Action.UPGRADE, ext, reasons, diff)
-
-    def _check_cluster(self, de: DesiredExtension, cluster: AksCluster) -> None:
-        inf = de.spec.spec.inference
-        nodes = sum(p.count for p in cluster.agent_pools)
-        if inf.enabled and inf.highAvailability and nodes < 3:
-            self._error(
-                KUBE020,
-                f"cluster {cluster.name!r} has {nodes} node(s); the HA inference router needs 3",
-                de.position,
-                de.address,
-            )
-        pinned = de.spec.spec.version.version
-        versions = self.observed.extension_versions.get(de.cluster_key)
-        if pinned and versions is not None:
-            entry = next((v for v in versions if v.version == pinned), None)
-            minor = ".".join(cluster.kubernetes_version.split(".")[:2])
-            if entry is None:
-                offered = ", ".join(v.version for v in versions) or "none"
-                self._error(
-                    KUBE024,
-                    f"extension version {pinned} is not offered for cluster {cluster.name!r} (offered: {offered})",
-                    de.position,
-                    de.address,
-                )
-            elif minor in entry.unsupported_kubernetes:
-                self._error(
-                    KUBE024,
-                    f"extension version {pinned} does not support Kubernetes {cluster.kubernetes_version} "
-                    f"of cluster {cluster.name!r}",
-                    de.position,
-                    de.address,
-                )
-
-    def _can_take_extension(self, de: DesiredExtension, cluster: AksCluster) -> bool:
-        """A legacy AKS attachment, or the azureml-fe objects one leaves, make the install fail (E45004/E45005)."""
-        legacy = sorted(
-            f"{ows.ref.workspace_name}/{c.name}"
-            for ows in self.observed.workspaces.values()
-            for c in ows.by_cluster(de.cluster_key)
-            if (ows.ref.key, c.name.lower()) not in self.legacy_detaching
-        )
-        detached = any(
-            (ows.ref.key, c.name.lower()) in self.legacy_detaching
-            for ows in self.observed.workspaces.values()
-            for c in ows.by_cluster(de.cluster_key)
-        )
-        inside = self.observed.insides.get(de.cluster_key)
-        if (
-            not legacy
-            and de.spec.spec.removeLegacyFrontEnd
-            and (detached or (inside is not None and inside.legacy_objects))
-        ):
-            self.cleanup.add(de.cluster_key)  # migration: detach → clean-up → install, on the cluster's chain
-            return True
-        if not legacy and detached:
-            self._error(
-                KUBE023,
-                f"cluster {cluster.name!r}: the legacy AKS detach planned here leaves the azureml-fe "
-                "objects in namespace default, so the install would fail (E45005); set "
-                "removeLegacyFrontEnd: true on the ClusterExtension to remove them first",
-                de.position,
-                de.address,
-            )
-            return False
-        if legacy:
-            self._error(
-                KUBE023,
-                f"cluster {cluster.name!r} is attached as legacy AKS compute(s) {', '.join(legacy)}; the "
-                "Azure ML extension cannot be installed next to them (E45004). Run `reconciler migrate` "
-                "to plan the move to a Kubernetes compute",
-                de.position,
-                de.address,
-            )
-            return False
-        if inside is not None and inside.legacy_objects:
-            self._error(
-                KUBE023,
-                f"cluster {cluster.name!r} still holds the legacy azureml-fe objects "
-                f"({', '.join(inside.legacy_objects)}) in namespace default, left by a detached legacy "
-                "AKS compute; the install would fail (E45005). Run `reconciler migrate` to plan their "
-                "clean-up (or set removeLegacyFrontEnd: true on the ClusterExtension)",
-                de.position,
-                de.address,
-            )
-            return False
-        return True
-
-    def _uninstall(self, de: DesiredExtension, cluster: AksCluster, ext: Extension | None) -> None:
-        if ext is None:
-            self._add_extension(de, cluster, Action.NOOP, None, [], [])
-            return
-        users = sorted(
-            f"{ows.ref.workspace_name}/{c.name}"
-            for ows in self.observed.workspaces.values()
-            for c in ows.kubernetes_on(de.cluster_key)
-            if (ows.ref.key, c.name.lower()) not in self.detaching
-        )
-        if users:
-            self._error(
-                KUBE022,
-                f"uninstalling the extension of {cluster.name!r} would break the Kubernetes compute(s) "
-                f"{', '.join(users)}",
-                de.position,
-                de.address,
-            )
-            return
-        self._add_extension(
-            de, cluster, Action.UNINSTALL, ext, ["ensure: absent"], [FieldDiff("extension", ext.name, None)]
-        )
-
-    def _add_extension(
-        self,
-        de: DesiredExtension,
-        cluster: AksCluster,
-        action: Action,
-        ext: Extension | None,
-        reasons: list[str],
-        diff: list[FieldDiff],
-    ) -> None:
-        name = ext.name if ext is not None else de.name
-        op = {Action.INSTALL: Op.INSTALL, Action.UPGRADE: Op.UPGRADE, Action.UNINSTALL: Op.UNINSTALL}.get(action)
-        change = Change(
-            de.address, action, None, name, cluster.id, reasons, diff, None, extension=de, observed_extension=ext
-        )
-        if action is Action.UPGRADE:
-            change.disruptive = sorted({d.path for d in diff if eb.is_disruptive(d.path)})
-            if change.disruptive:
-                self.warnings.append(
-                    KUBE027.finding(
-                        f"changing {', '.join(change.disruptive)} on {cluster.name!r} interrupts running endpoints",
-                        de.position,
-                        de.address,
-                    )
-                )
-        ops = ([Op.REMOVE_LEGACY_FE] if action is Action.INSTALL and de.cluster_key in self.cleanup else []) + (
-            [op] if op else []
-        )
-        change.steps = [Step(f"{de.address}#{i}", o, name, None, de.cluster_key) for i, o in enumerate(ops, 1)]
-        if Op.REMOVE_LEGACY_FE in ops:
-            change.reasons.append("the legacy azureml-fe objects in namespace default are removed first (E45005)")
-        self.changes.append(change)
-
     def _error(self, rule: Rule, message: str, position: Position, address: str) -> None:
         self.errors.append(rule.finding(message, position, address))
-
-
-def _redact(diff: list[FieldDiff]) -> list[FieldDiff]:
-    """The protected settings' digest never reaches output: only that it changed."""
-    return [
-        FieldDiff(
-            TLS_SECRETS, SENSITIVE if d.before else None, f"{SENSITIVE[:-1]}, changed)" if d.before else SENSITIVE
-        )
-        if d.path == eb.DIGEST_KEY
-        else d
-        for d in diff
-    ]
-
-
-def _extension_reason(d: FieldDiff) -> str:
-    if d.path == TLS_SECRETS:
-        return "the TLS certificate or key changed"
-    return f"{d.path} changed" + (" (disruptive)" if eb.is_disruptive(d.path) else "")
 
 
 # -- views of a Kubernetes compute ---------------------------------------------------------------
@@ -508,24 +266,3 @@ def _identity(kind: str | None, ids: Any) -> str | None:
     if not kind or kind.lower() == "none":
         return None
     return kind + (f" {', '.join(sorted(i.lower() for i in ids))}" if ids else "")
-
-
-# -- ordering ---------------------------------------------------------------------------------------
-def order(changes: list[Change]) -> None:
-    """Per cluster, over every workspace, phase after phase: Kubernetes detaches → uninstall → install/upgrade →
-    namespace → attach. Each step waits for every step of the cluster's previous phase; steps of one phase
-    (two computes' attaches, say) run side by side. Legacy steps on such a cluster take part at their phase."""
-    k8s_clusters = {s.cluster for c in changes for s in c.steps if s.op.kubernetes and s.cluster}
-    phases: dict[str, dict[int, list[Step]]] = defaultdict(lambda: defaultdict(list))
-    for change in changes:
-        for prev, step in pairwise(change.steps):
-            if prev.id not in step.depends_on:
-                step.depends_on.append(prev.id)
-        for step in change.steps:
-            if step.cluster in k8s_clusters:
-                phases[step.cluster][step.op.phase].append(step)
-    for by_phase in phases.values():
-        ordered = sorted(by_phase)
-        for before, after in pairwise(ordered):
-            for step in by_phase[after]:
-                step.depends_on.extend(s.id for s in by_phase[before] if s.id not in step.depends_on)
