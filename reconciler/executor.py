@@ -49,6 +49,12 @@ __all__ = [
 # Azure's typical durations with a wide margin.
 DEFAULT_TIMEOUTS: dict[str, float] = {op: max(300.0, op.expected_seconds * 3.0) for op in Op}
 
+_SIGNAL_CHECK_S = 0.25  # how long a Ctrl-C can wait to be seen while steps run
+
+
+class _NotStarted(Exception):
+    """A step a worker picked up after Ctrl-C: skipped, never sent to Azure."""
+
 
 @dataclass
 class StepResult:
@@ -102,6 +108,7 @@ class Executor(ComputeSteps, KubernetesSteps):
         self._interrupted = threading.Event()
         self._running_guard = threading.RLock()  # re-entered by a Ctrl-C handler on the main thread
         self._running: dict[cf.Future[None], Step] = {}
+        self._started: dict[str, Step] = {}  # begun on a worker, not yet collected by run()
         self._handlers: dict[Op, Callable[[Step, Change], None]] = {
             Op.DETACH: self._remove,
             Op.DELETE: self._remove,
@@ -125,7 +132,10 @@ class Executor(ComputeSteps, KubernetesSteps):
         with self._running_guard:
             for future in self._running:
                 future.cancel()  # queued behind --parallelism: never sent to Azure
-            return [step for future, step in self._running.items() if not future.cancelled()]
+            running = {step.id: step for future, step in self._running.items() if not future.cancelled()}
+            # A Ctrl-C handled between `pool.submit` and the line that records its future: the step is
+            # already on a worker, and must be named (and waited for) all the same.
+            return list({**running, **self._started}.values())
 
     def run(self, plan: Plan) -> ApplyResult:
         """Run every step; after `interrupt()` only the running ones finish, the rest are not started.
@@ -151,16 +161,24 @@ class Executor(ComputeSteps, KubernetesSteps):
                         )
                         self.progress.finished(step_id, "skipped")
                 for step in self._ready(pending, result):
+                    if self._interrupted.is_set():
+                        break  # the next round marks what is pending as skipped
                     del pending[step.id]
                     with self._running_guard:
-                        running[pool.submit(self._start_step, step, changes[step.id])] = step
+                        future = pool.submit(self._start_step, step, changes[step.id])
+                        running[future] = step
+                        if self._interrupted.is_set():  # interrupted during submit: interrupt() missed it
+                            future.cancel()
                 if not running:
                     break
-                done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
+                # A timeout, so that a Ctrl-C landing just as this wait blocks again (after the first one's
+                # handler ran) is handled within a second, not when the next operation ends.
+                done, _ = cf.wait(running, timeout=_SIGNAL_CHECK_S, return_when=cf.FIRST_COMPLETED)
                 for future in done:
                     with self._running_guard:
                         step = running.pop(future)
-                    if future.cancelled():
+                        self._started.pop(step.id, None)
+                    if future.cancelled() or isinstance(future.exception(), _NotStarted):
                         result.results[step.id] = StepResult(
                             step.id, "skipped", "not started: the apply was interrupted"
                         )
@@ -194,6 +212,10 @@ class Executor(ComputeSteps, KubernetesSteps):
     # -- one step ---------------------------------------------------------------
     def _start_step(self, step: Step, change: Change) -> None:
         """On a worker: the step really starts now (it may have queued behind --parallelism)."""
+        with self._running_guard:
+            if self._interrupted.is_set():  # picked up by a worker after Ctrl-C: never sent to Azure
+                raise _NotStarted
+            self._started[step.id] = step
         self.progress.started(step.id, step.op, step.compute)
         self._run_step(step, change)
 

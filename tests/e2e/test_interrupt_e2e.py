@@ -8,6 +8,7 @@ import queue
 import re
 import signal
 import threading
+import time
 
 from tests.e2e.conftest import attach_doc, seed
 
@@ -52,6 +53,11 @@ def _start_apply(make_cloud):
     proc = cloud.popen("--log-format", "json", "apply", "--auto-approve", "--parallelism", "1")
     lines = _lines(proc)
     _until(lines, '"step started"', WAIT_S)
+    # Mid-operation: the attach has reached Azure (a step is logged as started just before its request is sent).
+    deadline = time.monotonic() + WAIT_S
+    while not cloud.computes():
+        assert time.monotonic() < deadline, "the first attach never reached the emulator"
+        time.sleep(0.05)
     return cloud, proc, lines
 
 
