@@ -419,6 +419,7 @@ def _step(job: dict, name: str) -> str:
     return step.get("run") or step["inputs"]["inlineScript"]
 
 
+@pytest.mark.slow  # runs the pipeline's own scripts against the local cloud
 def test_github_plan_and_apply_scripts_apply_the_reviewed_plan_once(tmp_path: Path):
     wf = load(GITHUB)
     repo = _checkout(tmp_path)
@@ -444,6 +445,7 @@ def test_github_plan_and_apply_scripts_apply_the_reviewed_plan_once(tmp_path: Pa
     assert "the saved plan is stale" in again.stderr
 
 
+@pytest.mark.slow  # runs the pipeline's own scripts against the local cloud
 def test_azure_pipeline_plan_and_apply_scripts_apply_the_published_plan(tmp_path: Path):
     p = load(AZURE)
     repo = _checkout(tmp_path)

@@ -22,6 +22,10 @@ from .k8s_helpers import AZUREML, azureml_body
 from .test_process import _start, _stop
 from .test_sdk import NoCredential, StaticBearer
 
+# Whole Microsoft SDK clients polling an emulator process (whole-second Retry-After): in the full suite, not the
+# inner loop.
+pytestmark = pytest.mark.slow
+
 BLOB = "http://127.0.0.1:10000/devstoreaccount1"
 KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 
