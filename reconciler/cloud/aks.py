@@ -119,20 +119,7 @@ class AksClient:
             if client is None:
                 from azure.mgmt.containerservice import ContainerServiceClient
 
-                kwargs: dict[str, Any] = {"retry_policy": self.conn.retry_policy()}
-                if self.on_request is not None:
-                    kwargs["raw_request_hook"] = self.on_request
-                if self.conn.auth_policy is not None:
-                    kwargs["authentication_policy"] = self.conn.auth_policy
-                client = ContainerServiceClient(
-                    self.conn.credential,
-                    subscription_id,
-                    base_url=self.conn.endpoint,
-                    credential_scopes=[self.conn.scope],
-                    polling_interval=self.conn.polling_interval,
-                    transport=self.conn.transport(),
-                    **kwargs,
-                )
+                client = self.conn.mgmt_client(ContainerServiceClient, subscription_id, self.on_request)
                 self._clients[key] = client
             return client
 

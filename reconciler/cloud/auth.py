@@ -161,6 +161,24 @@ class Connection:
         """azure-core's RetryPolicy with these settings, saying on stderr when it retries."""
         return announcing_retry_policy(self.retry_total, **self.retry_kwargs())
 
+    def mgmt_client(self, client_class: Any, subscription_id: str, on_request: Any = None) -> Any:
+        """An azure-mgmt SDK client on this connection: its endpoint, credential, shared session and the
+        bounded, announcing retry policy. One place, so every SDK the product uses retries alike."""
+        kwargs: dict[str, Any] = {"retry_policy": self.retry_policy()}
+        if on_request is not None:
+            kwargs["raw_request_hook"] = on_request
+        if self.auth_policy is not None:
+            kwargs["authentication_policy"] = self.auth_policy
+        return client_class(
+            self.credential,
+            subscription_id,
+            base_url=self.endpoint,
+            credential_scopes=[self.scope],
+            polling_interval=self.polling_interval,
+            transport=self.transport(),
+            **kwargs,
+        )
+
     def auth_policy_for(self) -> Any:
         """The authentication policy for a raw pipeline (the SDK builds its own when None)."""
         if self.auth_policy is not None:

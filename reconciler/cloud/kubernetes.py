@@ -78,20 +78,7 @@ class KubernetesClient:
                     if kind == "extensions"
                     else KubernetesConfigurationExtensionTypesMgmtClient
                 )
-                kwargs: dict[str, Any] = dict(self.conn.retry_kwargs())
-                if self.on_request is not None:
-                    kwargs["raw_request_hook"] = self.on_request
-                if self.conn.auth_policy is not None:
-                    kwargs["authentication_policy"] = self.conn.auth_policy
-                client = Client(
-                    self.conn.credential,
-                    subscription_id,
-                    base_url=self.conn.endpoint,
-                    credential_scopes=[self.conn.scope],
-                    polling_interval=self.conn.polling_interval,
-                    transport=self.conn.transport(),
-                    **kwargs,
-                )
+                client = self.conn.mgmt_client(Client, subscription_id, self.on_request)
                 self._clients[key] = client
             return client
 

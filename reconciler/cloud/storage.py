@@ -116,18 +116,7 @@ class WorkspaceStorage:
     def _mgmt(self, subscription: str) -> Any:
         from azure.mgmt.storage import StorageManagementClient
 
-        kwargs: dict[str, Any] = {}
-        if self.conn.auth_policy is not None:
-            kwargs["authentication_policy"] = self.conn.auth_policy
-        return StorageManagementClient(
-            self.conn.credential,
-            subscription,
-            base_url=self.conn.endpoint,
-            credential_scopes=[self.conn.scope],
-            transport=self.conn.transport(),
-            **self.conn.retry_kwargs(),
-            **kwargs,
-        )
+        return self.conn.mgmt_client(StorageManagementClient, subscription)
 
     def backend(self, ref: WorkspaceRef) -> DefaultBlobBackend | None:
         """The default lock backend for a workspace, or None when it has no storage account."""
