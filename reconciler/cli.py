@@ -5,8 +5,6 @@ Exit codes: 0 ok, 1 error, 2 changes present (plan --detailed-exitcode only),
 import Azure libraries inside the functions that need them, so `--help` and `validate` start fast.
 """
 
-from __future__ import annotations
-
 import gc
 import os
 import sys

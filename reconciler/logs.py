@@ -6,25 +6,25 @@ structlog is imported on the first `get()`, not by `configure()`: `--help` and
 
 from __future__ import annotations
 
-import logging
 import sys
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import structlog
 
-_settings: dict[str, Any] = {"fmt": None, "level": logging.INFO, "color": None}
+INFO = 20  # logging.INFO, without importing logging for commands that never log
+
+_settings: dict[str, Any] = {"fmt": None, "level": INFO, "color": None}
 _configured = False
 
 
-def configure(fmt: str | None = None, level: int = logging.INFO, *, color: bool | None = None) -> None:
-    """Record the format, level and colour; structlog is set up when the first logger is asked for."""
+def configure(fmt: str | None = None, level: int = INFO, *, color: bool | None = None) -> None:
+    """Record the format, level and colour; structlog is set up when the first logger is asked for.
+
+    The Azure SDK's loggers are quietened where the SDK is first reached (`reconciler.cloud`)."""
     global _configured
     _settings.update(fmt=fmt, level=level, color=color)
     _configured = False
-    # Azure SDK loggers are chatty and may print request bodies: keep them quiet; the
-    # errors that matter reach the user as one line through the CLI.
-    logging.getLogger("azure").setLevel(logging.ERROR)
 
 
 def _setup() -> None:

@@ -19,9 +19,12 @@ def _case_insensitive(text: str) -> str:
 
 
 class _Strict(BaseModel):
-    """Unknown fields are errors: a typo must never be silently ignored."""
+    """Unknown fields are errors: a typo must never be silently ignored.
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    `defer_build`: a model's validator is built when a document of its kind is first
+    validated, not on import, so `validate` of one Workspace builds no Kubernetes models."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
 
 class SecretRef(_Strict):

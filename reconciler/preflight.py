@@ -22,7 +22,6 @@ def preflight(desired: Desired, observed: ObservedState, plan: Plan, *, at: date
     """
     from reconciler import secrets
     from reconciler.plan import Op
-    from reconciler.tlscheck import check
 
     log = logs.get("reconciler.apply")
     when = at or datetime.now(UTC)
@@ -34,6 +33,8 @@ def preflight(desired: Desired, observed: ObservedState, plan: Plan, *, at: date
             continue
         tls = dc.spec.spec.tls
         if ops & {Op.CREATE, Op.ATTACH, Op.UPDATE} and tls.enabled and tls.cname:
+            from reconciler.tlscheck import check  # cryptography (~30 ms) only when there is a certificate
+
             cert, key, unreadable = secrets.read_tls(tls.certificate, tls.key, dc.base_dir)
             problems += [f"{change.address}: {why}" for why in unreadable]
             for problem in check(cert, key, tls.cname, when):

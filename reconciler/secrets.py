@@ -118,13 +118,14 @@ def pem_findings(clusters: Iterable[tuple[Document, InferenceCluster]], now: dat
     error offline (a pull-request pipeline has no secrets); `plan` reports those it needs.
     """
     from reconciler.catalogue import AKS018, AKS019
-    from reconciler.tlscheck import check
 
     findings = []
     for doc, ic in clusters:
         tls = ic.spec.tls
         if not (tls.enabled and tls.cname and (tls.certificate or tls.key)):
             continue
+        from reconciler.tlscheck import check  # cryptography (~30 ms) only when there is a PEM to check
+
         cert_ref = tls.certificate if tls.certificate is not None and tls.certificate.file is not None else None
         key_ref = tls.key if tls.key is not None and tls.key.file is not None else None
         cert, key, _ = read_tls(cert_ref, key_ref, doc.path.parent)

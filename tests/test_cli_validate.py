@@ -141,6 +141,21 @@ def test_help_and_validate_import_neither_azure_deepdiff_nor_structlog(args: lis
     assert out.stderr.strip().splitlines()[-1] == "LOADED [] EXIT 0"
 
 
+def test_validate_without_certificates_does_not_load_cryptography(tmp_path: Path) -> None:
+    """PEM checks (cryptography, ~30 ms) run only when a manifest names a certificate or key file."""
+    (tmp_path / "ws.yaml").write_text(
+        "apiVersion: reconciler.aml/v1\nkind: Workspace\nmetadata: {name: ws}\n"
+        "spec: {subscriptionId: 00000000-0000-0000-0000-000000000000, resourceGroup: rg, workspaceName: ml}\n"
+    )
+    code = (
+        f"import sys\nsys.argv = ['reconciler', 'validate', {str(tmp_path)!r}]\nfrom reconciler.cli import main\n"
+        "try:\n    main()\nexcept SystemExit as exc:\n    code = exc.code\n"
+        "print('LOADED', 'cryptography' in sys.modules, 'EXIT', code, file=sys.stderr)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert out.stderr.strip().splitlines()[-1] == "LOADED False EXIT 0", out.stderr
+
+
 RULE_ID = re.compile(r"\b(?:YAML|SCHEMA|IO|WS|AKS|KUBE|MIG)\d{3}\b")
 
 

@@ -5,6 +5,8 @@ Importing it is cheap: Azure libraries are imported inside the functions that us
 module; use `from reconciler.cloud.observe import observe`.
 """
 
+import logging
+
 from reconciler.cloud.aks import AksClient
 from reconciler.cloud.arm import CloudError, ComputesClient
 from reconciler.cloud.auth import CloudConfigError, Connection, connect
@@ -20,3 +22,7 @@ __all__ = [
     "connect",
     "observe_with_stats",
 ]
+
+# Azure SDK loggers are chatty and may print request bodies: keep them quiet; the errors
+# that matter reach the user as one line through the CLI.
+logging.getLogger("azure").setLevel(logging.ERROR)

@@ -326,6 +326,16 @@ class ComputesClient:
         keys: dict[str, Any] = response.json()  # azure-core types a JSON body as Any
         return keys
 
+    def get_resource(self, path: str, api_version: str, what: str) -> dict[str, Any]:
+        """Another provider's resource by its (quoted) ARM path, as JSON; CloudError on any status but 200.
+
+        For one read where importing that provider's SDK would cost more than the call."""
+        response = self._send("GET", f"{self.conn.endpoint}{path}", what, params={"api-version": api_version})
+        if response.status_code != 200:
+            raise CloudError.from_response(response, what)
+        body: dict[str, Any] = response.json() or {}
+        return body
+
     def workspace_storage_account(self, ws: WorkspaceRef) -> str | None:
         """The ARM id of the workspace's storage account (where the default lock lives), or None."""
         what = f"read workspace {ws.workspace_name}"

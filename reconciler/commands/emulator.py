@@ -1,8 +1,6 @@
 """`reconciler emulator`: hands its arguments untouched to the emulator's own parser (one option definition for both
 `reconciler emulator` and `python -m reconciler.emulator`)."""
 
-from __future__ import annotations
-
 from typing import Any
 
 import typer

@@ -3,8 +3,6 @@
 None of them changes Azure; `import` and `schema --write` only write local files.
 """
 
-from __future__ import annotations
-
 import json
 from enum import Enum
 from pathlib import Path

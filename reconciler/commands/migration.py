@@ -1,7 +1,5 @@
 """`migrate` and `backup-tls`: moving legacy AKS computes to Kubernetes computes, and saving their TLS first."""
 
-from __future__ import annotations
-
 from enum import Enum
 from pathlib import Path
 from typing import Annotated

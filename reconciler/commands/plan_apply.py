@@ -3,8 +3,6 @@
 Each parses its options and calls `reconciler.workflow`; the orchestration lives there.
 """
 
-from __future__ import annotations
-
 import contextlib
 import os
 import sys

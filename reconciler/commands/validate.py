@@ -1,7 +1,5 @@
 """`reconciler validate`: the offline check, on its own because it must start fast and never touch the network."""
 
-from __future__ import annotations
-
 import json
 from enum import Enum
 from typing import Annotated
