@@ -24,26 +24,26 @@ def discover(paths: list[Path]) -> tuple[list[Path], list[Finding]]:
     A path that is not a file or folder (a FIFO, a device, a symlink loop, an
     unreadable folder) is reported as what it is; it is never opened.
     """
-    files: list[Path] = []
+    files: list[tuple[Path, FileId]] = []
     findings: list[Finding] = []
     for path in paths:
         try:
-            mode = os.stat(path).st_mode
+            st = os.stat(path)
         except (OSError, ValueError) as exc:
             findings.append(_io_finding(path, describe_error(exc)))
             continue
-        if stat.S_ISDIR(mode):
+        if stat.S_ISDIR(st.st_mode):
             files.extend(_walk(path, findings))
             findings.extend(unreadable_under(path))
-        elif stat.S_ISREG(mode):
-            files.append(path)
+        elif stat.S_ISREG(st.st_mode):
+            files.append((path, (st.st_dev, st.st_ino)))
         else:
-            findings.append(_io_finding(path, f"{kind_of(mode)}, not a manifest file or folder"))
-    seen: set[str] = set()
+            findings.append(_io_finding(path, f"{kind_of(st.st_mode)}, not a manifest file or folder"))
+    seen: set[FileId] = set()
     unique: list[Path] = []
-    for f in files:
-        if _identity(f) not in seen:
-            seen.add(_identity(f))
+    for f, identity in files:  # `manifests manifests/a.yaml`, or a link to a file also listed: read once
+        if identity not in seen:
+            seen.add(identity)
             unique.append(f)
     if not unique and not findings:
         where = ", ".join(str(p) for p in paths)
@@ -58,16 +58,12 @@ def discover(paths: list[Path]) -> tuple[list[Path], list[Finding]]:
     return unique, findings
 
 
-def _identity(path: Path) -> str:
-    try:
-        return os.path.realpath(path)
-    except (OSError, ValueError, RuntimeError):
-        return str(path)
+FileId = tuple[int, int]  # (st_dev, st_ino): one file, whatever path or link reaches it
 
 
-def _walk(root: Path, findings: list[Finding]) -> list[Path]:
-    """Manifest files below `root`; folders that cannot be listed or searched are findings."""
-    found: list[Path] = []
+def _walk(root: Path, findings: list[Finding]) -> list[tuple[Path, FileId]]:
+    """Manifest files below `root`, each with its identity; folders that cannot be listed or searched are findings."""
+    found: list[tuple[Path, FileId]] = []
 
     def on_error(exc: OSError) -> None:
         where = Path(exc.filename) if exc.filename else root
@@ -80,14 +76,14 @@ def _walk(root: Path, findings: list[Finding]) -> list[Path]:
                 continue
             file = Path(folder) / name
             try:
-                mode = os.stat(file).st_mode
+                st = os.stat(file)
             except OSError as exc:
                 findings.append(_io_finding(file, describe_error(exc), "IO002"))
                 continue
-            if stat.S_ISREG(mode):
-                found.append(file)
+            if stat.S_ISREG(st.st_mode):
+                found.append((file, (st.st_dev, st.st_ino)))
             else:
-                findings.append(_io_finding(file, f"{kind_of(mode)}, not a manifest file", "IO002"))
+                findings.append(_io_finding(file, f"{kind_of(st.st_mode)}, not a manifest file", "IO002"))
     return sorted(found)
 
 

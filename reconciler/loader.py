@@ -35,8 +35,7 @@ from reconciler.yamlsafe import (
     MAX_INT_BITS,
     Loc,
     Reject,
-    build,
-    compose,
+    documents,
     show,
 )
 
@@ -88,23 +87,26 @@ class Document:
 
 @dataclass
 class LoadResult:
+    """What `load` read. The per-kind lists are computed once (rules ask for them many times):
+    `documents` is not changed after loading."""
+
     documents: list[Document]
     findings: list[Finding]
     files: list[Path]
 
-    @property
+    @functools.cached_property
     def workspaces(self) -> list[tuple[Document, Workspace]]:
         return [(d, d.model) for d in self.documents if isinstance(d.model, Workspace)]
 
-    @property
+    @functools.cached_property
     def clusters(self) -> list[tuple[Document, InferenceCluster]]:
         return [(d, d.model) for d in self.documents if isinstance(d.model, InferenceCluster)]
 
-    @property
+    @functools.cached_property
     def extensions(self) -> list[tuple[Document, ClusterExtension]]:
         return [(d, d.model) for d in self.documents if isinstance(d.model, ClusterExtension)]
 
-    @property
+    @functools.cached_property
     def kubernetes_computes(self) -> list[tuple[Document, KubernetesCompute]]:
         return [(d, d.model) for d in self.documents if isinstance(d.model, KubernetesCompute)]
 
@@ -146,25 +148,23 @@ def load_file(path: Path) -> tuple[list[Document], list[Finding]]:
 def parse_text(text: str, path: Path) -> tuple[list[Document], list[Finding]]:
     """Parse a (multi-document) YAML text into schema-checked documents."""
     try:
-        nodes = compose(text)
+        parsed = documents(text)
     except Reject as rej:
         return [], [_finding(rej.rule, rej.message, Position(path, *rej.mark), rej.hint)]
 
-    documents: list[Document] = []
+    loaded: list[Document] = []
     findings: list[Finding] = []
-    for index, node in enumerate(nodes):
-        doc = Document(path, index, None)
-        try:
-            doc.data = build(node, doc.values, doc.keys)
-        except Reject as rej:
-            findings.append(_finding(rej.rule, rej.message, Position(path, *rej.mark), rej.hint))
+    for index, one in enumerate(parsed):
+        if one.reject is not None:
+            problem = one.reject
+            findings.append(_finding(problem.rule, problem.message, Position(path, *problem.mark), problem.hint))
             continue
-        if doc.data is None:
+        if one.data is None:
             continue  # an empty document, e.g. after a trailing `---`
-        errs = _validate(doc)
-        findings.extend(errs)
-        documents.append(doc)
-    return documents, findings
+        doc = Document(path, index, one.data, one.values, one.keys)
+        findings.extend(_validate(doc))
+        loaded.append(doc)
+    return loaded, findings
 
 
 def _describe(value: Any) -> str:

@@ -1,23 +1,32 @@
-"""Safe YAML: the event-stream checks and the positioned composition of one manifest text.
+"""Safe YAML: one manifest text into plain values, each with its position, in one pass.
 
-Parsing composes the node graph with ruamel.yaml's C parser (fast) and builds plain values
-from it, remembering each node's line and column, so every later error can point at
-`file:line:col`. Anchors, aliases, custom tags, duplicate keys, deep nesting and unsafe
-scalars are rejected: nothing in a manifest is ever executed or expanded. Kept apart from the
-loader because this is the only module that knows ruamel.yaml; it knows nothing of files or
-manifest kinds, and reports a problem as a `Reject` the loader turns into a finding.
+The C parser's events are built into plain values with an explicit stack (never the
+composer, which recurses once per level), remembering each value's and key's line and
+column, so every later error can point at `file:line:col`. Anchors, aliases, custom tags,
+duplicate keys, deep nesting and unsafe scalars are rejected: nothing in a manifest is ever
+executed or expanded. Kept apart from the loader because this is the only module that knows
+ruamel.yaml; it knows nothing of files or manifest kinds, and reports a problem as a
+`Reject` the loader turns into a finding.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from ruamel.yaml.cyaml import CParser  # type: ignore[attr-defined]
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent, DocumentStartEvent, ScalarEvent
-from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.events import (
+    AliasEvent,
+    CollectionEndEvent,
+    CollectionStartEvent,
+    DocumentStartEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceStartEvent,
+)
+from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.resolver import Resolver
 
@@ -34,7 +43,7 @@ Loc = tuple[str | int, ...]
 
 
 class _Loader(CParser, Resolver):  # type: ignore[misc]
-    """The C parser and composer with YAML 1.2's implicit types, one class for every file.
+    """The C parser with YAML 1.2's implicit types, one class for every file.
 
     `YAML(typ="safe")` builds a new loader class per call and re-resolves the YAML version
     for every scalar: ~6x the cost of parsing a small manifest. Always YAML 1.2: `yes`/`on`
@@ -44,24 +53,6 @@ class _Loader(CParser, Resolver):  # type: ignore[misc]
     def __init__(self, text: str) -> None:
         CParser.__init__(self, text)
         Resolver.__init__(self, loadumper=self)
-
-
-def _events(text: str) -> Iterator[Any]:
-    loader = _Loader(text)
-    try:
-        while loader.check_event():
-            yield loader.get_event()
-    finally:
-        loader.dispose()
-
-
-def _nodes(text: str) -> Iterator[Node]:
-    loader = _Loader(text)
-    try:
-        while loader.check_node():
-            yield loader.get_node()
-    finally:
-        loader.dispose()
 
 
 class Reject(Exception):
@@ -75,11 +66,22 @@ class Reject(Exception):
 Positions = dict[Loc, tuple[int, int]]
 
 
-def compose(text: str) -> list[Node]:
-    """The node graph of every document of `text`; any YAML problem is a `Reject`."""
+@dataclass
+class Parsed:
+    """One document of a text: its plain value, where each value (`values`) and key (`keys`)
+    stands, or the problem that refuses this document alone (`reject`)."""
+
+    data: Any = None
+    values: Positions = field(default_factory=dict)
+    keys: Positions = field(default_factory=dict)
+    reject: Reject | None = None
+
+
+def documents(text: str) -> list[Parsed]:
+    """Every document of `text`. A problem of the text as a whole (its syntax, nesting,
+    anchors, too many documents) is raised as a `Reject`: nothing of the file is used then."""
     try:
-        _precheck(text)
-        return _compose(text)
+        return _documents(text)
     except ReaderError as exc:
         char = f"#x{exc.character:04x}" if isinstance(exc.character, int) else repr(exc.character)
         raise Reject(
@@ -95,13 +97,6 @@ def compose(text: str) -> list[Node]:
         raise Reject("YAML001", f"invalid YAML: {problem}", where, "fix the YAML syntax at this position") from None
     except (YAMLError, ValueError) as exc:
         raise Reject("YAML001", f"invalid YAML: {exc}", (1, 1), "fix the YAML syntax") from None
-    except RecursionError:
-        raise Reject("YAML005", f"nesting deeper than {MAX_DEPTH} levels", (1, 1), "flatten the document") from None
-
-
-def build(node: Node, values: Positions, keys: Positions) -> Any:
-    """The plain value of a composed document; records where each node (`values`) and key (`keys`) stands."""
-    return _build(node, values, keys, (), 0, set())
 
 
 def _line_col(text: str, index: int) -> tuple[int, int]:
@@ -109,88 +104,136 @@ def _line_col(text: str, index: int) -> tuple[int, int]:
     return text.count("\n", 0, index) + 1, index - (text.rfind("\n", 0, index) + 1) + 1
 
 
-def _precheck(text: str) -> None:
-    """Walk the event stream before composing: the C composer recurses once per level
-    and would crash on a nesting bomb in any style (`[[[`, `- - -`, `? ? ?`), and it
-    resolves aliases silently. Depth is counted on events, so brackets inside a quoted
-    string or a comment do not count."""
-    depth = 0
-    for event in _events(text):
-        if isinstance(event, CollectionStartEvent):
-            depth += 1
-            if depth > MAX_DEPTH:
-                m = event.start_mark
-                raise Reject(
-                    "YAML005",
-                    f"nesting deeper than {MAX_DEPTH} levels",
-                    (m.line + 1, m.column + 1),
-                    "flatten the document",
-                )
-        elif isinstance(event, CollectionEndEvent):
-            depth -= 1
-        elif isinstance(event, DocumentStartEvent):
-            depth = 0
+def _mark(event: Any) -> tuple[int, int]:
+    return event.start_mark.line + 1, event.start_mark.column + 1
+
+
+def _documents(text: str) -> list[Parsed]:
+    """One pass over the C parser's events, building plain values with an explicit stack.
+
+    Never the composer: it recurses once per level (a nesting bomb in any style, `[[[`,
+    `- - -` or `? ? ?`, would crash it) and resolves aliases silently. Depth is counted on
+    events, so brackets inside a quoted string or a comment do not count.
+    """
+    out: list[Parsed] = []
+    loader = _Loader(text)
+    try:
+        doc: _DocumentBuilder | None = None
+        while loader.check_event():
+            event = loader.get_event()
+            if isinstance(event, DocumentStartEvent):
+                if len(out) >= MAX_DOCUMENTS_PER_FILE:
+                    raise Reject(
+                        "YAML005",
+                        f"more than {MAX_DOCUMENTS_PER_FILE} documents in one file",
+                        (1, 1),
+                        "split the file",
+                    )
+                doc = _DocumentBuilder(loader)
+                out.append(doc.parsed)
+            elif doc is not None:
+                doc.feed(event)
+    finally:
+        loader.dispose()
+    return out
+
+
+class _DocumentBuilder:
+    """Builds one document from its events; after the first problem of this document it only
+    keeps watching for problems of the whole text (nesting, anchors)."""
+
+    def __init__(self, loader: _Loader) -> None:
+        self.loader = loader
+        self.parsed = Parsed()
+        self.depth = 0
+        # Open collections: (the dict or list, its location, the pending key of a mapping).
+        self.stack: list[list[Any]] = []
+
+    def feed(self, event: Any) -> None:
         if isinstance(event, AliasEvent) or (isinstance(event, (ScalarEvent, CollectionStartEvent)) and event.anchor):
-            m = event.start_mark
             raise Reject(
                 "YAML002",
                 "YAML anchors and aliases are not allowed",
-                (m.line + 1, m.column + 1),
+                _mark(event),
                 "write the value out in full; anchors make manifests hard to review and enable alias bombs",
             )
+        if isinstance(event, CollectionStartEvent):
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
+                raise Reject("YAML005", f"nesting deeper than {MAX_DEPTH} levels", _mark(event), "flatten the document")
+        elif isinstance(event, CollectionEndEvent):
+            self.depth -= 1
+        if self.parsed.reject is not None:
+            return
+        try:
+            self._build(event)
+        except Reject as rej:
+            self.parsed.reject, self.parsed.data = rej, None
 
-
-def _compose(text: str) -> list[Node]:
-    nodes = []
-    for node in _nodes(text):
-        nodes.append(node)
-        if len(nodes) > MAX_DOCUMENTS_PER_FILE:
+    def _build(self, event: Any) -> None:
+        if isinstance(event, CollectionEndEvent):
+            self.stack.pop()
+            return
+        if not isinstance(event, (ScalarEvent, CollectionStartEvent)):
+            return  # the document's end
+        top = self.stack[-1] if self.stack else None
+        if top is not None and isinstance(top[0], dict) and top[2] is None:
+            self._key(event, top)
+            return
+        tag = event.tag
+        if tag is None or tag == "!":  # implicit: resolved as the composer would (YAML 1.2)
+            if isinstance(event, ScalarEvent):
+                tag = str(self.loader.resolve(ScalarNode, event.value, event.implicit))
+            else:
+                kind = SequenceNode if isinstance(event, SequenceStartEvent) else MappingNode
+                tag = str(self.loader.resolve(kind, None, event.implicit))
+        if tag not in _PLAIN_TAGS:
             raise Reject(
-                "YAML005", f"more than {MAX_DOCUMENTS_PER_FILE} documents in one file", (1, 1), "split the file"
+                "YAML003",
+                f"custom or unsafe YAML tag {tag!r} is not allowed",
+                _mark(event),
+                "remove the tag; manifests hold plain data only",
             )
-    return nodes
+        if top is None:
+            loc: Loc = ()
+        elif isinstance(top[0], dict):
+            loc = (*top[1], top[2])
+        else:
+            loc = (*top[1], len(top[0]))
+        self.parsed.values[loc] = _mark(event)
+        if isinstance(event, ScalarEvent):
+            value = _scalar(event, tag)
+        else:
+            value = {} if isinstance(event, MappingStartEvent) else []
+        if top is None:
+            self.parsed.data = value
+        elif isinstance(top[0], dict):
+            top[0][top[2]] = value
+            top[2] = None
+        else:
+            top[0].append(value)
+        if isinstance(event, CollectionStartEvent):
+            self.stack.append([value, loc, None])
 
-
-def _mark(node: Node) -> tuple[int, int]:
-    return node.start_mark.line + 1, node.start_mark.column + 1
-
-
-def _build(node: Node, values: Positions, keys: Positions, loc: Loc, depth: int, seen: set[int]) -> Any:
-    if depth > MAX_DEPTH:
-        raise Reject("YAML005", f"nesting deeper than {MAX_DEPTH} levels", _mark(node), "flatten the document")
-    if id(node) in seen:
-        raise Reject("YAML002", "YAML anchors and aliases are not allowed", _mark(node), "write the value out in full")
-    seen.add(id(node))
-    if node.tag not in _PLAIN_TAGS:
-        raise Reject(
-            "YAML003",
-            f"custom or unsafe YAML tag {node.tag!r} is not allowed",
-            _mark(node),
-            "remove the tag; manifests hold plain data only",
-        )
-    values[loc] = _mark(node)
-    if isinstance(node, MappingNode):
-        out: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            if not isinstance(key_node, ScalarNode) or key_node.tag != _YAML + "str":
-                raise Reject("YAML004", "mapping keys must be plain strings", _mark(key_node), "quote the key")
-            key = key_node.value
-            _check_text(key, key_node)
-            if key in out:
-                first = keys[(*loc, key)]
-                raise Reject(
-                    "YAML004",
-                    f"duplicate key {key!r} (first at line {first[0]})",
-                    _mark(key_node),
-                    "keep one of the two entries",
-                )
-            keys[(*loc, key)] = _mark(key_node)
-            out[key] = _build(value_node, values, keys, (*loc, key), depth + 1, seen)
-        return out
-    if isinstance(node, SequenceNode):
-        return [_build(item, values, keys, (*loc, i), depth + 1, seen) for i, item in enumerate(node.value)]
-    assert isinstance(node, ScalarNode)  # a composed node is a mapping, a sequence or a scalar
-    return _scalar(node)
+    def _key(self, event: Any, top: list[Any]) -> None:
+        tag = event.tag
+        if isinstance(event, ScalarEvent) and (tag is None or tag == "!"):
+            tag = str(self.loader.resolve(ScalarNode, event.value, event.implicit))
+        if not isinstance(event, ScalarEvent) or tag != _YAML + "str":
+            raise Reject("YAML004", "mapping keys must be plain strings", _mark(event), "quote the key")
+        key = event.value
+        _check_text(key, event)
+        where = (*top[1], key)
+        if key in top[0]:
+            first = self.parsed.keys[where]
+            raise Reject(
+                "YAML004",
+                f"duplicate key {key!r} (first at line {first[0]})",
+                _mark(event),
+                "keep one of the two entries",
+            )
+        self.parsed.keys[where] = _mark(event)
+        top[2] = key
 
 
 _BOOLS = {"true": True, "false": False, "yes": True, "no": False, "on": True, "off": False}
@@ -198,9 +241,9 @@ _INT = re.compile(r"^[-+]?(0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|0[0-7_]+|
 _FLOAT = re.compile(r"^[-+]?(\.[0-9_]+|[0-9][0-9_]*(\.[0-9_]*)?)([eE][-+]?[0-9]+)?$")
 
 
-def _scalar(node: ScalarNode) -> Any:
+def _scalar(node: Any, full_tag: str) -> Any:
     """The plain value of a scalar; a value its tag cannot hold is a finding, never a crash."""
-    tag, value = (node.tag or "")[len(_YAML) :], node.value
+    tag, value = full_tag[len(_YAML) :], node.value
     if tag == "null":
         return None
     if tag == "bool":
@@ -222,7 +265,7 @@ def _scalar(node: ScalarNode) -> Any:
     return value  # str, and timestamps kept as written
 
 
-def _integer(value: str, node: ScalarNode) -> int:
+def _integer(value: str, node: Any) -> int:
     text = value.replace("_", "")
     if not _INT.match(value) or not text.lstrip("+-"):
         raise Reject(
@@ -256,7 +299,7 @@ def _integer(value: str, node: ScalarNode) -> int:
     return number
 
 
-def _check_text(value: str, node: ScalarNode) -> None:
+def _check_text(value: str, node: Any) -> None:
     """Control characters in a string could rewrite a terminal or a PR comment: refuse them."""
     match = CONTROL_CHARS.search(value)
     if match:
