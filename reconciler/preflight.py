@@ -23,7 +23,6 @@ def preflight(desired: Desired, observed: ObservedState, plan: Plan, *, at: date
     from reconciler import secrets
     from reconciler.plan import Op
 
-    log = logs.get("reconciler.apply")
     when = at or datetime.now(UTC)
     problems: list[str] = []
     for change in plan.actionable:
@@ -41,7 +40,7 @@ def preflight(desired: Desired, observed: ObservedState, plan: Plan, *, at: date
                 if problem.error:
                     problems.append(f"{change.address}: {problem.message}")
                 else:
-                    log.warning(problem.message, address=change.address)
+                    logs.get("reconciler.apply").warning(problem.message, address=change.address)
         if (
             Op.ATTACH in ops
             and dc.cluster_id

@@ -6,6 +6,7 @@ A failure is printed once, when it happens, with Azure's ids in its message (see
 
 from __future__ import annotations
 
+import queue
 import sys
 import threading
 import time
@@ -23,30 +24,49 @@ class Progress(Protocol):
 
 
 class LogProgress:
-    """Structured lines on stderr: what pipelines read. One line per state change, never a heartbeat."""
+    """Structured lines on stderr: what pipelines read. One line per state change, never a heartbeat.
+
+    The lines are written in order by a thread of their own: the first one waits for structlog's
+    import (~120 ms of CPU: it pulls in rich and asyncio), and no operation must wait for that.
+    `close()` writes what is left before it returns.
+    """
+
+    CLOSE_TIMEOUT_S = 10.0  # a stderr nobody reads must not hold the exit for ever
 
     def __init__(self) -> None:
-        self.log = logs.get("reconciler.apply")
         self.started_at: dict[str, float] = {}
         self.waiting: list[str] = []
+        self._lines: queue.SimpleQueue[tuple[str, str, dict[str, Any]] | None] = queue.SimpleQueue()
+        self._writer = threading.Thread(target=self._write, name="progress-log", daemon=True)
+        self._writer.start()
+
+    def _write(self) -> None:
+        log = logs.get("reconciler.apply")
+        while (line := self._lines.get()) is not None:
+            level, event, fields = line
+            getattr(log, level)(event, **fields)
+
+    def _log(self, level: str, event: str, **fields: Any) -> None:
+        self._lines.put((level, event, fields))
 
     def queued(self, step_id: str, op: str, compute: str) -> None:
         self.waiting.append(step_id)
 
     def started(self, step_id: str, op: str, compute: str) -> None:
         if self.waiting:  # the whole plan once, before the first step starts
-            self.log.info("steps queued", steps=self.waiting)
+            self._log("info", "steps queued", steps=self.waiting)
             self.waiting = []
         self.started_at[step_id] = time.monotonic()
-        self.log.info("step started", step=step_id, op=op, compute=compute, expected_s=expected_seconds(op))
+        self._log("info", "step started", step=step_id, op=op, compute=compute, expected_s=expected_seconds(op))
 
     def finished(self, step_id: str, status: str, message: str = "") -> None:
         elapsed = round(time.monotonic() - self.started_at.get(step_id, time.monotonic()), 2)
-        level = self.log.info if status == "succeeded" else self.log.error
-        level("step " + status, step=step_id, elapsed_s=elapsed, **({"message": message} if message else {}))
+        level = "info" if status == "succeeded" else "error"
+        self._log(level, "step " + status, step=step_id, elapsed_s=elapsed, **({"message": message} if message else {}))
 
     def close(self) -> None:
-        pass
+        self._lines.put(None)
+        self._writer.join(self.CLOSE_TIMEOUT_S)
 
 
 class RichProgress:

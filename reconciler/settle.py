@@ -58,12 +58,13 @@ def settle(desired: Desired, cloud: Cloud, timeout: float, waiting: Waiting | No
 
 def _log_waiting() -> Waiting:
     """Without a terminal: one log line when what is in flight changes, not one per poll."""
-    log = logs.get("reconciler.apply")
     last = [""]
 
     def show(what: str, elapsed: float, limit: float) -> None:
-        if what and what != last[0]:
-            log.info("waiting for operations in flight", computes=what, waited_s=round(elapsed), limit_s=round(limit))
+        if what and what != last[0]:  # structlog is imported only when there is something to say
+            logs.get("reconciler.apply").info(
+                "waiting for operations in flight", computes=what, waited_s=round(elapsed), limit_s=round(limit)
+            )
         last[0] = what
 
     return show

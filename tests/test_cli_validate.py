@@ -141,6 +141,15 @@ def test_help_and_validate_import_neither_azure_deepdiff_nor_structlog(args: lis
     assert out.stderr.strip().splitlines()[-1] == "LOADED [] EXIT 0"
 
 
+def test_the_plan_and_apply_modules_import_no_structlog() -> None:
+    """structlog (~120 ms: it imports rich and asyncio) loads on the first line logged, never on import:
+    a module-level logger would put it before the first request of every plan and apply."""
+    modules = "reconciler.workflow, reconciler.connection, reconciler.cloud.storage, reconciler.executor"
+    code = f"import sys, {modules}\nprint('structlog' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert out.stdout.strip() == "False", out.stderr
+
+
 def test_validate_without_certificates_does_not_load_cryptography(tmp_path: Path) -> None:
     """PEM checks (cryptography, ~30 ms) run only when a manifest names a certificate or key file."""
     (tmp_path / "ws.yaml").write_text(

@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 LOCK_CONTAINER = "reconciler-locks"
 STORAGE_API_VERSION = "2026-09-01"  # what azure-mgmt-storage 25.x speaks
 ROLE = "Storage Blob Data Contributor"
-log = get_logger("reconciler.lock")
 
 
 def role_message(ref: WorkspaceRef, where: str, why: str) -> str:
@@ -172,7 +171,7 @@ class DefaultBlobBackend:
             if self._usable(token):
                 self.path = "token"
                 return token
-            log.info(
+            get_logger("reconciler.lock").info(
                 "Entra token refused by the lock's storage account; trying the account key", account=self.account.name
             )
         elif not is_loopback_host(urlsplit(self.account.blob_endpoint).hostname):
@@ -195,7 +194,9 @@ class DefaultBlobBackend:
 
     def acquire(self, command: str, timeout: float) -> Held:
         backend = self._pick()
-        log.debug("workspace lock in the workspace's storage account", account=self.account.name, auth=self.path)
+        get_logger("reconciler.lock").debug(
+            "workspace lock in the workspace's storage account", account=self.account.name, auth=self.path
+        )
         return backend.acquire(command, timeout)  # type: ignore[no-any-return]
 
     def force_unlock(self) -> str:
