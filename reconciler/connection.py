@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
 from reconciler.clients import AksApi, ComputesApi, KubernetesApi
@@ -17,7 +18,7 @@ from reconciler.failure import EXIT_USAGE, fail
 from reconciler.state import ObservedState, WorkspaceRef
 
 if TYPE_CHECKING:
-    from reconciler.cloud.observe import ObserveStats
+    from reconciler.cloud.observe import ClustersNeeded, ObserveStats
     from reconciler.lock import Backend
 
 
@@ -27,7 +28,9 @@ class Cloud:
 
     computes: ComputesApi
     aks: AksApi
-    read: Callable[[list[WorkspaceRef], list[str], list[str]], ObservedState]
+    # (workspaces, attach target ids, regions) → observed; the optional 4th argument chooses the
+    # clusters read once the workspaces are listed (`reconciler.cloud.observe.ClustersNeeded`).
+    read: Callable[..., ObservedState]
     time_scale: float = 1.0
     kube: KubernetesApi | None = None
     # Adds extensions, versions and what is inside clusters: (observed, cluster ids, pinned ids, wanted ids).
@@ -36,13 +39,17 @@ class Cloud:
     default_lock: Callable[[WorkspaceRef], Backend | None] | None = None
     loopback: bool = False  # an emulator: a workspace without a storage account falls back to the file lock
 
-    def observe(self, desired: Desired) -> ObservedState:
-        """The workspaces, attach targets and regions the manifests name, and the Kubernetes side."""
+    def observe(self, desired: Desired, replace: frozenset[str] = frozenset()) -> ObservedState:
+        """The workspaces, the clusters a plan needs, the regions the manifests name, and the Kubernetes
+        side. `replace`: the --replace names (their clusters are checked again)."""
+        from reconciler.planner import clusters_to_read
+
         refs = [ws.ref for ws in desired.workspaces.values()]
-        attach_ids = [c.cluster_id for c in desired.clusters if c.cluster_id]
         kube_ids = desired.kubernetes_cluster_ids
         regions = sorted({c.spec.spec.create.location for c in desired.clusters if c.spec.spec.create})
-        observed = self.read(refs, attach_ids + kube_ids, regions)
+        # The legacy computes' clusters are chosen once the workspaces are listed: only those a plan
+        # must check or compare (a matching attachment needs none).
+        observed = self.read(refs, kube_ids, regions, partial(clusters_to_read, desired, replace=frozenset(replace)))
         if kube_ids and self.read_kubernetes is not None:
             pinned = [e.cluster_id for e in desired.extensions if e.spec.spec.version.version]
             wanted = [e.cluster_id for e in desired.extensions if e.present]
@@ -67,12 +74,22 @@ def connect(endpoint: str | None = None, *, local: bool = False, stats: ObserveS
         try:
             if stats is None:  # the same clients observe, execute and verify
 
-                def read(refs: list[WorkspaceRef], attach_ids: list[str], regions: list[str]) -> ObservedState:
-                    return observe_with(conn, computes, aks, refs, attach_ids, regions)
+                def read(
+                    refs: list[WorkspaceRef],
+                    attach_ids: list[str],
+                    regions: list[str],
+                    needed: ClustersNeeded | None = None,
+                ) -> ObservedState:
+                    return observe_with(conn, computes, aks, refs, attach_ids, regions, needed)
             else:  # counting clients for this connection's observations
 
-                def read(refs: list[WorkspaceRef], attach_ids: list[str], regions: list[str]) -> ObservedState:
-                    return observe(conn, refs, attach_ids, regions, stats=stats)
+                def read(
+                    refs: list[WorkspaceRef],
+                    attach_ids: list[str],
+                    regions: list[str],
+                    needed: ClustersNeeded | None = None,
+                ) -> ObservedState:
+                    return observe(conn, refs, attach_ids, regions, stats=stats, needed=needed)
 
             def read_kubernetes(observed: ObservedState, ids: list[str], pinned: list[str], wanted: list[str]) -> None:
                 observe_kubernetes(kube, observed, ids, pinned, wanted, workers=conn.max_workers)

@@ -85,6 +85,27 @@ def observed_view(compute: Compute, cluster: AksCluster | None, dc: DesiredClust
     return view
 
 
+def compared_views(
+    compute: Compute, cluster: AksCluster | None, dc: DesiredCluster
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The observed and desired views as the planner compares them: the spec digest counts only
+    when both sides have one (a compute attached by hand or before secrets were known has none)."""
+    before, after = observed_view(compute, cluster, dc), desired_view(dc)
+    if not dc.secrets_known or not compute.spec_digest:
+        before.pop("specDigest", None)
+        after.pop("specDigest", None)
+    return before, after
+
+
+def views_match(compute: Compute, dc: DesiredCluster) -> bool:
+    """An attached compute already as declared, told without its cluster (an attachment's view holds
+    nothing of the cluster but its id): what lets observing skip the cluster."""
+    if compute.created or dc.spec.spec.create is not None:
+        return False
+    before, after = compared_views(compute, None, dc)
+    return _normalise(before) == _normalise(after)
+
+
 def _normalise(view: dict[str, Any]) -> dict[str, Any]:
     out = dict(view)
     if out.get("clusterId"):

@@ -15,6 +15,7 @@ from __future__ import annotations
 from reconciler import planner_migration as migration
 from reconciler.catalogue import AKS030
 from reconciler.desired import Desired
+from reconciler.diff import views_match
 from reconciler.findings import Finding
 from reconciler.plan import SUMMARY_ORDER, Action, Change, FieldDiff, Op, Plan, PlanOptions, Step
 from reconciler.planner_kubernetes import KubernetesPlanner
@@ -22,7 +23,48 @@ from reconciler.planner_legacy import WorkspacePlanner
 from reconciler.planner_order import order, select_targets
 from reconciler.state import ObservedState
 
-__all__ = ["SUMMARY_ORDER", "Action", "Change", "FieldDiff", "Op", "Plan", "PlanOptions", "Step", "plan"]
+__all__ = [
+    "SUMMARY_ORDER",
+    "Action",
+    "Change",
+    "FieldDiff",
+    "Op",
+    "Plan",
+    "PlanOptions",
+    "Step",
+    "clusters_to_read",
+    "plan",
+]
+
+
+def clusters_to_read(desired: Desired, observed: ObservedState, replace: frozenset[str] = frozenset()) -> list[str]:
+    """The AKS clusters a plan of the legacy computes must see, once the workspaces are listed.
+
+    Every attach target except those already attached exactly as declared (the planner checks a
+    target before each attach and re-attach: it exists, its Kubernetes version, its vCPUs), and
+    the cluster of a compute the workspace created (its pool is compared with the manifest) or
+    that has failed (its repair). A healthy attachment that matches its manifest needs none: on a
+    large fleet that is nearly every compute, and a subscription's cluster list runs to many
+    pages, each waiting for the one before. `replace`: the --replace names (re-attached anyway).
+    """
+    ids: list[str] = []
+    for dc in desired.clusters:
+        if not dc.cluster_id:
+            continue
+        ows = observed.workspace(dc.workspace)
+        current = next((c for name, c in ows.computes.items() if name.lower() == dc.name.lower()), None)
+        settled = (
+            current is not None
+            and not current.failed
+            and current.cluster_key == dc.cluster_key
+            and not {dc.name, dc.address} & replace
+            and views_match(current, dc)
+        )
+        if not settled:
+            ids.append(dc.cluster_id)
+    for ows in observed.workspaces.values():
+        ids += [c.cluster_id for c in ows.computes.values() if c.cluster_id and (c.created or c.failed)]
+    return ids
 
 
 def plan(

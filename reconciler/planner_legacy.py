@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from reconciler.catalogue import AKS028, AKS029, AKS032, AKS033, AKS034, AKS035, AKS036, AKS037, Rule
 from reconciler.desired import DesiredCluster, DesiredKubernetes, DesiredWorkspace
-from reconciler.diff import desired_view, observed_view
+from reconciler.diff import compared_views, desired_view
 from reconciler.diff import diff as diff_views
 from reconciler.findings import Finding, Position
 from reconciler.manifest import LoadBalancerType
@@ -112,10 +112,7 @@ class WorkspacePlanner:
 
     def _compare(self, dc: DesiredCluster, current: Compute) -> None:
         cluster = self.observed.cluster(current.cluster_id)
-        before, after = observed_view(current, cluster, dc), desired_view(dc)
-        if not dc.secrets_known or not current.spec_digest:
-            before.pop("specDigest", None)
-            after.pop("specDigest", None)
+        before, after = compared_views(current, cluster, dc)
         diff = diff_views(before, after)
         changed = {d.path.split(".")[0] if d.path.startswith("network") else d.path for d in diff}
         forced = dc.name in self.options.replace or dc.address in self.options.replace

@@ -20,16 +20,23 @@ if TYPE_CHECKING:
 Waiting = Callable[[str, float, float], None]  # (what is in flight, seconds waited, limit); "" when done
 
 
-def settle(desired: Desired, cloud: Cloud, timeout: float, waiting: Waiting | None = None) -> ObservedState:
+def settle(
+    desired: Desired,
+    cloud: Cloud,
+    timeout: float,
+    waiting: Waiting | None = None,
+    replace: frozenset[str] = frozenset(),
+) -> ObservedState:
     """Observe; if operations are still running in a declared workspace (say, after a
-    crash, or another apply), wait for them to end first: planning over them would be guessing."""
+    crash, or another apply), wait for them to end first: planning over them would be guessing.
+    `replace`: the --replace names, whose clusters the plan will check."""
     started = time.monotonic()
     deadline = started + timeout
     show = waiting or _log_waiting()
     shown = False
     try:
         while True:
-            observed = cloud.observe(desired)
+            observed = cloud.observe(desired, replace)
             busy = sorted(
                 [
                     f"{c.name} ({c.provisioning_state})"

@@ -138,7 +138,7 @@ def plan(
     from reconciler import tlsbackup
 
     check_targets(desired, options)
-    result = planner.plan(desired, cloud.observe(desired), options, created_at=now())
+    result = planner.plan(desired, cloud.observe(desired, options.replace), options, created_at=now())
     if backup_tls:
         tlsbackup.add_save_steps(result, tls_backups or tlsbackup.DEFAULT_FOLDER)
     result.warnings.extend(tlsbackup.findings(result, desired, tls_backups or tlsbackup.DEFAULT_FOLDER))
@@ -194,7 +194,7 @@ def apply(
     _import_in_background("reconciler.executor", "reconciler.progress")
     with connection() as cloud, (locks or _default_locks(cloud, options.lock, ui))(desired, options.lock_timeout):
         plan_options = saved.options if saved is not None else PlanOptions(options.targets, options.replace)
-        observed = settle(desired, cloud, options.settle_timeout, getattr(ui, "waiting", None))
+        observed = settle(desired, cloud, options.settle_timeout, getattr(ui, "waiting", None), plan_options.replace)
         result = planner.plan(desired, observed, plan_options, created_at=now())
         from reconciler import tlsbackup
 

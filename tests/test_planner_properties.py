@@ -116,3 +116,27 @@ def test_any_allowed_order_never_double_attaches_and_converges(scenario):
         assert model.get(name) == cluster_key(aks_id(c)), (name, model)
     attached = list(model.values())
     assert len(attached) == len(set(attached)), model
+
+
+def _outcome(p):
+    return (
+        sorted((c.address, c.action.value, tuple(s.op for s in c.steps)) for c in p.changes),
+        sorted(f.message for f in p.errors),
+        sorted(f.message for f in p.warnings),
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(scenarios(), st.data())
+def test_reading_only_the_clusters_a_plan_needs_never_changes_the_plan(scenario, data):
+    """Observing skips the clusters of attachments that already match (a large fleet's cluster
+    lists are pages long): the plan made without them must be the plan made with every cluster."""
+    from reconciler.planner import clusters_to_read
+
+    computes, wanted, prune, _ = scenario
+    desired, full = build(computes, wanted, prune)
+    replace = frozenset(data.draw(st.sets(st.sampled_from(NAMES))))
+    needed = {cluster_key(i) for i in clusters_to_read(desired, full, replace)}
+    partial = ObservedState(full.workspaces, {k: v for k, v in full.clusters.items() if k in needed}, full.versions)
+    options = PlanOptions(replace=replace)
+    assert _outcome(plan(desired, partial, options)) == _outcome(plan(desired, full, options))

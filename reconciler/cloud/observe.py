@@ -4,13 +4,16 @@ Calls: one computes list per workspace (W); AKS clusters through one list per
 subscription holding relevant clusters, or a GET when a subscription holds a
 single one (S); Kubernetes versions once per region of the attach targets and
 of `extra_regions` (L). Never a call per compute. Relevant clusters are the
-attach targets plus the clusters the observed AKS computes point at.
+attach targets plus, once the workspaces are listed, the clusters `needed`
+names (by default every cluster the observed AKS computes point at).
 
 Scheduling is dependency-driven rather than in rigid waves: the first round
 (computes lists, the attach targets' clusters, versions of the extra regions)
 starts at once; versions of a region start as soon as the cluster that reveals
-it arrives; clusters referenced only by computes (not already covered) are
-fetched once all computes lists are in. The longest chain is two calls deep.
+it arrives; the clusters chosen once all computes lists are in follow. `plan`
+and `apply` pass `needed` so that a fleet whose attachments all match reads no
+cluster at all: a subscription's cluster list is pages long, each page waiting
+for the one before, and that chain was most of a large plan's wall time.
 """
 
 from __future__ import annotations
@@ -29,6 +32,9 @@ from reconciler.cloud.arm import ComputesClient
 from reconciler.cloud.auth import Connection
 from reconciler.ids import cluster_key, parse_cluster_id
 from reconciler.state import AksCluster, Compute, KubernetesVersion, ObservedState, ObservedWorkspace, WorkspaceRef
+
+# Given the listed workspaces: the cluster ids to read as well (each checked like an attach target).
+ClustersNeeded = Callable[[ObservedState], Iterable[str]]
 
 
 @dataclass
@@ -76,17 +82,19 @@ def observe(
     extra_regions: Iterable[str] = (),
     *,
     stats: ObserveStats | None = None,
+    needed: ClustersNeeded | None = None,
 ) -> ObservedState:
     """Observe the workspaces, the relevant AKS clusters and the needed regions' versions.
 
-    Pass `stats` to learn how many calls it took (see `ObserveStats`).
+    Pass `stats` to learn how many calls it took (see `ObserveStats`), `needed` to choose
+    the clusters read once the workspaces are listed (default: all their computes point at).
     """
     stats = stats if stats is not None else ObserveStats()
     started = time.perf_counter()
     computes = ComputesClient(conn, on_request=stats.record)
     aks = AksClient(conn, on_request=stats.record)
     try:
-        return _Observation(conn, computes, aks, stats).run(workspaces, attach_cluster_ids, extra_regions)
+        return _Observation(conn, computes, aks, stats, needed).run(workspaces, attach_cluster_ids, extra_regions)
     finally:
         stats.seconds = time.perf_counter() - started
         computes.close()  # the connection's session (and its kept-alive connections) stays open
@@ -100,10 +108,11 @@ def observe_with(
     workspaces: Iterable[WorkspaceRef],
     attach_cluster_ids: Iterable[str] = (),
     extra_regions: Iterable[str] = (),
+    needed: ClustersNeeded | None = None,
 ) -> ObservedState:
     """Observe through clients the caller keeps (and closes): apply observes twice and executes
     in between on the same clients, so nothing is built twice."""
-    return _Observation(conn, computes, aks, ObserveStats()).run(workspaces, attach_cluster_ids, extra_regions)
+    return _Observation(conn, computes, aks, ObserveStats(), needed).run(workspaces, attach_cluster_ids, extra_regions)
 
 
 def observe_with_stats(
@@ -119,8 +128,15 @@ def observe_with_stats(
 class _Observation:
     """The scheduler of one observe(): submits fetches as their inputs become known."""
 
-    def __init__(self, conn: Connection, computes: ComputesClient, aks: AksClient, stats: ObserveStats) -> None:
-        self.conn, self.computes, self.aks, self.stats = conn, computes, aks, stats
+    def __init__(
+        self,
+        conn: Connection,
+        computes: ComputesClient,
+        aks: AksClient,
+        stats: ObserveStats,
+        needed: ClustersNeeded | None = None,
+    ) -> None:
+        self.conn, self.computes, self.aks, self.stats, self.needed = conn, computes, aks, stats, needed
         self.state = ObservedState()
         self.relevant: dict[str, str] = {}  # cluster key -> id as first seen
         self.listed_subs: set[str] = set()  # subscriptions whose list was fetched (or is in flight)
@@ -159,6 +175,8 @@ class _Observation:
                         self._fetch_versions(default_sub, region)
                 for ref in refs:
                     self._submit(partial(self.computes.list, ref), partial(self._on_computes, ref))
+                if not refs:
+                    self._after_lists()
                 self._drain()
             except BaseException:
                 pool.shutdown(wait=False, cancel_futures=True)
@@ -227,10 +245,19 @@ class _Observation:
         self.state.workspaces[ref.key] = ows
         self.referenced.extend(referenced)
         self.lists_left -= 1
-        if self.lists_left == 0:  # every referenced cluster is known now: fetch those not covered
-            for cluster_id in self.referenced:
-                self.relevant.setdefault(cluster_key(cluster_id), cluster_id)
-            self._fetch_clusters(self.referenced)
+        if self.lists_left == 0:
+            self._after_lists()
+
+    def _after_lists(self) -> None:
+        """Every workspace is listed: fetch the clusters still wanted that are not covered."""
+        if self.needed is None:
+            later = self.referenced
+        else:
+            later = [i for i in self.needed(self.state) if i and parse_cluster_id(i)]
+            self.attach_keys.update(cluster_key(i) for i in later)  # checked as attach targets are
+        for cluster_id in later:
+            self.relevant.setdefault(cluster_key(cluster_id), cluster_id)
+        self._fetch_clusters(later)
 
     def _on_cluster(self, cluster: AksCluster | None) -> None:
         if cluster is not None:

@@ -142,6 +142,37 @@ def test_many_referenced_clusters_are_listed_not_fetched_one_by_one(conn: Connec
     assert len(state.workspace(BIG).computes) == BIG_COUNT == len(state.clusters)
 
 
+def test_needed_chooses_the_clusters_read_after_the_lists_and_none_is_no_cluster_call(
+    conn: Connection, admin: Admin
+) -> None:
+    """A fleet whose attachments all match reads no cluster: a subscription's cluster list is
+    pages long, each page waiting for the one before."""
+    before = admin.requests()
+    state = observe(conn, [BIG], needed=lambda observed: [])
+    assert delta(before, admin.requests()) == {"Compute_List": 2}
+    assert state.clusters == {} and len(state.workspace(BIG).computes) == BIG_COUNT
+
+
+def test_needed_sees_the_listed_workspaces_and_its_clusters_are_checked_like_attach_targets(
+    conn: Connection, admin: Admin
+) -> None:
+    seen: list[int] = []
+
+    def needed(observed: Any) -> list[str]:
+        seen.append(len(observed.workspace(PROD).computes))
+        return [cluster_id("legacy-aks")]
+
+    before = admin.requests()
+    state = observe(conn, [PROD], needed=needed)
+    assert seen == [1]  # asked once, with the workspace listed
+    assert delta(before, admin.requests()) == {
+        "Compute_List": 1,
+        "ManagedClusters_Get": 1,
+        "ManagedClusters_ListKubernetesVersions": 1,  # its region, as for an attach target
+    }
+    assert list(state.clusters) == [cluster_key(cluster_id("legacy-aks"))]
+
+
 def test_calls_run_concurrently() -> None:
     """With 150 ms per response, 4 lists + 1 cluster list + 2 version lists take about two round trips."""
     seed = make_seed()
