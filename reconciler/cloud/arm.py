@@ -161,7 +161,11 @@ def _clip(text: str, limit: int = 1000) -> str:
 
 
 def build_pipeline_client(conn: Connection, on_request: Callable[[Any], None] | None = None) -> Any:
-    """An ARMPipelineClient with the standard ARM policy chain and the connection's auth and retry."""
+    """An ARMPipelineClient with the standard ARM policy chain and the connection's auth and retry.
+
+    Without ContentDecodePolicy: these clients read `response.json()` themselves, and the policy
+    would parse every body a second time (the SDKs' generated code reuses what it parsed; we do not).
+    """
     from azure.core.pipeline import policies
     from azure.mgmt.core import ARMPipelineClient
     from azure.mgmt.core.policies import ARMAutoResourceProviderRegistrationPolicy, ARMHttpLoggingPolicy
@@ -171,7 +175,6 @@ def build_pipeline_client(conn: Connection, on_request: Callable[[Any], None] | 
         policies.HeadersPolicy(),
         policies.UserAgentPolicy(sdk_moniker=USER_AGENT),
         policies.ProxyPolicy(),
-        policies.ContentDecodePolicy(),
         ARMAutoResourceProviderRegistrationPolicy(),
         policies.RedirectPolicy(),
         conn.retry_policy(),  # azure-core RetryPolicy, total time bounded, announced on stderr
