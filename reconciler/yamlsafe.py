@@ -11,6 +11,7 @@ ruamel.yaml; it knows nothing of files or manifest kinds, and reports a problem 
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,14 +20,14 @@ from ruamel.yaml.cyaml import CParser  # type: ignore[attr-defined]
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import (
     AliasEvent,
-    CollectionEndEvent,
-    CollectionStartEvent,
     DocumentStartEvent,
+    MappingEndEvent,
     MappingStartEvent,
     ScalarEvent,
+    SequenceEndEvent,
     SequenceStartEvent,
 )
-from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
+from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.resolver import Resolver
 
@@ -129,7 +130,7 @@ def _documents(text: str) -> list[Parsed]:
                         (1, 1),
                         "split the file",
                     )
-                doc = _DocumentBuilder(loader)
+                doc = _DocumentBuilder()
                 out.append(doc.parsed)
             elif doc is not None:
                 doc.feed(event)
@@ -138,55 +139,71 @@ def _documents(text: str) -> list[Parsed]:
     return out
 
 
+_RESOLVER = Resolver()
+
+
+def _implicit_tag(value: str, implicit: tuple[bool, bool]) -> str:
+    """A plain or quoted scalar's tag, as the composer would resolve it (YAML 1.2)."""
+    if len(value) > 64:  # the cache holds short texts only: its memory stays small whatever the input
+        return str(_RESOLVER.resolve(ScalarNode, value, implicit))
+    return _short_tag(value, implicit)
+
+
+@functools.lru_cache(maxsize=4096)
+def _short_tag(value: str, implicit: tuple[bool, bool]) -> str:
+    """Cached: keys and many values repeat across manifests, and each resolution runs regexes."""
+    return str(_RESOLVER.resolve(ScalarNode, value, implicit))
+
+
+_MAP_TAG, _SEQ_TAG, _STR_TAG = _YAML + "map", _YAML + "seq", _YAML + "str"
+
+
 class _DocumentBuilder:
     """Builds one document from its events; after the first problem of this document it only
     keeps watching for problems of the whole text (nesting, anchors)."""
 
-    def __init__(self, loader: _Loader) -> None:
-        self.loader = loader
+    def __init__(self) -> None:
         self.parsed = Parsed()
         self.depth = 0
         # Open collections: (the dict or list, its location, the pending key of a mapping).
         self.stack: list[list[Any]] = []
 
     def feed(self, event: Any) -> None:
-        if isinstance(event, AliasEvent) or (isinstance(event, (ScalarEvent, CollectionStartEvent)) and event.anchor):
-            raise Reject(
-                "YAML002",
-                "YAML anchors and aliases are not allowed",
-                _mark(event),
-                "write the value out in full; anchors make manifests hard to review and enable alias bombs",
-            )
-        if isinstance(event, CollectionStartEvent):
-            self.depth += 1
-            if self.depth > MAX_DEPTH:
-                raise Reject("YAML005", f"nesting deeper than {MAX_DEPTH} levels", _mark(event), "flatten the document")
-        elif isinstance(event, CollectionEndEvent):
+        kind = type(event)
+        if kind is ScalarEvent or kind is MappingStartEvent or kind is SequenceStartEvent:
+            if event.anchor:
+                _refuse_anchor(event)
+            if kind is not ScalarEvent:
+                self.depth += 1
+                if self.depth > MAX_DEPTH:
+                    raise Reject(
+                        "YAML005", f"nesting deeper than {MAX_DEPTH} levels", _mark(event), "flatten the document"
+                    )
+            if self.parsed.reject is None:
+                try:
+                    self._node(event, kind)
+                except Reject as rej:
+                    self.parsed.reject, self.parsed.data = rej, None
+        elif kind is MappingEndEvent or kind is SequenceEndEvent:
             self.depth -= 1
-        if self.parsed.reject is not None:
-            return
-        try:
-            self._build(event)
-        except Reject as rej:
-            self.parsed.reject, self.parsed.data = rej, None
+            if self.parsed.reject is None:
+                self.stack.pop()
+        elif kind is AliasEvent:
+            _refuse_anchor(event)
+        # anything else: the document's end
 
-    def _build(self, event: Any) -> None:
-        if isinstance(event, CollectionEndEvent):
-            self.stack.pop()
-            return
-        if not isinstance(event, (ScalarEvent, CollectionStartEvent)):
-            return  # the document's end
-        top = self.stack[-1] if self.stack else None
-        if top is not None and isinstance(top[0], dict) and top[2] is None:
-            self._key(event, top)
+    def _node(self, event: Any, kind: type) -> None:
+        stack = self.stack
+        top = stack[-1] if stack else None
+        if top is not None and top[2] is None and type(top[0]) is dict:
+            self._key(event, kind, top)
             return
         tag = event.tag
         if tag is None or tag == "!":  # implicit: resolved as the composer would (YAML 1.2)
-            if isinstance(event, ScalarEvent):
-                tag = str(self.loader.resolve(ScalarNode, event.value, event.implicit))
+            if kind is ScalarEvent:
+                tag = _implicit_tag(event.value, event.implicit)
             else:
-                kind = SequenceNode if isinstance(event, SequenceStartEvent) else MappingNode
-                tag = str(self.loader.resolve(kind, None, event.implicit))
+                tag = _SEQ_TAG if kind is SequenceStartEvent else _MAP_TAG
         if tag not in _PLAIN_TAGS:
             raise Reject(
                 "YAML003",
@@ -196,30 +213,32 @@ class _DocumentBuilder:
             )
         if top is None:
             loc: Loc = ()
-        elif isinstance(top[0], dict):
+        elif type(top[0]) is dict:
             loc = (*top[1], top[2])
         else:
             loc = (*top[1], len(top[0]))
-        self.parsed.values[loc] = _mark(event)
-        if isinstance(event, ScalarEvent):
-            value = _scalar(event, tag)
+        mark = event.start_mark
+        self.parsed.values[loc] = (mark.line + 1, mark.column + 1)
+        if kind is ScalarEvent:
+            value: Any = _scalar(event, tag)
         else:
-            value = {} if isinstance(event, MappingStartEvent) else []
+            value = {} if kind is MappingStartEvent else []
+            stack.append([value, loc, None])
         if top is None:
             self.parsed.data = value
-        elif isinstance(top[0], dict):
+        elif type(top[0]) is dict:
             top[0][top[2]] = value
             top[2] = None
         else:
             top[0].append(value)
-        if isinstance(event, CollectionStartEvent):
-            self.stack.append([value, loc, None])
 
-    def _key(self, event: Any, top: list[Any]) -> None:
+    def _key(self, event: Any, kind: type, top: list[Any]) -> None:
+        if kind is not ScalarEvent:
+            raise Reject("YAML004", "mapping keys must be plain strings", _mark(event), "quote the key")
         tag = event.tag
-        if isinstance(event, ScalarEvent) and (tag is None or tag == "!"):
-            tag = str(self.loader.resolve(ScalarNode, event.value, event.implicit))
-        if not isinstance(event, ScalarEvent) or tag != _YAML + "str":
+        if tag is None or tag == "!":
+            tag = _implicit_tag(event.value, event.implicit)
+        if tag != _STR_TAG:
             raise Reject("YAML004", "mapping keys must be plain strings", _mark(event), "quote the key")
         key = event.value
         _check_text(key, event)
@@ -234,6 +253,15 @@ class _DocumentBuilder:
             )
         self.parsed.keys[where] = _mark(event)
         top[2] = key
+
+
+def _refuse_anchor(event: Any) -> None:
+    raise Reject(
+        "YAML002",
+        "YAML anchors and aliases are not allowed",
+        _mark(event),
+        "write the value out in full; anchors make manifests hard to review and enable alias bombs",
+    )
 
 
 _BOOLS = {"true": True, "false": False, "yes": True, "no": False, "on": True, "off": False}
