@@ -88,21 +88,43 @@ def at_risk(plan: Plan) -> list[AtRisk]:
 
 
 def add_save_steps(plan: Plan, folder: Path) -> int:
-    """`--backup-tls`: a save-tls step (AKS Run Command) heads each at-risk change that has no backup yet."""
+    """`--backup-tls`: a save-tls step (AKS Run Command) heads each at-risk change that has no backup yet.
+
+    The certificate lives in its cluster (the `azuremlfessl` secret), so the save runs before the
+    first step on that cluster the change waits for, not only before the change's own detach: in a
+    chain that detaches another compute of the same cluster first, that detach could lose it.
+    """
     added = 0
     for risk in at_risk(plan):
         change = risk.change
         if has_backup(folder, risk.workspace, risk.compute) or any(s.op is Op.SAVE_TLS for s in change.steps):
             continue
         first = change.steps[0]
+        head = _cluster_chain_head(plan, first)
         save = Step(
-            f"{change.address}#0", Op.SAVE_TLS, first.compute, first.workspace, first.cluster, list(first.depends_on)
+            f"{change.address}#0", Op.SAVE_TLS, first.compute, first.workspace, first.cluster, list(head.depends_on)
         )
-        first.depends_on.append(save.id)
+        head.depends_on.append(save.id)
+        if head is not first:
+            first.depends_on.append(save.id)
         change.steps.insert(0, save)
         change.reasons.append("its leaf-label TLS certificate is saved first (--backup-tls)")
         added += 1
     return added
+
+
+def _cluster_chain_head(plan: Plan, step: Step) -> Step:
+    """The earliest step on `step`'s cluster that `step` waits for, following the chain back (itself if none)."""
+    by_id = {s.id: s for s in plan.steps()}
+    head, seen = step, {step.id}
+    while True:
+        earlier = [
+            by_id[d] for d in head.depends_on if d in by_id and d not in seen and by_id[d].cluster == step.cluster
+        ]
+        if step.cluster is None or not earlier:
+            return head
+        head = earlier[0]
+        seen.add(head.id)
 
 
 def saves_tls(plan_data: dict[str, Any]) -> bool:

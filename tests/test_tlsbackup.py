@@ -58,3 +58,20 @@ def test_backup_tls_adds_a_save_step_that_the_detach_waits_for(tmp_path):
     assert tlsbackup.add_save_steps(p, tmp_path / "b") == 1 and tlsbackup.refusal(p, tmp_path / "b") is None
     save, detach = p.changes[0].steps
     assert (save.op, detach.op) == (Op.SAVE_TLS, Op.DETACH) and save.id in detach.depends_on
+
+
+def test_the_save_step_runs_before_another_detach_of_the_same_cluster_in_its_chain(tmp_path):
+    """The certificate lives in the cluster: a detach of another compute of that cluster, earlier in the
+    chain, must wait for the save too."""
+    obs = observed(
+        [attached("aaa-old", "scoring-aks", tls=LEAF), attached("scoring-prod", "scoring-aks")],
+        clusters=[cluster("scoring-aks")],
+    )
+    p = planned(tmp_path, (workspace(prune=True), attach("scoring-prod", purpose="DenseProd")), obs)
+    steps = {s.id: s for s in p.steps()}
+    assert "prod/aaa-old#1" in steps and "prod/scoring-prod#1" in steps["prod/aaa-old#1"].depends_on
+    assert tlsbackup.add_save_steps(p, tmp_path / "b") == 1
+    steps = {s.id: s for s in p.steps()}
+    save = steps["prod/aaa-old#0"]
+    assert save.op is Op.SAVE_TLS and save.depends_on == []
+    assert save.id in steps["prod/scoring-prod#1"].depends_on and save.id in steps["prod/aaa-old#1"].depends_on
