@@ -221,11 +221,19 @@ def _usage_error(exc: click_exc.ClickException, code: int) -> int:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: usage errors exit 64, never 2 (2 means "changes present")."""
+    """Entry point: usage errors exit 64, never 2 (2 means "changes present").
+
+    `argv` is given by in-process callers (tests, the fuzz harness); None means this is the
+    process (the console script, `python -m reconciler`).
+    """
     # The garbage collector need not revisit what is alive now (the imported modules), and
     # at exit need not visit anything: the process ends; that last collection of every
     # object (the manifests, the observed state) cost 0.1-0.2 s for 1,000 computes.
-    gc.freeze()
+    # Only as the process: frozen objects are never collected, so a caller running many
+    # commands in one process would keep every command's garbage.
+    own_process = argv is None
+    if own_process:
+        gc.freeze()
     # Third-party pydantic plugins (found by scanning every installed distribution's entry
     # points, ~50 ms with the Azure SDKs installed) have no business seeing manifests.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
@@ -250,5 +258,6 @@ def main(argv: list[str] | None = None) -> None:
     except BrokenPipeError:  # e.g. `reconciler plan | head`
         sys.stderr.close()
         code = EXIT_OK
-    gc.freeze()
+    if own_process:
+        gc.freeze()
     sys.exit(code if isinstance(code, int) else EXIT_OK)

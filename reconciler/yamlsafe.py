@@ -183,7 +183,8 @@ class _DocumentBuilder:
                 try:
                     self._node(event, kind)
                 except Reject as rej:
-                    self.parsed.reject, self.parsed.data = rej, None
+                    # Kept without its traceback: frames → this builder → the reject would be a cycle.
+                    self.parsed.reject, self.parsed.data = rej.with_traceback(None), None
         elif kind is MappingEndEvent or kind is SequenceEndEvent:
             self.depth -= 1
             if self.parsed.reject is None:

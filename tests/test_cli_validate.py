@@ -216,3 +216,17 @@ def test_validate_azure_pipelines_format_logs_issues_with_file_and_line(run_cli,
     assert first.startswith(
         "##vso[task.logissue type=error;sourcepath=bad.yaml;linenumber=14;columnnumber=9;code=AKS001]"
     )
+
+
+def test_main_called_in_process_freezes_no_garbage(tmp_path: Path) -> None:
+    """The CLI freezes the garbage collector only as its own process (a faster exit): a caller running
+    many commands in one process (tests, the fuzz harness) must not keep every command's garbage."""
+    import gc
+
+    from reconciler import cli
+
+    (tmp_path / "ws.yaml").write_text("kind: [unclosed\n")
+    before = gc.get_freeze_count()
+    with pytest.raises(SystemExit):
+        cli.main(["validate", str(tmp_path / "ws.yaml")])
+    assert gc.get_freeze_count() == before
