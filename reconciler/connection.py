@@ -10,7 +10,7 @@ import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from reconciler.clients import AksApi, ComputesApi, KubernetesApi
 from reconciler.desired import Desired
@@ -22,15 +22,27 @@ if TYPE_CHECKING:
     from reconciler.lock import Backend
 
 
+class Read(Protocol):
+    """(workspaces, attach target ids, regions) → observed; `needed` chooses the clusters read once
+    the workspaces are listed (default: every cluster their computes point at)."""
+
+    def __call__(
+        self,
+        refs: list[WorkspaceRef],
+        attach_ids: list[str],
+        regions: list[str],
+        needed: ClustersNeeded | None = None,
+        /,
+    ) -> ObservedState: ...
+
+
 @dataclass
 class Cloud:
     """One connection's clients. `time_scale` < 1 on the local cloud, so progress expects shorter runs."""
 
     computes: ComputesApi
     aks: AksApi
-    # (workspaces, attach target ids, regions) → observed; the optional 4th argument chooses the
-    # clusters read once the workspaces are listed (`reconciler.cloud.observe.ClustersNeeded`).
-    read: Callable[..., ObservedState]
+    read: Read
     time_scale: float = 1.0
     kube: KubernetesApi | None = None
     # Adds extensions, versions and what is inside clusters: (observed, cluster ids, pinned ids, wanted ids).
@@ -72,24 +84,16 @@ def connect(endpoint: str | None = None, *, local: bool = False, stats: ObserveS
         computes, aks = ComputesClient(conn), AksClient(conn)
         kube = KubernetesClient(conn, aks)
         try:
-            if stats is None:  # the same clients observe, execute and verify
 
-                def read(
-                    refs: list[WorkspaceRef],
-                    attach_ids: list[str],
-                    regions: list[str],
-                    needed: ClustersNeeded | None = None,
-                ) -> ObservedState:
+            def read(
+                refs: list[WorkspaceRef],
+                attach_ids: list[str],
+                regions: list[str],
+                needed: ClustersNeeded | None = None,
+            ) -> ObservedState:
+                if stats is None:  # the same clients observe, execute and verify
                     return observe_with(conn, computes, aks, refs, attach_ids, regions, needed)
-            else:  # counting clients for this connection's observations
-
-                def read(
-                    refs: list[WorkspaceRef],
-                    attach_ids: list[str],
-                    regions: list[str],
-                    needed: ClustersNeeded | None = None,
-                ) -> ObservedState:
-                    return observe(conn, refs, attach_ids, regions, stats=stats, needed=needed)
+                return observe(conn, refs, attach_ids, regions, stats=stats, needed=needed)  # counting clients
 
             def read_kubernetes(observed: ObservedState, ids: list[str], pinned: list[str], wanted: list[str]) -> None:
                 observe_kubernetes(kube, observed, ids, pinned, wanted, workers=conn.max_workers)
