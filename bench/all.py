@@ -21,7 +21,6 @@ Run: python bench/all.py [--runs 3] [--only help,validate1,...] [--quick]
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import statistics
@@ -30,7 +29,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -38,6 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.emulator_process import emulator  # noqa: E402
 from tests.builders import SUB, aks_id, sub_id  # noqa: E402
 
 REGIONS = ("westeurope", "eastus", "southeastasia")
@@ -92,39 +92,6 @@ def checked(result: Run, codes: tuple[int, ...] = (0,)) -> Run:
     if result.code not in codes:
         raise SystemExit(f"command failed with exit {result.code}:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
     return result
-
-
-@contextlib.contextmanager
-def emulator(seed: dict, *, time_scale: float = 0.0, latency_ms: int = 0) -> Iterator[str]:
-    """The emulator in its own process; yields its URL."""
-    with tempfile.TemporaryDirectory() as tmp:
-        seed_file = Path(tmp) / "seed.json"
-        seed_file.write_text(json.dumps(seed))  # JSON is YAML
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "reconciler.emulator",
-                "--port",
-                "0",
-                "--seed",
-                str(seed_file),
-                "--time-scale",
-                str(time_scale),
-                "--latency-ms",
-                str(latency_ms),
-            ],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            line = proc.stdout.readline() if proc.stdout else ""
-            if not line.startswith("listening on "):
-                raise SystemExit(f"emulator did not start: {line!r}")
-            yield line.split()[-1]
-        finally:
-            proc.terminate()
-            proc.wait(10)
 
 
 def admin(url: str, path: str, method: str = "GET") -> dict:

@@ -18,11 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import contextlib
-import subprocess
 
-from ruamel.yaml import YAML
-
+from bench.emulator_process import emulator
 from reconciler import workflow
 from reconciler.cloud.arm import ComputesClient
 from reconciler.cloud.auth import connect
@@ -62,34 +59,6 @@ class QuietUi:
 
     def progress(self, time_scale: float) -> Progress:
         return Quiet()
-
-
-@contextlib.contextmanager
-def emulator(seed_data: dict):
-    """The emulator in its own process, as Azure would be: it must not share our GIL."""
-    with tempfile.TemporaryDirectory() as tmp:
-        seed_file = Path(tmp) / "seed.yaml"
-        YAML(typ="safe", pure=True).dump(seed_data, seed_file)
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "reconciler.emulator",
-                "--port",
-                "0",
-                "--seed",
-                str(seed_file),
-                "--time-scale",
-                str(SCALE),
-            ],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            yield proc.stdout.readline().split()[-1]
-        finally:
-            proc.terminate()
-            proc.wait(10)
 
 
 def seed(n: int) -> dict:
@@ -153,7 +122,7 @@ def critical_path(plan: Plan) -> float:
 
 def run_apply(n: int) -> tuple[float, float, int, float]:
     """(steps' wall time, critical path, steps, the whole apply's wall time)."""
-    with tempfile.TemporaryDirectory() as tmp, emulator(seed(n)) as url:
+    with tempfile.TemporaryDirectory() as tmp, emulator(seed(n), time_scale=SCALE) as url:
         manifests(Path(tmp), n)
         desired = workflow.load([Path(tmp)], lambda finding: print(finding.format(), file=sys.stderr))
         options = workflow.ApplyOptions(auto_approve=True, parallelism=100)
@@ -168,7 +137,7 @@ def run_apply(n: int) -> tuple[float, float, int, float]:
 
 def run_baseline(n: int) -> float:
     """One operation at a time, waiting for each, as the Azure docs' examples do."""
-    with emulator(seed(n)) as url:
+    with emulator(seed(n), time_scale=SCALE) as url:
         computes = ComputesClient(connect(url))
         ws = WorkspaceRef(SUB, "ml-rg", "ml")
         start = time.perf_counter()

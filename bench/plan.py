@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import concurrent.futures as cf
 import contextlib
-import json
 import math
 import os
 import subprocess
@@ -47,6 +46,7 @@ from reconciler.emulator import Emulator
 from reconciler.state import WorkspaceRef
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench import emulator_process
 from tests.builders import aks_id, sub_id
 
 REGIONS = ("westeurope", "eastus", "southeastasia")
@@ -112,32 +112,8 @@ def emulator(seed: dict, latency_ms: int, in_process: bool) -> Iterator[str]:
         with Emulator(seed, time_scale=0, latency_ms=latency_ms) as emu:
             yield emu.url or ""
         return
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
-        json.dump(seed, f)  # JSON is YAML
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "reconciler.emulator",
-            "--seed",
-            f.name,
-            "--time-scale",
-            "0",
-            "--latency-ms",
-            str(latency_ms),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        line = proc.stdout.readline() if proc.stdout else ""
-        if not line.startswith("listening on "):
-            raise RuntimeError(f"emulator did not start: {line!r}")
-        yield line.split()[-1]
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        os.unlink(f.name)
+    with emulator_process.emulator(seed, latency_ms=latency_ms) as url:
+        yield url
 
 
 def audit_total(url: str) -> int:
