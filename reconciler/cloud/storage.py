@@ -84,15 +84,16 @@ class WorkspaceStorage:
 
         Read as REST through the ARM pipeline: importing azure-mgmt-storage costs ~80 ms
         before the first operation of every apply, and only `listKeys` needs it."""
+        arm = ComputesClient(self.conn)  # one client (one pipeline) for both reads
         try:
-            account_id = ComputesClient(self.conn).workspace_storage_account(ref)
+            account_id = arm.workspace_storage_account(ref)
         except CloudError as exc:
             raise LockError(f"workspace lock: {exc}") from None
         if not account_id:
             return None
         parts = parse_resource_id(account_id)
         try:
-            props = ComputesClient(self.conn).get_resource(parts.path, STORAGE_API_VERSION, "read storage account")
+            props = arm.get_resource(parts.path, STORAGE_API_VERSION, "read storage account")
         except CloudError as exc:
             if exc.status == 404:  # an emulator seeded without a storage account
                 return None
