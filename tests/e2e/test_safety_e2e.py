@@ -14,7 +14,7 @@ import pytest
 from tests.builders import tls_pair
 from tests.builders import workspace as workspace_doc
 from tests.e2e.conftest import attach_doc, attached_compute, seed
-from tests.lock.conftest import AZURITE_BIN, DEV_ACCOUNT, DEV_KEY, _install_azurite, azurite  # noqa: F401  (the session fixture)
+from tests.lock.conftest import DEV_ACCOUNT, DEV_KEY, azurite, running_azurite  # noqa: F401  (the session fixture)
 
 WRITES = ("Compute_CreateOrUpdate", "Compute_Delete")
 
@@ -66,63 +66,17 @@ def with_storage(seed_data: dict, blob_port: int, scheme: str = "http") -> dict:
 @pytest.fixture(scope="module")
 def https_azurite(tmp_path_factory):
     """Azurite over HTTPS (a trustme certificate) with OAuth on: the Entra token path is tried for real."""
-    import re
-    import signal
-    import threading
-
     import trustme
 
-    _install_azurite()
     where = tmp_path_factory.mktemp("azurite-https")
     ca = trustme.CA()
     leaf = ca.issue_cert("127.0.0.1", "localhost")
     ca.cert_pem.write_to_path(str(where / "ca.pem"))
     leaf.private_key_pem.write_to_path(str(where / "key.pem"))
     leaf.cert_chain_pems[0].write_to_path(str(where / "cert.pem"))
-    proc = subprocess.Popen(
-        [
-            str(AZURITE_BIN),
-            "--silent",
-            "--disableTelemetry",
-            "--skipApiVersionCheck",
-            "--blobHost",
-            "127.0.0.1",
-            "--blobPort",
-            "0",
-            "--location",
-            str(where / "data"),
-            "--cert",
-            str(where / "cert.pem"),
-            "--key",
-            str(where / "key.pem"),
-            "--oauth",
-            "basic",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        text=True,
-        start_new_session=True,
-    )
-    port: list[int] = []
-    found = threading.Event()
-
-    def drain() -> None:
-        for line in proc.stdout:  # type: ignore[union-attr]
-            m = re.search(r"listens on https://[^:\s]+:(\d+)", line)
-            if m and not port:
-                port.append(int(m.group(1)))
-                found.set()
-        found.set()
-
-    threading.Thread(target=drain, daemon=True).start()
-    found.wait(60)
-    try:
-        assert port, "azurite-blob over https did not start"
-        yield port[0], where / "ca.pem"
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(10)
+    tls = ("--cert", str(where / "cert.pem"), "--key", str(where / "key.pem"), "--oauth", "basic")
+    with running_azurite(where / "data", *tls) as (port, _):
+        yield port, where / "ca.pem"
 
 
 # -- one attachment across machines and teams ------------------------------------------------------

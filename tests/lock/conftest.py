@@ -76,11 +76,11 @@ class Azurite:
     process: subprocess.Popen
 
 
-@pytest.fixture(scope="session")
-def azurite() -> Iterator[Azurite]:
-    """A real Azurite blob service on a free loopback port, for the whole session."""
+@contextlib.contextmanager
+def running_azurite(location: Path, *extra: str) -> Iterator[tuple[int, subprocess.Popen]]:
+    """Azurite's blob service on a free loopback port, storing under `location` (`extra`: e.g. a
+    certificate and OAuth); yields the port it listens on and the process, stops it after."""
     _install_azurite()
-    location = tempfile.mkdtemp(prefix="azurite-")
     proc = subprocess.Popen(
         [
             str(AZURITE_BIN),
@@ -92,7 +92,8 @@ def azurite() -> Iterator[Azurite]:
             "--blobPort",
             "0",
             "--location",
-            location,
+            str(location),
+            *extra,
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -120,7 +121,7 @@ def azurite() -> Iterator[Azurite]:
         if not port_box:
             proc.kill()
             pytest.fail(f"azurite-blob did not start (exit {proc.poll()}):\n{''.join(output)}", pytrace=False)
-        yield Azurite(port_box[0], dev_connection_string(port_box[0]), proc)
+        yield port_box[0], proc
     finally:
         if proc.poll() is None:
             with contextlib.suppress(ProcessLookupError):
@@ -131,6 +132,16 @@ def azurite() -> Iterator[Azurite]:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(10)
+
+
+@pytest.fixture(scope="session")
+def azurite() -> Iterator[Azurite]:
+    """A real Azurite blob service on a free loopback port, for the whole session."""
+    location = Path(tempfile.mkdtemp(prefix="azurite-"))
+    try:
+        with running_azurite(location) as (port, proc):
+            yield Azurite(port, dev_connection_string(port), proc)
+    finally:
         shutil.rmtree(location, ignore_errors=True)
 
 
