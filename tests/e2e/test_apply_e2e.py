@@ -251,3 +251,18 @@ def test_created_compute_whose_cluster_was_deleted_is_recreated(make_cloud):
     assert "-/+ prod/dev-scoring  replace" in plan.stdout, plan.stdout + plan.stderr
     converge(cloud)
     assert [o["kind"] for o in ops(cloud) if o["compute"].endswith("dev-scoring")] == ["create", "detach", "create"]
+
+
+def test_a_plan_whose_attachments_all_match_reads_no_aks_cluster(make_cloud):
+    """Reading only the clusters a plan needs: after converging, `plan` lists the workspace's computes
+    and reads no cluster (a large fleet's cluster lists are pages long, each waiting for the one before)."""
+    cloud = make_cloud()
+    cloud.write(a=attach_doc("scoring-prod", "scoring-aks"))
+    converge(cloud)
+    before = cloud.audit()["requests"]
+    run = cloud.cli("plan", "--detailed-exitcode")
+    assert run.code == 0, run.stdout + run.stderr
+    after = cloud.audit()["requests"]
+    read = {k: n - before.get(k, 0) for k, n in after.items() if n != before.get(k, 0)}
+    assert read.get("Compute_List") == 1
+    assert not [k for k in read if k.startswith("ManagedClusters")], read
