@@ -191,7 +191,7 @@ def apply(
     saved = _read_saved(options.plan_file, desired)
     if saved is not None:
         _check_binding(saved, desired)
-    _import_in_background("reconciler.executor", "reconciler.progress")
+    _import_in_background("reconciler.executor", "reconciler.progress", "reconciler.cloud.polling")
     with connection() as cloud, (locks or _default_locks(cloud, options.lock, ui))(desired, options.lock_timeout):
         plan_options = saved.options if saved is not None else PlanOptions(options.targets, options.replace)
         observed = settle(desired, cloud, options.settle_timeout, getattr(ui, "waiting", None), plan_options.replace)

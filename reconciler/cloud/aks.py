@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from reconciler.clients import Poller
-from reconciler.cloud.arm import CloudError, build_pipeline_client, error_mapping_polling
+from reconciler.cloud.arm import CloudError, build_pipeline_client
 from reconciler.cloud.auth import Connection
 from reconciler.ids import parse_cluster_id
 from reconciler.state import AgentPool, AksCluster, KubernetesVersion
@@ -216,6 +216,8 @@ class AksClient:
     def begin_scale(self, cluster_id: str, pool_name: str, count: int) -> Poller:
         """GET the agent pool, change only its node count, PUT it back; returns the SDK's LROPoller."""
         from azure.core.exceptions import AzureError
+
+        from reconciler.cloud.polling import error_mapping_polling
 
         cid = parse_cluster_id(cluster_id)
         if cid is None:

@@ -10,6 +10,7 @@ Request bodies may hold TLS keys: they are never logged or put in errors.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 from urllib.parse import quote
@@ -188,38 +189,6 @@ def build_pipeline_client(conn: Connection, on_request: Callable[[Any], None] | 
     return ARMPipelineClient(base_url=conn.endpoint, policies=chain, transport=conn.transport())
 
 
-def error_mapping_polling(interval: float, what: str, **kwargs: Any) -> Any:
-    """ARMPolling whose failures surface as CloudError (LROPoller re-raises them from result())."""
-    from azure.core.exceptions import AzureError
-    from azure.mgmt.core.polling.arm_polling import ARMPolling
-
-    class _Polling(ARMPolling):
-        def run(self) -> None:
-            try:
-                super().run()
-            except AzureError as exc:
-                err = CloudError.from_azure(exc, what)
-                if err.status is not None and err.status < 300:  # a poll answered 200 with status Failed/Canceled
-                    err = CloudError(
-                        err.message,
-                        code=err.code,
-                        what=what,
-                        operation_failed=True,
-                        request_id=err.request_id,
-                        operation_id=self._operation_id(),
-                    )
-                raise err from None
-
-        def _operation_id(self) -> str | None:
-            try:
-                url = self._operation.get_polling_url()
-            except Exception:  # no operation URL (a plain GET poll)
-                return None
-            return url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1] or None
-
-    return _Polling(interval, **kwargs)
-
-
 class ComputesClient:
     """`Microsoft.MachineLearningServices/workspaces/computes`: list, get, PUT, DELETE, listKeys."""
 
@@ -264,12 +233,15 @@ class ComputesClient:
             raise CloudError.from_azure(exc, what) from None
 
     def _lro(self, initial: Any, what: str, deserialize: Any) -> Poller:
+        answered_at = time.monotonic()  # before the imports below: Retry-After counts from here
         from azure.core.polling import LROPoller
+
+        from reconciler.cloud.polling import error_mapping_polling
 
         response = initial.http_response
         if response.status_code not in (200, 201, 202, 204):
             raise CloudError.from_response(response, what)
-        polling = error_mapping_polling(self.conn.polling_interval, what)
+        polling = error_mapping_polling(self.conn.polling_interval, what, answered_at=answered_at)
         return LROPoller(self._client, initial, deserialize, polling)
 
     # -- operations ------------------------------------------------------------

@@ -15,7 +15,7 @@ from typing import Any
 
 from reconciler.clients import Poller
 from reconciler.cloud.aks import AksClient
-from reconciler.cloud.arm import CloudError, error_mapping_polling
+from reconciler.cloud.arm import CloudError
 from reconciler.cloud.auth import Connection
 from reconciler.ids import cluster_key, parse_cluster_id
 from reconciler.state import AZUREML_EXTENSION_TYPE, ClusterInside, Extension, ExtensionVersion, ObservedState
@@ -137,6 +137,8 @@ class KubernetesClient:
     def _begin(self, method: str, verb: str, cluster_id: str, name: str, body: dict[str, Any] | None) -> Poller:
         from azure.core.exceptions import AzureError
 
+        from reconciler.cloud.polling import error_mapping_polling
+
         sub, rg, cluster = self._parts(cluster_id)
         what = f"{verb} extension {name} on cluster {cluster}"
         ops = self._client("extensions", sub).extensions
@@ -185,6 +187,8 @@ class KubernetesClient:
     def run_command(self, cluster_id: str, command: str, *, timeout: float) -> tuple[int, str]:
         """(exit code, logs) of a command line run in the cluster by AKS Run Command; never a kubeconfig."""
         from azure.core.exceptions import AzureError
+
+        from reconciler.cloud.polling import error_mapping_polling
 
         sub, rg, cluster = self._parts(cluster_id)
         what = f"run command on cluster {cluster}"

@@ -173,3 +173,33 @@ def test_unreachable_endpoint_is_a_cloud_error() -> None:
     with pytest.raises(CloudError) as info:
         ComputesClient(conn).get(PROD, "x")
     assert info.value.status is None
+
+
+def test_the_first_poll_waits_out_the_initial_responses_retry_after(computes: ComputesClient, admin: Admin) -> None:
+    """azure-core would poll at once, only to be told again to wait: one status read per short attach."""
+    poller = computes.begin_create_or_update(PROD, "scoring", attach_body(cluster_id("scoring-aks")))
+    poller.result(timeout=10)
+    assert poller.status() == "Succeeded"
+    assert admin.requests()["OperationStatus_Get"] == 1
+
+
+def test_the_first_wait_counts_from_when_the_initial_response_arrived() -> None:
+    """A poller thread that got going late waits only what is left of Retry-After."""
+    from reconciler.cloud.polling import ErrorMappingPolling
+
+    class Slept(Exception):
+        pass
+
+    polling = ErrorMappingPolling(5.0, "attach compute", answered_at=time.monotonic() - 0.75)
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        raise Slept
+
+    polling.finished = lambda: False  # type: ignore[method-assign]
+    polling._extract_delay = lambda: 2.0  # type: ignore[method-assign]
+    polling._sleep = sleep  # type: ignore[method-assign]
+    with pytest.raises(Slept):
+        polling.run()
+    assert len(slept) == 1 and 1.0 <= slept[0] <= 1.25
