@@ -105,6 +105,7 @@ class Executor(ComputeSteps, KubernetesSteps):
         self.timeouts = {**DEFAULT_TIMEOUTS, **(timeouts or {})}
         self.resolve_secrets = resolve_secrets
         self.fresh_listing = FreshListing(computes.list)
+        self.ready_at: dict[str, int] = {}
         self._interrupted = threading.Event()
         self._running_guard = threading.RLock()  # re-entered by a Ctrl-C handler on the main thread
         self._running: dict[cf.Future[None], Step] = {}
@@ -160,10 +161,15 @@ class Executor(ComputeSteps, KubernetesSteps):
                             step_id, "skipped", "not started: the apply was interrupted"
                         )
                         self.progress.finished(step_id, "skipped")
+                # Taken after the steps of this round became ready: their pre-checks may share a listing that
+                # started after it. Not for a step queued behind --parallelism: it lists when it starts.
+                ticket = self.fresh_listing.ticket()
                 for step in self._ready(pending, result):
                     if self._interrupted.is_set():
                         break  # the next round marks what is pending as skipped
                     del pending[step.id]
+                    if len(running) < self.parallelism:
+                        self.ready_at[step.id] = ticket
                     with self._running_guard:
                         future = pool.submit(self._start_step, step, changes[step.id])
                         running[future] = step

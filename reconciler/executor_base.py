@@ -41,8 +41,14 @@ class FreshListing:
         self._locks: dict[str, threading.Lock] = {}
         self._last: dict[str, tuple[int, list[Compute]]] = {}
 
-    def __call__(self, ws: WorkspaceRef) -> list[Compute]:
-        asked = next(self._tickets)
+    def ticket(self) -> int:
+        """A point in time: a later call given it gets a listing that started after this."""
+        return next(self._tickets)
+
+    def __call__(self, ws: WorkspaceRef, asked: int | None = None) -> list[Compute]:
+        """A listing that started after `asked` (default: now)."""
+        if asked is None:
+            asked = next(self._tickets)
         with self._guard:
             lock = self._locks.setdefault(ws.key, threading.Lock())
         with lock:
@@ -96,6 +102,12 @@ class StepBase:
     resolve_secrets: SecretResolver
     fresh_listing: FreshListing
     tls_backups: Path | None
+    ready_at: dict[str, int]  # step id -> listing ticket taken when the step became ready and a worker was free
+
+    def _listed_since_ready(self, ws: WorkspaceRef, step: Step) -> list[Compute]:
+        """The workspace as listed after `step` became ready: the steps a round starts together share one
+        listing, instead of each worker (started a few ms after the last) waiting for a listing of its own."""
+        return self.fresh_listing(ws, self.ready_at.get(step.id))
 
     @staticmethod
     def _ws(change: Change) -> WorkspaceRef:

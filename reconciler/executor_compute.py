@@ -113,14 +113,14 @@ class ComputeSteps(StepBase):
         """Re-read the workspace: never start an attachment next to another one of the same cluster."""
         if step.workspace is None:
             raise StepError(f"{step.id}: not a workspace compute")
-        computes = self.fresh_listing(step.workspace)
-        for compute in computes:
+        key = cluster_key(cluster_id) if cluster_id else None
+        for compute in self._listed_since_ready(step.workspace, step):
             if compute.name.lower() == step.compute.lower():
                 self._refuse_if_in_flight(compute)
                 continue
-            if cluster_id and compute.cluster_key == cluster_key(cluster_id):
+            if key and compute.cluster_key == key:
                 state = "in flight" if compute.in_flight else compute.provisioning_state
                 raise StepError(
-                    f"refusing to {step.op} {step.compute!r}: cluster {cluster_id.rsplit('/', 1)[-1]!r} is already attached "
+                    f"refusing to {step.op} {step.compute!r}: cluster {(cluster_id or key).rsplit('/', 1)[-1]!r} is already attached "
                     f"as {compute.name!r} ({state}) in this workspace; a second attachment would break it"
                 )

@@ -55,7 +55,7 @@ class KubernetesSteps(StepBase):
         users = [
             f"{ref.workspace_name}/{c.name}"
             for ref in self._visible_workspaces()
-            for c in self.fresh_listing(ref)
+            for c in self._listed_since_ready(ref, step)
             if c.is_kubernetes and c.cluster_key == de.cluster_key
         ]
         if users:
@@ -110,7 +110,7 @@ class KubernetesSteps(StepBase):
         users = [
             f"{ref.workspace_name}/{c.name}"
             for ref in self._visible_workspaces()
-            for c in self.fresh_listing(ref)
+            for c in self._listed_since_ready(ref, step)
             if not c.is_kubernetes and c.cluster_key == de.cluster_key
         ]
         if users:

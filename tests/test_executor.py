@@ -227,6 +227,82 @@ def test_every_ready_step_starts_at_once_at_the_default_parallelism(tmp_path):
     assert len([c for c in computes.calls if c[0] == "put"]) == n
 
 
+class CountedListings(FakeComputes):
+    """A slow listing (so workers overlap it), and PUT pollers that end only once every PUT is sent."""
+
+    def __init__(self, puts: int, *listing: dict) -> None:
+        super().__init__(*listing)
+        self.puts, self.all_sent = puts, threading.Event()
+        self.listings_before_all_sent = 0
+        self._guard = threading.Lock()
+
+    def list(self, ws):
+        if not self.all_sent.is_set():
+            self.listings_before_all_sent += 1
+        time.sleep(0.05)
+        return super().list(ws)
+
+    def begin_create_or_update(self, ws, name, body):
+        super().begin_create_or_update(ws, name, body)
+        with self._guard:
+            if sum(c[0] == "put" for c in self.calls) == self.puts:
+                self.all_sent.set()
+        return AfterEveryPut(self.all_sent)
+
+
+class AfterEveryPut(FakePoller):
+    def __init__(self, all_sent: threading.Event) -> None:
+        super().__init__()
+        self.all_sent = all_sent
+
+    def result(self, timeout: float | None = None) -> None:
+        self.all_sent.wait(10)
+
+
+def test_steps_that_become_ready_together_share_one_pre_attach_listing(tmp_path):
+    names = [(f"scoring{i}", f"aks{i}") for i in range(6)]
+    dcs = declared(tmp_path, *names)
+    computes = CountedListings(len(names))
+
+    result, _ = run(computes, *(attach_change(dc) for dc in dcs.values()))
+
+    assert result.ok, [r.message for r in result.failed]
+    # One listing, started after all six were ready; not one per worker as each got going.
+    assert computes.listings_before_all_sent == 1
+
+
+class AttachedWhileQueued(FakeComputes):
+    """Someone attaches b-aks once our first attach is done and checked, before the queued second step starts."""
+
+    def list(self, ws):
+        listing = super().list(ws)
+        if ("put", "new-name") in self.calls:  # the first attach's check after: the last listing before the step
+            self.listing["their-name"] = rest_compute("their-name", "b-aks")
+        return listing
+
+
+def test_a_step_queued_behind_parallelism_lists_the_workspace_when_it_starts(tmp_path):
+    dcs = declared(tmp_path, ("new-name", "a-aks"), ("b-scoring", "b-aks"))
+    first = attach_change(dcs["new-name"])
+    queued = attach_change(dcs["b-scoring"])
+    computes = AttachedWhileQueued()
+    executor = Executor(
+        computes,
+        aks=None,
+        observed=observed(clusters=[cluster("a-aks"), cluster("b-aks")]),
+        progress=RecordedProgress(),
+        parallelism=1,
+        resolve_secrets=lambda dc: None,
+    )
+
+    result = executor.run(Plan([first, queued], [], []))
+
+    assert result.results[first.steps[0].id].status == "succeeded"
+    refused = result.results[queued.steps[0].id]
+    assert refused.status == "failed" and "already attached as 'their-name'" in refused.message
+    assert ("put", "b-scoring") not in computes.calls
+
+
 def test_default_parallelism_stays_within_arms_buckets_with_headroom():
     from reconciler import throttling
 
