@@ -119,9 +119,17 @@ def test_example_manifests_carry_the_schema_modeline():
 
 
 def test_console_script_runs_as_module_without_azure_imports():
-    code = "import sys, runpy; sys.argv=['reconciler','validate','--help']\ntry:\n  runpy.run_module('reconciler', run_name='__main__')\nexcept SystemExit: pass\nprint(sorted(m for m in sys.modules if m.startswith('azure')))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
-    assert out.stdout.strip().splitlines()[-1] == "[]"
+    # The process leaves as soon as the command is done, so what it imported is read from -X importtime.
+    out = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "reconciler", "validate", "--help"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+    )
+    imported = [line.rsplit("|", 1)[-1].strip() for line in out.stderr.splitlines() if line.startswith("import time:")]
+    assert "reconciler.cli" in imported and "Usage:" in out.stdout
+    assert [m for m in imported if m.startswith("azure")] == []
 
 
 HEAVY = ("azure", "deepdiff", "structlog", "markdown_it")
@@ -130,8 +138,8 @@ HEAVY = ("azure", "deepdiff", "structlog", "markdown_it")
 def _imports_of(args: list[str], watched: tuple[str, ...]) -> str:
     """`reconciler ARGS` in a fresh interpreter: 'LOADED [the watched top-level packages it imported] EXIT code'."""
     code = (
-        f"import sys\nsys.argv = ['reconciler', *{args!r}]\nfrom reconciler.cli import main\n"
-        "try:\n    main()\nexcept SystemExit as exc:\n    code = exc.code\n"
+        f"import sys\nfrom reconciler.cli import main\n"
+        f"try:\n    main({args!r})\nexcept SystemExit as exc:\n    code = exc.code\n"
         f"loaded = sorted({{m.split('.')[0] for m in sys.modules}} & set({watched!r}))\n"
         "print('LOADED', loaded, 'EXIT', code, file=sys.stderr)\n"
     )
@@ -229,3 +237,20 @@ def test_main_called_in_process_freezes_no_garbage(tmp_path: Path) -> None:
     with pytest.raises(SystemExit):
         cli.main(["validate", str(tmp_path / "ws.yaml")])
     assert gc.get_freeze_count() == before
+
+
+def test_as_its_own_process_the_cli_leaves_with_all_its_output_written_and_its_exit_code(tmp_path: Path) -> None:
+    """The process ends without tearing the interpreter down: what the command wrote to a pipe
+    (block-buffered, far beyond one buffer here) must all arrive, and the exit code be the command's."""
+    for i in range(400):
+        (tmp_path / f"bad{i:03d}.yaml").write_text("kind: [unclosed\n")
+    out = subprocess.run(
+        [sys.executable, "-m", "reconciler", "validate", "--format", "json", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert out.returncode == 1 and "Traceback" not in out.stderr, out.stderr[-2000:]
+    assert len(out.stdout) > 64 * 1024
+    assert len(json.loads(out.stdout)["findings"]) == 400
