@@ -19,11 +19,16 @@ from reconciler.state import ObservedState
 Report = Callable[[Rule, str, DesiredCluster], None]
 
 
+def missing_cluster(cluster_id: str | None) -> str:
+    """AKS020's message, worded once for every place a named cluster is not found."""
+    return f"AKS cluster {cluster_id} does not exist (or is not visible to you)"
+
+
 def check_attach_target(dc: DesiredCluster, observed: ObservedState, error: Report, warn: Report) -> None:
     """The cluster an attach targets, as Azure reports it."""
     cluster = observed.cluster(dc.cluster_id)
     if cluster is None:
-        error(AKS020, f"AKS cluster {dc.cluster_id} does not exist (or is not visible to you)", dc)
+        error(AKS020, missing_cluster(dc.cluster_id), dc)
         return
     versions = observed.region_versions(cluster.location)
     if versions is not None:

@@ -14,6 +14,7 @@ from reconciler.desired import Desired, DesiredExtension
 from reconciler.diff import diff as diff_views
 from reconciler.findings import Finding, Position
 from reconciler.plan import Action, Change, FieldDiff, Op, Step
+from reconciler.planner_checks import missing_cluster
 from reconciler.secrets import SENSITIVE
 from reconciler.state import AksCluster, Extension, ObservedState
 
@@ -48,7 +49,7 @@ class ExtensionPlanner:
         if cluster is None:
             self._error(
                 AKS020,
-                f"AKS cluster {de.cluster_id} does not exist (or is not visible to you)",
+                missing_cluster(de.cluster_id),
                 de.position,
                 de.address,
             )

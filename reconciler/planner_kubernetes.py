@@ -18,6 +18,7 @@ from reconciler.desired import Desired, DesiredKubernetes
 from reconciler.diff import diff as diff_views
 from reconciler.findings import Finding, Position
 from reconciler.plan import Action, Change, FieldDiff, Op, Step, downtime_seconds
+from reconciler.planner_checks import missing_cluster
 from reconciler.planner_extension import ExtensionPlanner
 from reconciler.state import Compute, ObservedState
 
@@ -101,7 +102,7 @@ class KubernetesPlanner:
         if cluster is None:
             self._error(
                 AKS020,
-                f"AKS cluster {dk.cluster_id} does not exist (or is not visible to you)",
+                missing_cluster(dk.cluster_id),
                 dk.position,
                 dk.address,
             )

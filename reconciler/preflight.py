@@ -11,6 +11,7 @@ from reconciler import logs
 from reconciler.desired import Desired
 from reconciler.failure import fail
 from reconciler.plan import Plan
+from reconciler.planner_checks import missing_cluster
 from reconciler.state import ObservedState
 
 
@@ -47,6 +48,6 @@ def preflight(desired: Desired, observed: ObservedState, plan: Plan, *, at: date
             and not (change.observed and change.observed.created)
             and observed.cluster(dc.cluster_id) is None
         ):
-            problems.append(f"{change.address}: AKS cluster {dc.cluster_id} does not exist (or is not visible to you)")
+            problems.append(f"{change.address}: {missing_cluster(dc.cluster_id)}")
     if problems:
         fail("preflight failed, nothing was changed:\n  " + "\n  ".join(problems))
