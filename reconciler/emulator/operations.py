@@ -38,8 +38,9 @@ def retry_headers(lro: OperationEngine, op: Operation) -> dict[str, str]:
 
     ARM sends Retry-After in whole seconds (the AKS SDK even types it as an integer):
     1 to 10 here, never "0", which azure-core reads as "no hint" and replaces with
-    its 30 s default. When under a second remains, ``Retry-After-Ms`` says so too;
-    azure-core prefers it, so pollers do not wait a whole second for nothing.
+    its 30 s default. When under a second remains, ``Retry-After-Ms`` says so too, for
+    clients that read it first; azure-core (1.41) reads ``Retry-After`` first and waits
+    the whole second.
     """
     remaining = lro.remaining(op)
     out = {"Retry-After": str(min(10, max(1, math.ceil(remaining))))}
