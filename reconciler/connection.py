@@ -61,7 +61,7 @@ class Cloud:
         regions = sorted({c.spec.spec.create.location for c in desired.clusters if c.spec.spec.create})
         # The legacy computes' clusters are chosen once the workspaces are listed: only those a plan
         # must check or compare (a matching attachment needs none).
-        observed = self.read(refs, kube_ids, regions, partial(clusters_to_read, desired, replace=frozenset(replace)))
+        observed = self.read(refs, kube_ids, regions, partial(clusters_to_read, desired, replace=replace))
         if kube_ids and self.read_kubernetes is not None:
             pinned = [e.cluster_id for e in desired.extensions if e.spec.spec.version.version]
             wanted = [e.cluster_id for e in desired.extensions if e.present]

@@ -51,8 +51,7 @@ def clusters_to_read(desired: Desired, observed: ObservedState, replace: frozens
     for dc in desired.clusters:
         if not dc.cluster_id:
             continue
-        ows = observed.workspace(dc.workspace)
-        current = next((c for name, c in ows.computes.items() if name.lower() == dc.name.lower()), None)
+        current = observed.workspace(dc.workspace).compute(dc.name)
         settled = (
             current is not None
             and not current.failed

@@ -54,7 +54,7 @@ class KubernetesPlanner:
         if not ows.exists:
             return  # the workspace's own error (AKS030) is reported by the main planner
         name = dk.name.lower()
-        if any(n.lower() == name for n in ows.computes) or any(
+        if ows.compute(name) is not None or any(
             n.lower() == name for n in ows.other_computes if n.lower() not in {k.lower() for k in ows.kubernetes}
         ):
             self._error(

@@ -88,7 +88,7 @@ class WorkspacePlanner:
         if name in self.ows.other_computes:
             self._error(AKS033, f"compute {name!r} exists in the workspace with another compute type", dc)
             return
-        current = self._observed_compute(name)
+        current = self.ows.compute(name)
         if current is not None and current.foreign_to(self.dws.owner):
             self._error(
                 AKS036,
@@ -254,12 +254,6 @@ class WorkspacePlanner:
                     break
 
     # -- building changes -----------------------------------------------------
-    def _observed_compute(self, name: str) -> Compute | None:
-        for observed_name, compute in self.ows.computes.items():
-            if observed_name.lower() == name.lower():
-                return compute
-        return None
-
     def _add(
         self,
         dc: DesiredCluster,

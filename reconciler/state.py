@@ -249,6 +249,11 @@ class ObservedWorkspace:
     other_computes: frozenset[str] = frozenset()  # names taken by non-AKS computes
     kubernetes: dict[str, Compute] = field(default_factory=dict)  # Kubernetes computes, by name
 
+    def compute(self, name: str) -> Compute | None:
+        """The AKS compute of this name: Azure ML compute names are case-insensitive."""
+        wanted = name.lower()
+        return next((c for n, c in self.computes.items() if n.lower() == wanted), None)
+
     def kubernetes_on(self, key: str) -> list[Compute]:
         return [c for c in self.kubernetes.values() if c.cluster_key == key]
 
