@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import json
-import subprocess
-import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+
+from tests.emulator_process import start_emulator, stop_emulator
 
 
 @contextlib.contextmanager
@@ -17,28 +17,11 @@ def emulator(seed: dict, *, time_scale: float = 0.0, latency_ms: int = 0) -> Ite
     with tempfile.TemporaryDirectory() as tmp:
         seed_file = Path(tmp) / "seed.json"
         seed_file.write_text(json.dumps(seed))  # JSON is YAML
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "reconciler.emulator",
-                "--port",
-                "0",
-                "--seed",
-                str(seed_file),
-                "--time-scale",
-                str(time_scale),
-                "--latency-ms",
-                str(latency_ms),
-            ],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
         try:
-            line = proc.stdout.readline() if proc.stdout else ""
-            if not line.startswith("listening on "):
-                raise SystemExit(f"emulator did not start: {line!r}")
-            yield line.split()[-1]
+            proc, url = start_emulator(seed_file, "--time-scale", str(time_scale), "--latency-ms", str(latency_ms))
+        except RuntimeError as exc:
+            raise SystemExit(str(exc)) from None
+        try:
+            yield url
         finally:
-            proc.terminate()
-            proc.wait(10)
+            stop_emulator(proc)

@@ -16,6 +16,7 @@ from ruamel.yaml import YAML
 from tests.builders import SUB, attach, create, seed_cluster, seed_world, workspace
 from tests.builders import aks_id as aks
 from tests.builders import seed_attached_compute as attached_compute
+from tests.emulator_process import start_emulator, stop_emulator
 
 __all__ = ["aks", "attach_doc", "attached_compute", "create_doc", "seed"]
 ROOT = Path(__file__).resolve().parents[2]
@@ -64,23 +65,8 @@ class Cloud:
         yaml = YAML(typ="safe", pure=True)
         yaml.default_flow_style = False  # the pure dumper's flow style breaks URLs with a port
         yaml.dump(seed_data, seed_file)
-        cmd = [
-            sys.executable,
-            "-m",
-            "reconciler.emulator",
-            "--port",
-            "0",
-            "--seed",
-            str(seed_file),
-            "--time-scale",
-            str(time_scale),
-        ]
-        if faults:
-            cmd += ["--faults", faults, "--fault-seed", "7"]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
-        line = self.proc.stdout.readline().strip()
-        assert line.startswith("listening on "), line + self.proc.stderr.read()
-        self.url = line.split()[-1]
+        options = ["--time-scale", str(time_scale)] + (["--faults", faults, "--fault-seed", "7"] if faults else [])
+        self.proc, self.url = start_emulator(seed_file, *options, stderr=subprocess.PIPE)
 
     def write(self, prune: bool = False, **docs: str) -> None:
         for f in self.manifests.glob("*.yaml"):
@@ -137,11 +123,7 @@ class Cloud:
         return ws.get("computes", {})
 
     def close(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+        stop_emulator(self.proc)
 
 
 @pytest.fixture
