@@ -1,16 +1,29 @@
 """structlog set-up: human lines on a TTY, JSON lines otherwise, always on stderr.
 
 structlog is imported on the first `get()`, not by `configure()`: `--help` and
-`validate` never log, so they never pay for it.
+`validate` never log, so they never pay for it. It is imported without its optional
+extras (see `_OPTIONAL`), which would cost more than structlog itself.
 """
 
 from __future__ import annotations
 
 import sys
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from importlib.machinery import ModuleSpec
+
     import structlog
+
+# structlog imports these only if they are installed: rich and better_exceptions to pretty-print
+# exception tracebacks (reconciler never logs one: a user mistake is one line, a crash is Python's
+# own), colorama to colour a Windows console (elsewhere structlog writes the ANSI codes itself).
+# rich is installed for the progress table, and through its console, traceback and pretty modules
+# (pygments, attrs) it made structlog's import cost ~45 ms of CPU instead of ~7: time that landed
+# on the first operations of every apply, whose first log line is written as they start.
+_OPTIONAL = ("rich", "better_exceptions", *(() if sys.platform == "win32" else ("colorama",)))
 
 INFO = 20  # logging.INFO, without importing logging for commands that never log
 
@@ -27,12 +40,49 @@ def configure(fmt: str | None = None, level: int = INFO, *, color: bool | None =
     _configured = False
 
 
-def _setup() -> None:
-    import structlog
+class _Unavailable:
+    """A meta path finder that tells one thread, the one importing structlog, that `packages` are not installed.
 
+    Only that thread, and only for modules not imported yet: another thread importing rich meanwhile (the
+    progress table) imports it as usual, which hiding them in `sys.modules` could not promise."""
+
+    def __init__(self, packages: tuple[str, ...]) -> None:
+        import threading
+
+        self.packages = packages
+        self._ident = threading.get_ident
+        self.thread = self._ident()
+
+    def find_spec(
+        self, name: str, path: Sequence[str] | None = None, target: ModuleType | None = None
+    ) -> ModuleSpec | None:
+        if name.partition(".")[0] in self.packages and self._ident() == self.thread:
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None  # not ours to say: the next finder looks
+
+
+def _import_structlog() -> ModuleType:
+    if "structlog" in sys.modules:
+        return sys.modules["structlog"]
+    finder = _Unavailable(_OPTIONAL)
+    sys.meta_path.insert(0, finder)
+    try:
+        import structlog
+    finally:
+        sys.meta_path.remove(finder)
+    return structlog
+
+
+def _setup() -> None:
+    structlog: Any = _import_structlog()
     fmt = _settings["fmt"] or ("console" if sys.stderr.isatty() else "json")
     colors = sys.stderr.isatty() if _settings["color"] is None else _settings["color"]
-    renderer = structlog.dev.ConsoleRenderer(colors=colors) if fmt == "console" else structlog.processors.JSONRenderer()
+    renderer = (
+        # The plain formatter whether or not another module imported rich first: the same lines either way.
+        structlog.dev.ConsoleRenderer(colors=colors, exception_formatter=structlog.dev.plain_traceback)
+        if fmt == "console"
+        else structlog.processors.JSONRenderer()
+    )
     structlog.configure(
         processors=[
             structlog.processors.add_log_level,
@@ -47,11 +97,9 @@ def _setup() -> None:
 
 def get(name: str = "reconciler") -> structlog.typing.FilteringBoundLogger:
     global _configured
-    import structlog
-
     if not _configured:
         _setup()
         _configured = True
     # `_setup` makes every logger a filtering bound logger; structlog types get_logger() as Any.
-    logger: structlog.typing.FilteringBoundLogger = structlog.get_logger(name)
+    logger: structlog.typing.FilteringBoundLogger = _import_structlog().get_logger(name)
     return logger
