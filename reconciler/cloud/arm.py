@@ -232,7 +232,12 @@ class ComputesClient:
         except AzureError as exc:
             raise CloudError.from_azure(exc, what) from None
 
-    def _lro(self, initial: Any, what: str, deserialize: Any) -> Poller:
+    def _lro(self, initial: Any, what: str) -> Poller:
+        """A poller that ends when the operation does; its result is None.
+
+        Without ARM's final GET of the resource: every caller reads the workspace afterwards anyway
+        (the after-check listing, the verifying observe), so it would be a read per operation for
+        nothing, and when many operations end together, that many requests before the apply can end."""
         answered_at = time.monotonic()  # before the imports below: Retry-After counts from here
         from azure.core.polling import LROPoller
 
@@ -241,8 +246,8 @@ class ComputesClient:
         response = initial.http_response
         if response.status_code not in (200, 201, 202, 204):
             raise CloudError.from_response(response, what)
-        polling = error_mapping_polling(self.conn.polling_interval, what, answered_at=answered_at)
-        return LROPoller(self._client, initial, deserialize, polling)
+        polling = error_mapping_polling(self.conn.polling_interval, what, answered_at=answered_at, final_get=False)
+        return LROPoller(self._client, initial, _nothing, polling)
 
     # -- operations ------------------------------------------------------------
     def list(self, ws: WorkspaceRef) -> list[Compute] | None:
@@ -271,10 +276,10 @@ class ComputesClient:
         return compute_from_rest(response.json() or {})
 
     def begin_create_or_update(self, ws: WorkspaceRef, name: str, body: Mapping[str, object]) -> Poller:
-        """PUT the compute (create, attach or update); the poller's result is the final compute body."""
+        """PUT the compute (create, attach or update); the poller ends with the operation (`get` reads the compute)."""
         what = f"create or update compute {name} in workspace {ws.workspace_name}"
         initial = self._send("PUT", self._compute_url(ws, name), what, json=body, pipeline_response=True)
-        return self._lro(initial, what, _json_body)
+        return self._lro(initial, what)
 
     def begin_delete(
         self, ws: WorkspaceRef, name: str, underlying_resource_action: Literal["Detach", "Delete"]
@@ -290,7 +295,7 @@ class ComputesClient:
             params={"underlyingResourceAction": underlying_resource_action},
             pipeline_response=True,
         )
-        return self._lro(initial, what, lambda _response: None)
+        return self._lro(initial, what)
 
     def list_keys(self, ws: WorkspaceRef, name: str) -> dict[str, Any]:
         """Kubeconfigs and the like: secrets, so the caller must never log the result."""
@@ -321,11 +326,8 @@ class ComputesClient:
         return str(value) if value else None
 
 
-def _json_body(pipeline_response: Any) -> Any:
-    response = pipeline_response.http_response
-    if response.status_code == 204 or not response.content:
-        return None
-    return response.json()
+def _nothing(_pipeline_response: Any) -> None:
+    return None
 
 
 def _request_id(response: Any) -> str | None:

@@ -11,7 +11,8 @@ import time
 from typing import Any
 
 from azure.core.exceptions import AzureError
-from azure.mgmt.core.polling.arm_polling import ARMPolling
+from azure.core.polling.base_polling import LocationPolling, StatusCheckPolling
+from azure.mgmt.core.polling.arm_polling import ARMPolling, AzureAsyncOperationPolling, BodyContentPolling
 
 from reconciler.cloud.arm import CloudError
 
@@ -58,9 +59,24 @@ class ErrorMappingPolling(ARMPolling):
         return url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1] or None
 
 
+class _StatusOnly(AzureAsyncOperationPolling):  # type: ignore[type-arg]
+    """An Azure-AsyncOperation whose end is the end: no GET of the resource once the status says Succeeded."""
+
+    def get_final_get_url(self, pipeline_response: Any) -> None:
+        return None
+
+
 def error_mapping_polling(
-    interval: float, what: str, *, answered_at: float = 0.0, **kwargs: Any
+    interval: float, what: str, *, answered_at: float = 0.0, final_get: bool = True, **kwargs: Any
 ) -> ErrorMappingPolling:
     """The polling method for one operation. `answered_at`: when its initial response arrived
-    (time.monotonic()), if the caller knows it; else when the poller is initialised."""
+    (time.monotonic()), if the caller knows it; else when the poller is initialised.
+
+    `final_get=False`: after a PUT, ARM's pattern GETs the resource once its operation has succeeded,
+    for its final body. A caller that never reads that body (its result is then None) saves one request
+    per operation, and when many operations end together, that many requests in a row at the end of an
+    apply."""
+    if not final_get:
+        algorithms = [_StatusOnly(), LocationPolling(), BodyContentPolling(), StatusCheckPolling()]
+        kwargs = {"lro_algorithms": algorithms, **kwargs}
     return ErrorMappingPolling(interval, what, answered_at=answered_at, **kwargs)

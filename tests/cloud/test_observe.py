@@ -44,7 +44,7 @@ def test_observe_two_workspaces_two_regions(conn: Connection, admin: Admin) -> N
             },
         },
     ).result(timeout=10)
-    created = computes.begin_create_or_update(
+    computes.begin_create_or_update(
         PROD,
         "made-here",
         {
@@ -52,7 +52,7 @@ def test_observe_two_workspaces_two_regions(conn: Connection, admin: Admin) -> N
             "properties": {"computeType": "AKS", "properties": {"agentCount": 3, "agentVmSize": "Standard_D3_v2"}},
         },
     ).result(timeout=10)
-    created_cluster = created["properties"]["resourceId"]
+    created_cluster = (computes.get(PROD, "made-here") or Compute("")).cluster_id
 
     before = admin.requests()
     state, stats = observe_with_stats(conn, [PROD, DEV, PROD], [cluster_id("scoring-aks"), cluster_id("east-aks")])
