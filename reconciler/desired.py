@@ -6,6 +6,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from reconciler import secrets
@@ -48,7 +49,7 @@ class DesiredCluster:
     def cluster_id(self) -> str | None:
         return self.spec.spec.attach.clusterId if self.spec.spec.attach else None
 
-    @property
+    @cached_property  # asked for every declared compute by every check and comparison
     def cluster_key(self) -> str | None:
         return cluster_key(self.cluster_id) if self.cluster_id else None
 
@@ -63,6 +64,10 @@ class DesiredCluster:
 
     def digest(self) -> str:
         """Digest of the attach-time settings: how a changed certificate is seen."""
+        return self._digest
+
+    @cached_property  # observing and planning both compare it, for every declared compute
+    def _digest(self) -> str:
         s = self.spec.spec
         settings = {
             "mode": "attach" if s.attach else "create",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from reconciler import vmsizes
 from reconciler.ids import cluster_key
@@ -115,7 +116,7 @@ class Compute:
         """Created by the workspace (rather than attached), including after a repair re-attach."""
         return not self.attached or str(self.tags.get(CREATED_TAG, "")).lower() == "true"
 
-    @property
+    @cached_property  # asked for every compute by every check and comparison
     def cluster_key(self) -> str | None:
         return cluster_key(self.cluster_id) if self.cluster_id else None
 
@@ -251,6 +252,9 @@ class ObservedWorkspace:
 
     def compute(self, name: str) -> Compute | None:
         """The AKS compute of this name: Azure ML compute names are case-insensitive."""
+        exact = self.computes.get(name)  # the usual case, without a scan of the workspace
+        if exact is not None:
+            return exact
         wanted = name.lower()
         return next((c for n, c in self.computes.items() if n.lower() == wanted), None)
 

@@ -281,3 +281,14 @@ def test_target_limits_the_plan_but_keeps_what_it_depends_on(tmp_path):
     docs = (workspace(), attach(name="new-name"), attach(name="unrelated", cluster="other-aks"))
     p = planned(tmp_path, docs, obs, targets={"new-name"})
     assert set(actions(p)) == {"prod/new-name", "prod/old-name"}
+
+
+def test_a_compute_is_found_by_its_name_in_any_case():
+    """Azure ML compute names are case-insensitive: the exact name is looked up first, any case after."""
+    from reconciler.state import ObservedWorkspace
+    from tests.builders import WS
+
+    scoring = Compute("Scoring")
+    ows = ObservedWorkspace(WS, computes={"Scoring": scoring, "other": Compute("other")})
+    assert ows.compute("Scoring") is scoring and ows.compute("SCORING") is scoring
+    assert ows.compute("missing") is None
