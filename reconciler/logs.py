@@ -29,6 +29,7 @@ INFO = 20  # logging.INFO, without importing logging for commands that never log
 
 _settings: dict[str, Any] = {"fmt": None, "level": INFO, "color": None}
 _configured = False
+_structlog: ModuleType | None = None  # once imported (see _import_structlog)
 
 
 def configure(fmt: str | None = None, level: int = INFO, *, color: bool | None = None) -> None:
@@ -62,15 +63,18 @@ class _Unavailable:
 
 
 def _import_structlog() -> ModuleType:
-    if "structlog" in sys.modules:
-        return sys.modules["structlog"]
-    finder = _Unavailable(_OPTIONAL)
-    sys.meta_path.insert(0, finder)
-    try:
-        import structlog
-    finally:
-        sys.meta_path.remove(finder)
-    return structlog
+    global _structlog
+    if _structlog is None:
+        # Not a look in sys.modules: a module another thread is still importing is there already,
+        # half made, where `import` waits for it.
+        finder = _Unavailable(_OPTIONAL)
+        sys.meta_path.insert(0, finder)
+        try:
+            import structlog
+        finally:
+            sys.meta_path.remove(finder)
+        _structlog = structlog
+    return _structlog
 
 
 def _setup() -> None:

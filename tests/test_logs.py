@@ -48,3 +48,15 @@ def test_the_extras_are_unavailable_to_the_importing_thread_alone() -> None:
     thread.start()
     thread.join(10)
     assert elsewhere == [None]
+
+
+def test_threads_that_log_first_together_all_get_a_working_logger() -> None:
+    """A thread must wait for structlog that another is importing, never take it half made."""
+    code = (
+        "import threading\nfrom reconciler import logs\nlogs.configure('json')\n"
+        "threads = [threading.Thread(target=lambda i=i: logs.get().info('line', n=i)) for i in range(8)]\n"
+        "[t.start() for t in threads]\n[t.join(30) for t in threads]\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert "Traceback" not in out.stderr and "Exception" not in out.stderr, out.stderr
+    assert out.stderr.count('"event": "line"') == 8, out.stderr
