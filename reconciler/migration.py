@@ -80,7 +80,7 @@ def _legacies(
     for doc, ic in result.clusters:
         ref = workspaces[ic.spec.workspace]
         ows = observed.workspace(ref)
-        current = next((c for n, c in ows.computes.items() if n.lower() == ic.metadata.name.lower()), None)
+        current = ows.compute(ic.metadata.name)
         source = (ic.spec.attach.clusterId if ic.spec.attach else None) or (current.cluster_id if current else None)
         if strategy is Strategy.SAME_CLUSTER:
             goes_to = source

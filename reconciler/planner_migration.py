@@ -47,7 +47,7 @@ def check(desired: Desired, observed: ObservedState, changes: list[Change]) -> t
         if not old:
             continue
         ows = observed.workspace(dk.workspace)
-        legacy = next((c for n, c in ows.computes.items() if n.lower() == old.lower()), None)
+        legacy = ows.compute(old)
         if legacy is None:
             continue  # already detached: the migration of this compute is done
         declared = any(dc.alias == dk.alias and dc.name.lower() == old.lower() for dc in desired.clusters)
