@@ -14,6 +14,11 @@ from reconciler import logs
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _python(code: str) -> subprocess.CompletedProcess[str]:
+    """`code` in a fresh interpreter: structlog's import happens once per process."""
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+
+
 @pytest.mark.parametrize("fmt", ["json", "console"])
 def test_the_first_log_line_imports_structlog_without_rich_or_colorama(fmt: str) -> None:
     """rich (and through it pygments and attrs) made the first log line of an apply cost ~45 ms of CPU."""
@@ -22,7 +27,7 @@ def test_the_first_log_line_imports_structlog_without_rich_or_colorama(fmt: str)
         f"logs.configure({fmt!r}, color=True)\nlogs.get().warning('hello', answer=42)\n"
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'structlog', 'rich', 'pygments', 'attr', 'colorama'}))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    out = _python(code)
     assert out.stdout.strip() == "['structlog']", out.stderr
     assert "hello" in out.stderr and "answer" in out.stderr and "Traceback" not in out.stderr
 
@@ -32,7 +37,7 @@ def test_rich_imports_as_usual_after_structlog() -> None:
         "from reconciler import logs\nlogs.configure('json')\nlogs.get().info('x')\n"
         "import rich.console, rich.traceback\nimport sys\nprint(sys.meta_path[0].__class__.__name__)"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    out = _python(code)
     assert out.returncode == 0 and out.stdout.strip() != "_Unavailable", out.stderr
 
 
@@ -57,6 +62,6 @@ def test_threads_that_log_first_together_all_get_a_working_logger() -> None:
         "threads = [threading.Thread(target=lambda i=i: logs.get().info('line', n=i)) for i in range(8)]\n"
         "[t.start() for t in threads]\n[t.join(30) for t in threads]\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    out = _python(code)
     assert "Traceback" not in out.stderr and "Exception" not in out.stderr, out.stderr
     assert out.stderr.count('"event": "line"') == 8, out.stderr
