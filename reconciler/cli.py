@@ -240,6 +240,7 @@ def main(argv: list[str] | None = None) -> None:
         # again and again: ~40 ms before an apply's first request, ~10 ms of `validate` of one
         # file. Garbage cycles wait a little longer to be collected, in a process that is short.
         gc.set_threshold(50_000, 10, 10)
+        keep_to_one_core()
     # Third-party pydantic plugins (found by scanning every installed distribution's entry
     # points, ~50 ms with the Azure SDKs installed) have no business seeing manifests.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
@@ -268,6 +269,26 @@ def main(argv: list[str] | None = None) -> None:
     if own_process:
         _leave(code)
     sys.exit(code)
+
+
+def keep_to_one_core() -> None:
+    """Keep this process, and the threads it starts from now on, on the core it runs on (Linux).
+
+    Python runs one thread at a time. On several cores, the threads of a fan-out (observe's
+    lists, apply's operations) hand that lock from core to core at every socket call, which
+    costs CPU and wall time and gains nothing: ~35 ms of a 1,000-compute `plan` on 2 cores,
+    and as much before an apply's first operation. The core is the one the scheduler has just
+    chosen for us. Nothing happens where affinity cannot be set (macOS, Windows, a sandbox)."""
+    try:
+        allowed = os.sched_getaffinity(0)
+        if len(allowed) < 2:
+            return
+        with open("/proc/self/stat", "rb") as stat:  # field 39: the CPU this process last ran on
+            cpu = int(stat.read().rsplit(b")", 1)[1].split()[36])
+        if cpu in allowed:
+            os.sched_setaffinity(0, {cpu})
+    except (AttributeError, OSError, ValueError, IndexError):
+        return
 
 
 def _leave(code: int) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import pkgutil
 import re
 import subprocess
@@ -225,18 +226,47 @@ def test_validate_azure_pipelines_format_logs_issues_with_file_and_line(run_cli,
     )
 
 
-def test_main_called_in_process_freezes_no_garbage(tmp_path: Path) -> None:
-    """The CLI freezes and slows the garbage collector only as its own process: a caller running many
-    commands in one process (tests, the fuzz harness) must not keep every command's garbage."""
+def test_main_called_in_process_freezes_no_garbage_and_keeps_every_core(tmp_path: Path) -> None:
+    """The CLI freezes and slows the garbage collector, and keeps to one core, only as its own process:
+    a caller running many commands in one process (tests, the fuzz harness) must not keep every
+    command's garbage, nor lose its other cores."""
     import gc
 
     from reconciler import cli
 
     (tmp_path / "ws.yaml").write_text("kind: [unclosed\n")
     before, thresholds = gc.get_freeze_count(), gc.get_threshold()
+    cores = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
     with pytest.raises(SystemExit):
         cli.main(["validate", str(tmp_path / "ws.yaml")])
     assert gc.get_freeze_count() == before and gc.get_threshold() == thresholds
+    assert cores is None or os.sched_getaffinity(0) == cores
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2, reason="needs Linux and two cores"
+)
+def test_as_its_own_process_the_cli_keeps_itself_and_the_threads_it_starts_to_one_core() -> None:
+    """Python runs one thread at a time: the fan-out's threads hand that lock between cores for nothing."""
+    code = (
+        "import json, os, sys, threading\n"
+        "from reconciler import cli\n"
+        "seen = {}\n"
+        "def leave(code):\n"
+        "    worker = threading.Thread(target=lambda: seen.update(cores=os.sched_getaffinity(0)))\n"
+        "    worker.start(); worker.join()\n"
+        "    print(json.dumps([sorted(os.sched_getaffinity(0)), sorted(seen['cores']), sorted(allowed)]), flush=True)\n"
+        "    os._exit(code)\n"
+        "allowed = os.sched_getaffinity(0)\n"
+        "cli._leave = leave\n"
+        "sys.argv = ['reconciler', 'version']\n"
+        "cli.main()\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert out.returncode == 0 and "Traceback" not in out.stderr, out.stderr[-2000:]
+    main_cores, thread_cores, allowed = json.loads(out.stdout.splitlines()[-1])
+    assert len(main_cores) == 1 and set(main_cores) <= set(allowed)
+    assert thread_cores == main_cores
 
 
 def test_as_its_own_process_the_cli_leaves_with_all_its_output_written_and_its_exit_code(tmp_path: Path) -> None:
