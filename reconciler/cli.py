@@ -5,8 +5,6 @@ Exit codes: 0 ok, 1 error, 2 changes present (plan --detailed-exitcode only),
 import Azure libraries inside the functions that need them, so `--help` and `validate` start fast.
 """
 
-import contextlib
-import gc
 import os
 import sys
 from enum import Enum
@@ -22,7 +20,7 @@ else:
     except ImportError:  # pragma: no cover - older typer, on real click
         from click import exceptions as click_exc
 
-from reconciler import __version__
+from reconciler import __version__, own_process
 from reconciler.commands import emulator, inspect, migration, plan_apply, validate
 from reconciler.commands.common import (
     EXIT_ERROR,
@@ -227,20 +225,11 @@ def main(argv: list[str] | None = None) -> None:
     `argv` is given by in-process callers (tests, the fuzz harness); None means this is the
     process (the console script, `python -m reconciler`).
     """
-    # The garbage collector need not revisit what is alive now (the imported modules), and
-    # the process ends without a last collection (`_leave`): that collection of every object
-    # (the manifests, the observed state) cost 0.1-0.2 s for 1,000 computes.
-    # Only as the process: frozen objects are never collected, so a caller running many
-    # commands in one process would keep every command's garbage.
-    own_process = argv is None
-    if own_process:
-        gc.freeze()
-        # What a command allocates mostly lives to its end (modules imported on the way, models,
-        # manifests, the observed state); at the default threshold of 700 the collector scanned it
-        # again and again: ~40 ms before an apply's first request, ~10 ms of `validate` of one
-        # file. Garbage cycles wait a little longer to be collected, in a process that is short.
-        gc.set_threshold(50_000, 10, 10)
-        keep_to_one_core()
+    # As the process (the console script, `python -m reconciler`), set it up for one short command;
+    # a caller running many commands in one process keeps its own settings.
+    as_process = argv is None
+    if as_process:
+        own_process.prepare()
     # Third-party pydantic plugins (found by scanning every installed distribution's entry
     # points, ~50 ms with the Azure SDKs installed) have no business seeing manifests.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
@@ -266,36 +255,6 @@ def main(argv: list[str] | None = None) -> None:
         sys.stderr.close()
         code = EXIT_OK
     code = code if isinstance(code, int) else EXIT_OK
-    if own_process:
-        _leave(code)
+    if as_process:
+        own_process.leave(code)
     sys.exit(code)
-
-
-def keep_to_one_core() -> None:
-    """Keep this process, and the threads it starts from now on, on the core it runs on (Linux).
-
-    Python runs one thread at a time. On several cores, the threads of a fan-out (observe's
-    lists, apply's operations) hand that lock from core to core at every socket call, which
-    costs CPU and wall time and gains nothing: ~35 ms of a 1,000-compute `plan` on 2 cores,
-    and as much before an apply's first operation. The core is the one the scheduler has just
-    chosen for us. Nothing happens where affinity cannot be set (macOS, Windows, a sandbox)."""
-    try:
-        allowed = os.sched_getaffinity(0)
-        if len(allowed) < 2:
-            return
-        with open("/proc/self/stat", "rb") as stat:  # field 39: the CPU this process last ran on
-            cpu = int(stat.read().rsplit(b")", 1)[1].split()[36])
-        if cpu in allowed:
-            os.sched_setaffinity(0, {cpu})
-    except (AttributeError, OSError, ValueError, IndexError):
-        return
-
-
-def _leave(code: int) -> None:
-    """End the process now that the command is done: every lock, file and connection was closed by the
-    command's own `with` blocks, so only the standard streams hold anything. Tearing down the
-    interpreter (every module, every object) would add 10-20 ms to each command for nothing."""
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError):  # a closed pipe (`| head`) or a stream closed above
-            stream.flush()
-    os._exit(code)

@@ -258,7 +258,7 @@ def test_as_its_own_process_the_cli_keeps_itself_and_the_threads_it_starts_to_on
         "    print(json.dumps([sorted(os.sched_getaffinity(0)), sorted(seen['cores']), sorted(allowed)]), flush=True)\n"
         "    os._exit(code)\n"
         "allowed = os.sched_getaffinity(0)\n"
-        "cli._leave = leave\n"
+        "cli.own_process.leave = leave\n"
         "sys.argv = ['reconciler', 'version']\n"
         "cli.main()\n"
     )
