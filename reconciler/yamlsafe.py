@@ -26,6 +26,7 @@ from ruamel.yaml.events import (
     ScalarEvent,
     SequenceEndEvent,
     SequenceStartEvent,
+    StreamEndEvent,
 )
 from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.reader import ReaderError
@@ -119,10 +120,12 @@ def _documents(text: str) -> list[Parsed]:
     out: list[Parsed] = []
     loader = _Loader(text)
     try:
-        doc: _DocumentBuilder | None = None
-        while loader.check_event():
-            event = loader.get_event()
-            if isinstance(event, DocumentStartEvent):
+        next_event = loader.get_event
+        feed = None
+        while True:
+            event = next_event()
+            kind = type(event)
+            if kind is DocumentStartEvent:
                 if len(out) >= MAX_DOCUMENTS_PER_FILE:
                     raise Reject(
                         "YAML005",
@@ -132,8 +135,11 @@ def _documents(text: str) -> list[Parsed]:
                     )
                 doc = _DocumentBuilder()
                 out.append(doc.parsed)
-            elif doc is not None:
-                doc.feed(event)
+                feed = doc.feed
+            elif kind is StreamEndEvent or event is None:
+                break
+            elif feed is not None:
+                feed(event)
     finally:
         loader.dispose()
     return out
@@ -170,18 +176,12 @@ class _DocumentBuilder:
 
     def feed(self, event: Any) -> None:
         kind = type(event)
-        if kind is ScalarEvent or kind is MappingStartEvent or kind is SequenceStartEvent:
+        if kind is ScalarEvent:  # first: most events are scalars, keys and values alike
             if event.anchor:
                 _refuse_anchor(event)
-            if kind is not ScalarEvent:
-                self.depth += 1
-                if self.depth > MAX_DEPTH:
-                    raise Reject(
-                        "YAML005", f"nesting deeper than {MAX_DEPTH} levels", _mark(event), "flatten the document"
-                    )
             if self.parsed.reject is None:
                 try:
-                    self._node(event, kind)
+                    self._scalar(event)
                 except Reject as rej:
                     # Kept without its traceback: frames → this builder → the reject would be a cycle.
                     self.parsed.reject, self.parsed.data = rej.with_traceback(None), None
@@ -189,29 +189,63 @@ class _DocumentBuilder:
             self.depth -= 1
             if self.parsed.reject is None:
                 self.stack.pop()
+        elif kind is MappingStartEvent or kind is SequenceStartEvent:
+            if event.anchor:
+                _refuse_anchor(event)
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
+                raise Reject("YAML005", f"nesting deeper than {MAX_DEPTH} levels", _mark(event), "flatten the document")
+            if self.parsed.reject is None:
+                try:
+                    self._collection(event, kind)
+                except Reject as rej:
+                    self.parsed.reject, self.parsed.data = rej.with_traceback(None), None
         elif kind is AliasEvent:
             _refuse_anchor(event)
         # anything else: the document's end
 
-    def _node(self, event: Any, kind: type) -> None:
+    def _scalar(self, event: Any) -> None:
+        value: str = event.value
+        ctag = event.ctag  # `event.tag` is a property that stringifies it
+        if ctag is None or str(ctag) == "!":  # implicit: resolved as the composer would (YAML 1.2)
+            tag = _short_tag(value, event.implicit) if len(value) <= 64 else _implicit_tag(value, event.implicit)
+        else:
+            tag = str(ctag)
+        stack = self.stack
+        if stack:
+            top = stack[-1]
+            container, key = top[0], top[2]
+            if type(container) is dict:
+                if key is None:  # this scalar is the key of the next entry
+                    self._key(event, value, tag, top)
+                    return
+                loc: Loc = (*top[1], key)
+            else:
+                loc = (*top[1], len(container))
+        else:
+            top, loc = None, ()
+        if tag not in _PLAIN_TAGS:
+            _refuse_tag(event, tag)
+        mark = event.start_mark
+        self.parsed.values[loc] = (mark.line + 1, mark.column + 1)
+        if tag == _STR_TAG:
+            if not value.isprintable():  # the common case needs no regex
+                _check_text(value, event)
+            plain: Any = value
+        else:
+            plain = _plain(event, tag)
+        self._place(top, plain)
+
+    def _collection(self, event: Any, kind: type) -> None:
         stack = self.stack
         top = stack[-1] if stack else None
         if top is not None and top[2] is None and type(top[0]) is dict:
-            self._key(event, kind, top)
-            return
+            raise Reject("YAML004", "mapping keys must be plain strings", _mark(event), "quote the key")
         tag = event.tag
-        if tag is None or tag == "!":  # implicit: resolved as the composer would (YAML 1.2)
-            if kind is ScalarEvent:
-                tag = _implicit_tag(event.value, event.implicit)
-            else:
-                tag = _SEQ_TAG if kind is SequenceStartEvent else _MAP_TAG
+        if tag is None or tag == "!":
+            tag = _SEQ_TAG if kind is SequenceStartEvent else _MAP_TAG
         if tag not in _PLAIN_TAGS:
-            raise Reject(
-                "YAML003",
-                f"custom or unsafe YAML tag {tag!r} is not allowed",
-                _mark(event),
-                "remove the tag; manifests hold plain data only",
-            )
+            _refuse_tag(event, tag)
         if top is None:
             loc: Loc = ()
         elif type(top[0]) is dict:
@@ -220,11 +254,12 @@ class _DocumentBuilder:
             loc = (*top[1], len(top[0]))
         mark = event.start_mark
         self.parsed.values[loc] = (mark.line + 1, mark.column + 1)
-        if kind is ScalarEvent:
-            value: Any = _scalar(event, tag)
-        else:
-            value = {} if kind is MappingStartEvent else []
-            stack.append([value, loc, None])
+        value: Any = {} if kind is MappingStartEvent else []
+        stack.append([value, loc, None])
+        self._place(top, value)
+
+    def _place(self, top: list[Any] | None, value: Any) -> None:
+        """Into the open collection (the pending key's entry of a mapping), or as the document."""
         if top is None:
             self.parsed.data = value
         elif type(top[0]) is dict:
@@ -233,16 +268,11 @@ class _DocumentBuilder:
         else:
             top[0].append(value)
 
-    def _key(self, event: Any, kind: type, top: list[Any]) -> None:
-        if kind is not ScalarEvent:
-            raise Reject("YAML004", "mapping keys must be plain strings", _mark(event), "quote the key")
-        tag = event.tag
-        if tag is None or tag == "!":
-            tag = _implicit_tag(event.value, event.implicit)
+    def _key(self, event: Any, key: str, tag: str, top: list[Any]) -> None:
         if tag != _STR_TAG:
             raise Reject("YAML004", "mapping keys must be plain strings", _mark(event), "quote the key")
-        key = event.value
-        _check_text(key, event)
+        if not key.isprintable():
+            _check_text(key, event)
         where = (*top[1], key)
         if key in top[0]:
             first = self.parsed.keys[where]
@@ -252,8 +282,18 @@ class _DocumentBuilder:
                 _mark(event),
                 "keep one of the two entries",
             )
-        self.parsed.keys[where] = _mark(event)
+        mark = event.start_mark
+        self.parsed.keys[where] = (mark.line + 1, mark.column + 1)
         top[2] = key
+
+
+def _refuse_tag(event: Any, tag: str) -> None:
+    raise Reject(
+        "YAML003",
+        f"custom or unsafe YAML tag {tag!r} is not allowed",
+        _mark(event),
+        "remove the tag; manifests hold plain data only",
+    )
 
 
 def _refuse_anchor(event: Any) -> None:
@@ -270,7 +310,7 @@ _INT = re.compile(r"^[-+]?(0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|0[0-7_]+|
 _FLOAT = re.compile(r"^[-+]?(\.[0-9_]+|[0-9][0-9_]*(\.[0-9_]*)?)([eE][-+]?[0-9]+)?$")
 
 
-def _scalar(node: Any, full_tag: str) -> Any:
+def _plain(node: Any, full_tag: str) -> Any:
     """The plain value of a scalar; a value its tag cannot hold is a finding, never a crash."""
     tag, value = full_tag[len(_YAML) :], node.value
     if tag == "null":
