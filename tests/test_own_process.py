@@ -9,9 +9,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _python(code: str) -> subprocess.CompletedProcess[str]:
-    """`code` in a fresh interpreter: what is imported is decided once per process."""
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+def _printed(code: str) -> str:
+    """What `code` prints in a fresh interpreter (what is imported is decided once per process); it must not fail."""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert out.returncode == 0 and "Traceback" not in out.stderr, out.stderr[-2000:]
+    return out.stdout
 
 
 def test_the_cloud_clients_and_the_logs_never_load_asyncio() -> None:
@@ -26,9 +28,7 @@ def test_the_cloud_clients_and_the_logs_never_load_asyncio() -> None:
         "logs.configure('json')\nlogs.get().info('hello')\n"
         "print('azure.mgmt.core' in sys.modules, 'structlog' in sys.modules, 'asyncio.events' in sys.modules)\n"
     )
-    out = _python(code)
-    assert out.returncode == 0 and "Traceback" not in out.stderr, out.stderr[-2000:]
-    assert out.stdout.split() == ["True", "True", "False"]
+    assert _printed(code).split() == ["True", "True", "False"]
 
 
 def test_a_deferred_module_works_as_usual_once_used() -> None:
@@ -43,9 +43,7 @@ def test_a_deferred_module_works_as_usual_once_used() -> None:
         "from asyncio import Queue\n"
         "print(asyncio.Queue is Queue, asyncio.__spec__.name)\n"
     )
-    out = _python(code)
-    assert out.returncode == 0, out.stderr[-2000:]
-    assert out.stdout.splitlines() == ["42 asyncio module", "True asyncio"]
+    assert _printed(code).splitlines() == ["42 asyncio module", "True asyncio"]
 
 
 def test_threads_that_first_use_a_deferred_module_together_all_get_it_whole() -> None:
@@ -63,9 +61,7 @@ def test_threads_that_first_use_a_deferred_module_together_all_get_it_whole() ->
         "[t.start() for t in threads]; [t.join(30) for t in threads]\n"
         "print(len(seen), set(seen))\n"
     )
-    out = _python(code)
-    assert out.returncode == 0 and "Traceback" not in out.stderr, out.stderr[-2000:]
-    assert out.stdout.strip() == "8 {(False, 'Queue', 'TaskGroup')}"
+    assert _printed(code).strip() == "8 {(False, 'Queue', 'TaskGroup')}"
 
 
 def test_a_module_imported_already_or_missing_is_left_alone() -> None:
@@ -76,6 +72,4 @@ def test_a_module_imported_already_or_missing_is_left_alone() -> None:
         "own_process.defer('json'); own_process.defer('no_such_module_here')\n"
         "print(sys.modules['json'] is before, 'no_such_module_here' in sys.modules)\n"
     )
-    out = _python(code)
-    assert out.returncode == 0, out.stderr[-2000:]
-    assert out.stdout.split() == ["True", "False"]
+    assert _printed(code).split() == ["True", "False"]
