@@ -65,20 +65,23 @@ class _Deferred(types.ModuleType):
 
     Not `importlib.util.LazyLoader`: on Python 3.11 every later `import` statement of a lazy module
     loads it (the import system reads `__spec__`), and two threads loading it at once may see it half
-    made. Here the spec is the real one, and one lock makes the first use wait for the whole module."""
+    made. Here the spec is the real one, and the first use is a plain import: another thread using the
+    module meanwhile waits on the import system's own lock for the whole of it."""
 
     def __getattr__(self, attr: str) -> Any:
         return getattr(_load(self), attr)
 
 
-_loading = threading.Lock()
+_removing = threading.Lock()
 
 
 def _load(stand_in: _Deferred) -> types.ModuleType:
-    with _loading:
+    # Only taking the stand-in out is ours to lock: held during the import, this lock could wait on a
+    # module lock that a thread waiting here holds.
+    with _removing:
         if sys.modules.get(stand_in.__name__) is stand_in:
             del sys.modules[stand_in.__name__]
-        return importlib.import_module(stand_in.__name__)
+    return importlib.import_module(stand_in.__name__)
 
 
 def defer(name: str) -> None:
