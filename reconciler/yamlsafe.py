@@ -208,26 +208,17 @@ class _DocumentBuilder:
         value: str = event.value
         ctag = event.ctag  # `event.tag` is a property that stringifies it
         if ctag is None or str(ctag) == "!":  # implicit: resolved as the composer would (YAML 1.2)
-            tag = _short_tag(value, event.implicit) if len(value) <= 64 else _implicit_tag(value, event.implicit)
+            tag = _implicit_tag(value, event.implicit)
         else:
             tag = str(ctag)
-        stack = self.stack
-        if stack:
-            top = stack[-1]
-            container, key = top[0], top[2]
-            if type(container) is dict:
-                if key is None:  # this scalar is the key of the next entry
-                    self._key(event, value, tag, top)
-                    return
-                loc: Loc = (*top[1], key)
-            else:
-                loc = (*top[1], len(container))
-        else:
-            top, loc = None, ()
+        top = self.stack[-1] if self.stack else None
+        if top is not None and top[2] is None and type(top[0]) is dict:  # the key of the next entry
+            self._key(event, value, tag, top)
+            return
         if tag not in _PLAIN_TAGS:
             _refuse_tag(event, tag)
         mark = event.start_mark
-        self.parsed.values[loc] = (mark.line + 1, mark.column + 1)
+        self.parsed.values[_location(top)] = (mark.line + 1, mark.column + 1)
         if tag == _STR_TAG:
             if not value.isprintable():  # the common case needs no regex
                 _check_text(value, event)
@@ -246,12 +237,7 @@ class _DocumentBuilder:
             tag = _SEQ_TAG if kind is SequenceStartEvent else _MAP_TAG
         if tag not in _PLAIN_TAGS:
             _refuse_tag(event, tag)
-        if top is None:
-            loc: Loc = ()
-        elif type(top[0]) is dict:
-            loc = (*top[1], top[2])
-        else:
-            loc = (*top[1], len(top[0]))
+        loc = _location(top)
         mark = event.start_mark
         self.parsed.values[loc] = (mark.line + 1, mark.column + 1)
         value: Any = {} if kind is MappingStartEvent else []
@@ -285,6 +271,15 @@ class _DocumentBuilder:
         mark = event.start_mark
         self.parsed.keys[where] = (mark.line + 1, mark.column + 1)
         top[2] = key
+
+
+def _location(top: list[Any] | None) -> Loc:
+    """Where the next value goes: under the open mapping's pending key, at the open list's end, or the root."""
+    if top is None:
+        return ()
+    if type(top[0]) is dict:
+        return (*top[1], top[2])
+    return (*top[1], len(top[0]))
 
 
 def _refuse_tag(event: Any, tag: str) -> None:
