@@ -54,9 +54,9 @@ class KubernetesPlanner:
         if not ows.exists:
             return  # the workspace's own error (AKS030) is reported by the main planner
         name = dk.name.lower()
-        if ows.compute(name) is not None or any(
-            n.lower() == name for n in ows.other_computes if n.lower() not in {k.lower() for k in ows.kubernetes}
-        ):
+        current = next((c for n, c in ows.kubernetes.items() if n.lower() == name), None)
+        # A name among the other computes is taken by another type unless it is this Kubernetes compute.
+        if ows.compute(name) is not None or (current is None and any(n.lower() == name for n in ows.other_computes)):
             self._error(
                 KUBE028,
                 f"compute {dk.name!r} exists in the workspace with another compute type",
@@ -64,7 +64,6 @@ class KubernetesPlanner:
                 dk.address,
             )
             return
-        current = next((c for n, c in ows.kubernetes.items() if n.lower() == name), None)
         if current is not None and current.foreign_to(dk.owner):
             self._error(
                 AKS036,
