@@ -8,6 +8,8 @@ extras (see `_OPTIONAL`), which would cost more than structlog itself.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -90,13 +92,29 @@ def _setup() -> None:
     structlog.configure(
         processors=[
             structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            _unless_dated(structlog.processors.TimeStamper(fmt="iso", utc=True)),
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(_settings["level"]),
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=False,
     )
+
+
+def dated(when: float) -> str:
+    """The `timestamp` of a line written after its event, which happened at `when` (`time.time()`): the
+    form structlog's TimeStamper gives a line written at once. Progress lines wait for the operations
+    that are starting (see `progress.LogProgress`), and must still say when each step began."""
+    return datetime.fromtimestamp(when, UTC).isoformat().replace("+00:00", "Z")
+
+
+def _unless_dated(stamper: Callable[[Any, str, Any], Any]) -> Callable[[Any, str, Any], Any]:
+    """The stamper, for lines that do not already carry their `timestamp` (see `dated`)."""
+
+    def stamp(logger: Any, name: str, event_dict: Any) -> Any:
+        return event_dict if "timestamp" in event_dict else stamper(logger, name, event_dict)
+
+    return stamp
 
 
 def get(name: str = "reconciler") -> structlog.typing.FilteringBoundLogger:

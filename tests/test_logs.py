@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import threading
@@ -65,3 +66,16 @@ def test_threads_that_log_first_together_all_get_a_working_logger() -> None:
     out = _python(code)
     assert "Traceback" not in out.stderr and "Exception" not in out.stderr, out.stderr
     assert out.stderr.count('"event": "line"') == 8, out.stderr
+
+
+def test_a_line_written_after_its_event_keeps_the_time_of_the_event() -> None:
+    """Progress lines wait for the operations that are starting; their timestamps must not."""
+    code = (
+        "import json, time\nfrom reconciler import logs\nlogs.configure('json')\n"
+        "logs.get().info('late', timestamp=logs.dated(0.25))\nlogs.get().info('now')\n"
+    )
+    out = _python(code)
+    assert out.returncode == 0, out.stderr
+    late, now = (json.loads(line) for line in out.stderr.splitlines())
+    assert late["timestamp"] == "1970-01-01T00:00:00.250000Z"
+    assert now["timestamp"].endswith("Z") and now["timestamp"][:4] >= "2026"
