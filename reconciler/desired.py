@@ -184,8 +184,13 @@ class Desired:
         ids.update({k.cluster_key: k.cluster_id for k in self.kubernetes if k.cluster_key not in ids})
         return list(ids.values())
 
-    def in_workspace(self, alias: str) -> list[DesiredCluster]:
-        return [c for c in self.clusters if c.alias == alias]
+    def by_workspace(self) -> dict[str, list[DesiredCluster]]:
+        """The declared computes of each workspace alias, in declaration order: one pass over them all, where
+        a scan per workspace cost 100 × 1,000 comparisons in a 1,000-compute plan."""
+        grouped: dict[str, list[DesiredCluster]] = {alias: [] for alias in self.workspaces}
+        for cluster in self.clusters:
+            grouped.setdefault(cluster.alias, []).append(cluster)
+        return grouped
 
 
 def desired_from(result: LoadResult, *, read_secrets: bool = True) -> Desired:

@@ -76,6 +76,7 @@ def plan(
     changes: list[Change] = []
     warnings: list[Finding] = []
     errors: list[Finding] = []
+    declared = desired.by_workspace()
     for alias, dws in desired.workspaces.items():
         ows = observed.workspace(dws.ref)
         if not ows.exists:
@@ -87,7 +88,7 @@ def plan(
                 )
             )
             continue
-        planner = WorkspacePlanner(dws, desired.in_workspace(alias), ows, observed, options)
+        planner = WorkspacePlanner(dws, declared[alias], ows, observed, options)
         planner.replaced = migration.replaced(desired, alias)
         planner.run()
         changes.extend(planner.changes)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from reconciler.planner import Action
 from reconciler.state import Compute, Tls
-from tests.builders import attach, attached, cluster, create, digest_of, observed, planned, workspace
+from tests.builders import attach, attached, cluster, create, desired, digest_of, observed, planned, workspace
 
 TLS = "  tls:\n    enabled: true\n    leafDomainLabel: contoso\n"
 
@@ -292,3 +292,20 @@ def test_a_compute_is_found_by_its_name_in_any_case():
     ows = ObservedWorkspace(WS, computes={"Scoring": scoring, "other": Compute("other")})
     assert ows.compute("Scoring") is scoring and ows.compute("SCORING") is scoring
     assert ows.compute("missing") is None
+
+
+def test_declared_computes_are_grouped_by_workspace_in_declaration_order(tmp_path):
+    docs = (
+        workspace("prod"),
+        workspace("dev", ws="ws-dev"),
+        workspace("idle", ws="ws-idle"),
+        attach("a-prod"),
+        attach("b-dev", ws="dev"),
+        attach("c-prod", cluster="other-aks"),
+    )
+    grouped = desired(tmp_path, *docs).by_workspace()
+    assert {alias: [c.name for c in cs] for alias, cs in grouped.items()} == {
+        "prod": ["a-prod", "c-prod"],
+        "dev": ["b-dev"],
+        "idle": [],
+    }
