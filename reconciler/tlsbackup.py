@@ -95,12 +95,13 @@ def add_save_steps(plan: Plan, folder: Path) -> int:
     chain that detaches another compute of the same cluster first, that detach could lose it.
     """
     added = 0
+    by_id = {s.id: s for s in plan.steps()}  # built once, kept current as saves are added
     for risk in at_risk(plan):
         change = risk.change
         if has_backup(folder, risk.workspace, risk.compute) or any(s.op is Op.SAVE_TLS for s in change.steps):
             continue
         first = change.steps[0]
-        head = _cluster_chain_head(plan, first)
+        head = _cluster_chain_head(by_id, first)
         save = Step(
             f"{change.address}#0", Op.SAVE_TLS, first.compute, first.workspace, first.cluster, list(head.depends_on)
         )
@@ -108,14 +109,16 @@ def add_save_steps(plan: Plan, folder: Path) -> int:
         if head is not first:
             first.depends_on.append(save.id)
         change.steps.insert(0, save)
+        by_id[save.id] = save
         change.reasons.append("its leaf-label TLS certificate is saved first (--backup-tls)")
         added += 1
     return added
 
 
-def _cluster_chain_head(plan: Plan, step: Step) -> Step:
-    """The earliest step on `step`'s cluster that `step` waits for, following the chain back (itself if none)."""
-    by_id = {s.id: s for s in plan.steps()}
+def _cluster_chain_head(by_id: dict[str, Step], step: Step) -> Step:
+    """The earliest step on `step`'s cluster that `step` waits for, following the chain back (itself if none).
+
+    `by_id`: every step of the plan by id (one index for all at-risk changes, not one per change)."""
     head, seen = step, {step.id}
     while True:
         earlier = [

@@ -75,3 +75,23 @@ def test_the_save_step_runs_before_another_detach_of_the_same_cluster_in_its_cha
     save = steps["prod/aaa-old#0"]
     assert save.op is Op.SAVE_TLS and save.depends_on == []
     assert save.id in steps["prod/scoring-prod#1"].depends_on and save.id in steps["prod/aaa-old#1"].depends_on
+
+
+def test_two_certificates_on_one_cluster_are_saved_before_either_detach(tmp_path):
+    """The second change's chain runs through the first one's save: the saves chain too, so neither detach
+    of the cluster starts before both certificates are saved."""
+    other = Tls("Enabled", leaf_domain_label="other")
+    obs = observed(
+        [attached("aaa-old", "scoring-aks", tls=LEAF), attached("scoring-prod", "scoring-aks", tls=other)],
+        clusters=[cluster("scoring-aks")],
+    )
+    reattach = attach("scoring-prod", purpose="DenseProd", extra="  tls: {enabled: true, leafDomainLabel: other}\n")
+    p = planned(tmp_path, (workspace(prune=True), reattach), obs)
+    assert tlsbackup.add_save_steps(p, tmp_path / "b") == 2
+    assert {s.id: (s.op, sorted(s.depends_on)) for s in p.steps()} == {
+        "prod/aaa-old#0": (Op.SAVE_TLS, []),
+        "prod/scoring-prod#0": (Op.SAVE_TLS, ["prod/aaa-old#0"]),
+        "prod/scoring-prod#1": (Op.DETACH, ["prod/scoring-prod#0"]),
+        "prod/aaa-old#1": (Op.DETACH, ["prod/aaa-old#0", "prod/scoring-prod#1"]),
+        "prod/scoring-prod#2": (Op.ATTACH, ["prod/aaa-old#1", "prod/scoring-prod#1"]),
+    }
