@@ -183,8 +183,7 @@ class _DocumentBuilder:
                 try:
                     self._scalar(event)
                 except Reject as rej:
-                    # Kept without its traceback: frames → this builder → the reject would be a cycle.
-                    self.parsed.reject, self.parsed.data = rej.with_traceback(None), None
+                    self._refused(rej)
         elif kind is MappingEndEvent or kind is SequenceEndEvent:
             self.depth -= 1
             if self.parsed.reject is None:
@@ -199,10 +198,15 @@ class _DocumentBuilder:
                 try:
                     self._collection(event, kind)
                 except Reject as rej:
-                    self.parsed.reject, self.parsed.data = rej.with_traceback(None), None
+                    self._refused(rej)
         elif kind is AliasEvent:
             _refuse_anchor(event)
         # anything else: the document's end
+
+    def _refused(self, rej: Reject) -> None:
+        """Record the document's finding: the document keeps no data."""
+        # Kept without its traceback: frames → this builder → the reject would be a cycle.
+        self.parsed.reject, self.parsed.data = rej.with_traceback(None), None
 
     def _scalar(self, event: Any) -> None:
         value: str = event.value
